@@ -1,0 +1,48 @@
+import { DynamicModule, Global, Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { LoggerModule } from 'nestjs-pino';
+import { prebuildsDataSourceOptions } from './prebuilds/database/data-source-options.js';
+import { PrebuildsHealthModule } from './prebuilds/health/health.module.js';
+import type { HostConfig } from './host/config/host-config.js';
+import { HOST_CONFIG } from './host/config/host-config.token.js';
+import { HostAuthModule } from './host/host-auth.module.js';
+
+export interface AppModuleOptions {
+  config: HostConfig;
+  databaseUrl: string;
+}
+
+@Global()
+@Module({})
+class HostConfigModule {
+  static register(config: HostConfig): DynamicModule {
+    return {
+      module: HostConfigModule,
+      providers: [{ provide: HOST_CONFIG, useValue: config }],
+      exports: [HOST_CONFIG],
+    };
+  }
+}
+
+/** The host control plane: its config, logging, database, auth, and the prebuilds module it mounts. */
+@Module({})
+export class AppModule {
+  static register({ config, databaseUrl }: AppModuleOptions): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        HostConfigModule.register(config),
+        LoggerModule.forRoot({
+          pinoHttp: {
+            level: config.logLevel,
+            // Probes would drown the request log.
+            autoLogging: { ignore: (req) => /\/(healthz|readyz|metrics)$/.test(req.url ?? '') },
+          },
+        }),
+        TypeOrmModule.forRoot(prebuildsDataSourceOptions(databaseUrl)),
+        HostAuthModule,
+        PrebuildsHealthModule,
+      ],
+    };
+  }
+}

@@ -1,0 +1,121 @@
+import { ConfigError } from './config-error.js';
+
+/** Everything the host app reads from the environment, parsed and checked once at start. */
+export interface HostConfig {
+  port: number;
+  /** null → an embedded PostgreSQL under dataDir. */
+  databaseUrl: string | null;
+  dataDir: string;
+  embeddedPgPort: number;
+  bootstrapAdminToken: string | null;
+  seedDemo: boolean;
+  logLevel: string;
+  metricsToken: string | null;
+  provisioner: { enabled: boolean; buildMs: number; failureRate: number; concurrency: number };
+  prebuilds: {
+    enabled: boolean;
+    intervalMs: number;
+    backoffIntervalMs: number;
+    backoffLookbackMs: number;
+    failureHardLimit: number;
+    concurrency: number;
+  };
+}
+
+type Env = Record<string, string | undefined>;
+
+export function loadHostConfig(env: Env = process.env): HostConfig {
+  const read = new EnvReader(env);
+  return {
+    port: read.int('PORT', 3000, 0, 65535),
+    databaseUrl: read.databaseUrl('DATABASE_URL'),
+    dataDir: env.DATA_DIR?.trim() || '.data',
+    embeddedPgPort: read.int('EMBEDDED_PG_PORT', 54329, 1, 65535),
+    bootstrapAdminToken: read.token('BOOTSTRAP_ADMIN_TOKEN'),
+    seedDemo: read.bool('SEED_DEMO', true),
+    logLevel: read.oneOf('LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+    metricsToken: env.METRICS_TOKEN?.trim() || null,
+    provisioner: {
+      enabled: read.bool('PROVISIONER_ENABLED', true),
+      buildMs: read.int('PROVISIONER_BUILD_MS', 2000, 0, 3_600_000),
+      failureRate: read.float('PROVISIONER_FAILURE_RATE', 0, 0, 1),
+      concurrency: read.int('PROVISIONER_CONCURRENCY', 8, 1, 1000),
+    },
+    prebuilds: {
+      enabled: read.bool('PREBUILDS_ENABLED', true),
+      intervalMs: read.int('PREBUILDS_INTERVAL_MS', 60_000, 100, 86_400_000),
+      backoffIntervalMs: read.int('PREBUILDS_BACKOFF_INTERVAL_MS', 60_000, 0, 86_400_000),
+      backoffLookbackMs: read.int('PREBUILDS_BACKOFF_LOOKBACK_MS', 3_600_000, 0, 30 * 86_400_000),
+      failureHardLimit: read.int('PREBUILDS_FAILURE_HARD_LIMIT', 3, 0, 1000),
+      concurrency: read.int('PREBUILDS_CONCURRENCY', 5, 1, 100),
+    },
+  };
+}
+
+class EnvReader {
+  constructor(private readonly env: Env) {}
+
+  private raw(name: string): string | undefined {
+    const value = this.env[name]?.trim();
+    return value === '' ? undefined : value;
+  }
+
+  int(name: string, fallback: number, min: number, max: number): number {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    const parsed = Number(value);
+    if (!/^-?\d+$/.test(value) || parsed < min || parsed > max) {
+      throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, got '${value}'`);
+    }
+    return parsed;
+  }
+
+  float(name: string, fallback: number, min: number, max: number): number {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    const parsed = Number(value);
+    if (!Number.isFinite(parsed) || parsed < min || parsed > max) {
+      throw new ConfigError(`${name} must be a number from ${min} to ${max}, got '${value}'`);
+    }
+    return parsed;
+  }
+
+  bool(name: string, fallback: boolean): boolean {
+    const value = this.raw(name)?.toLowerCase();
+    if (value === undefined) return fallback;
+    if (['true', '1', 'yes'].includes(value)) return true;
+    if (['false', '0', 'no'].includes(value)) return false;
+    throw new ConfigError(`${name} must be true or false, got '${value}'`);
+  }
+
+  oneOf(name: string, fallback: string, allowed: string[]): string {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    if (!allowed.includes(value))
+      throw new ConfigError(`${name} must be one of ${allowed.join(', ')}, got '${value}'`);
+    return value;
+  }
+
+  token(name: string): string | null {
+    const value = this.raw(name);
+    if (value === undefined) return null;
+    if (value.length < 16) throw new ConfigError(`${name} must be at least 16 characters long`);
+    return value;
+  }
+
+  databaseUrl(name: string): string | null {
+    const value = this.raw(name);
+    if (value === undefined) return null;
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      throw new ConfigError(`${name} is not a valid URL (expected postgres://user@host:port/database)`);
+    }
+    if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+      throw new ConfigError(`${name} must start with postgres:// or postgresql://, got '${url.protocol}//'`);
+    }
+    if (!url.hostname) throw new ConfigError(`${name} has no host`);
+    return value;
+  }
+}

@@ -1,0 +1,84 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { Logger } from 'nestjs-pino';
+import pg from 'pg';
+import { join } from 'node:path';
+import { AppModule } from './app.module.js';
+import { ConfigError } from './host/config/config-error.js';
+import { loadHostConfig } from './host/config/host-config.js';
+import { type EmbeddedPostgres, startEmbeddedPostgres } from './host/database/embedded-postgres.js';
+import { runPrebuildsMigrations } from './prebuilds/database/run-migrations.js';
+
+let embedded: EmbeddedPostgres | null = null;
+
+async function assertDatabaseReachable(url: string, source: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 });
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+  } catch (error) {
+    const { hostname, port } = new URL(url);
+    throw new ConfigError(
+      `cannot connect to ${source} (${hostname}:${port || 5432}): ${(error as Error).message}`,
+    );
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+async function main(): Promise<void> {
+  const config = loadHostConfig();
+  let databaseUrl = config.databaseUrl;
+  if (!databaseUrl) {
+    embedded = await startEmbeddedPostgres({
+      dataDir: join(config.dataDir, 'postgres'),
+      port: config.embeddedPgPort,
+      database: 'prebuilds',
+      log: (message) => process.stdout.write(`embedded-postgres: ${message}\n`),
+    });
+    databaseUrl = embedded.url;
+  }
+  await assertDatabaseReachable(databaseUrl, config.databaseUrl ? 'DATABASE_URL' : 'the embedded PostgreSQL');
+  await runPrebuildsMigrations(databaseUrl);
+
+  const app = await NestFactory.create(AppModule.register({ config, databaseUrl }), { bufferLogs: true });
+  app.useLogger(app.get(Logger));
+  app.setGlobalPrefix('api/v2', { exclude: ['/'] });
+
+  let closing = false;
+  const shutdown = async (signal: string) => {
+    if (closing) return;
+    closing = true;
+    app.get(Logger).log({ msg: 'shutting down', event: 'shutdown', signal });
+    await app.close();
+    await embedded?.stop();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+
+  try {
+    await app.listen(config.port, '0.0.0.0');
+  } catch (error) {
+    await app.close();
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new ConfigError(
+      code === 'EADDRINUSE'
+        ? `port ${config.port} is already in use; set PORT to a free port`
+        : (error as Error).message,
+    );
+  }
+  app.get(Logger).log({
+    msg: 'control plane ready',
+    event: 'listening',
+    port: config.port,
+    embeddedDatabase: embedded !== null,
+  });
+}
+
+main().catch(async (error: unknown) => {
+  await embedded?.stop().catch(() => undefined);
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`error: ${error instanceof ConfigError ? message : `failed to start: ${message}`}\n`);
+  process.exit(1);
+});

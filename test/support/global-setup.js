@@ -1,0 +1,58 @@
+import { mkdtemp } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+// Jest loads global setup outside its module system, where our `.js` → `.ts` mapping does not apply, so it uses
+// the compiled build (`pretest` runs `npm run build`).
+import { startEmbeddedPostgres } from '../../dist/src/host/database/embedded-postgres.js';
+import { runPrebuildsMigrations } from '../../dist/src/prebuilds/database/run-migrations.js';
+
+/**
+ * Once per test run: find a PostgreSQL (TEST_DATABASE_URL, else an embedded one in a temp folder), create a template
+ * database and migrate it once. Each test file then clones it (test-database.ts), which takes ~100 ms instead of
+ * re-running migrations, and lets the code under test open its own transactions and advisory locks in isolation.
+ */
+/** @returns {Promise<void>} */
+export default async function globalSetup() {
+  let serverUrl = process.env.TEST_DATABASE_URL;
+  if (!serverUrl) {
+    const embedded = await startEmbeddedPostgres({
+      dataDir: join(await mkdtemp(join(tmpdir(), 'nest-prebuilds-test-')), 'postgres'),
+      port: await freePort(),
+      database: 'postgres',
+    });
+    globalThis.__PREBUILDS_EMBEDDED__ = embedded;
+    serverUrl = embedded.adminUrl;
+  }
+  const templateName = `prebuilds_tpl_${process.pid}_${Date.now().toString(36)}`;
+  const admin = new pg.Client({ connectionString: serverUrl });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${templateName}`);
+  } finally {
+    await admin.end();
+  }
+  await runPrebuildsMigrations(withDatabase(serverUrl, templateName));
+  process.env.PREBUILDS_TEST_SERVER_URL = serverUrl;
+  process.env.PREBUILDS_TEST_TEMPLATE_DB = templateName;
+}
+
+function withDatabase(url, database) {
+  const parsed = new URL(url);
+  parsed.pathname = `/${database}`;
+  return parsed.toString();
+}
+
+/** @returns {Promise<number>} */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}

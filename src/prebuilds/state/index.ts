@@ -1,0 +1,20 @@
+export type {
+  BackoffRow,
+  CreationBlock,
+  DesiredSource,
+  InProgressRow,
+  PendingNonActiveRow,
+  PrebuildScheduleRow,
+  PrebuildStatus,
+  PresetRow,
+  ReconciliationAction,
+  ReconciliationState,
+  RunningPrebuildRow,
+  SnapshotInput,
+  Transition,
+} from './types.js';
+export { isValidTimezone, matchesCron, schedulesOverlap, validateScheduleCron } from './cron-schedule.js';
+export { resolveDesiredTarget, usableSchedules, type DesiredTarget } from './desired-target.js';
+export { GlobalSnapshot, UnknownPresetError } from './global-snapshot.js';
+export { PresetSnapshot, type InProgressCounts, type PresetSnapshotInput } from './preset-snapshot.js';
+export { ExpiryRule, RunningPrebuilds } from './running-prebuilds.js';

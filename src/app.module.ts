@@ -3,9 +3,10 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { LoggerModule } from 'nestjs-pino';
 import { prebuildsDataSourceOptions } from './prebuilds/database/data-source-options.js';
 import { PrebuildsHealthModule } from './prebuilds/health/health.module.js';
+import { PrebuildsModule } from './prebuilds/prebuilds.module.js';
 import type { HostConfig } from './host/config/host-config.js';
 import { HOST_CONFIG } from './host/config/host-config.token.js';
-import { HostAuthModule } from './host/host-auth.module.js';
+import { HostModule } from './host/host.module.js';
 
 export interface AppModuleOptions {
   config: HostConfig;
@@ -40,7 +41,19 @@ export class AppModule {
           },
         }),
         TypeOrmModule.forRoot(prebuildsDataSourceOptions(databaseUrl)),
-        HostAuthModule,
+        PrebuildsModule.forRootAsync({
+          // The module never reads the environment; the host maps its own configuration.
+          useFactory: (host: HostConfig) => ({
+            enabled: host.prebuilds.enabled,
+            reconcileIntervalMs: host.prebuilds.intervalMs,
+            backoffIntervalMs: host.prebuilds.backoffIntervalMs,
+            backoffLookbackMs: host.prebuilds.backoffLookbackMs,
+            failureHardLimit: host.prebuilds.failureHardLimit,
+            concurrency: host.prebuilds.concurrency,
+          }),
+          inject: [HOST_CONFIG],
+        }),
+        HostModule,
         PrebuildsHealthModule,
       ],
     };

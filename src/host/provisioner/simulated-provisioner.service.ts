@@ -1,0 +1,186 @@
+import {
+  BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  Optional,
+} from '@nestjs/common';
+import { hostname } from 'node:os';
+import { setTimeout as delay } from 'node:timers/promises';
+import { PrebuildsChannel } from '../../prebuilds/pubsub/channels.js';
+import { PrebuildsPubsub } from '../../prebuilds/pubsub/prebuilds-pubsub.js';
+import { ProvisionerJobService } from '../../prebuilds/provisioner/provisioner-job.service.js';
+import type { AcquiredJob } from '../../prebuilds/provisioner/provisioner-job.types.js';
+import type { HostConfig } from '../config/host-config.js';
+import { HOST_CONFIG } from '../config/host-config.token.js';
+
+/** The seams tests turn: where randomness and build time come from, and how long idling and shutdown may take. */
+export interface SimulatedProvisionerSettings {
+  /** A number in [0, 1); a build fails when it is below the failure rate. */
+  random(): number;
+  /** Stands in for the build itself. */
+  sleep(ms: number): Promise<void>;
+  /** How long an idle worker waits for a JobPosted message before it looks for work anyway. */
+  idlePollMs: number;
+  /** How long shutdown waits for builds in flight. */
+  shutdownTimeoutMs: number;
+}
+
+/** Optional provider of Partial<SimulatedProvisionerSettings>; anything missing takes the default. */
+export const SIMULATED_PROVISIONER_SETTINGS = Symbol('SIMULATED_PROVISIONER_SETTINGS');
+
+const DEFAULT_SETTINGS: SimulatedProvisionerSettings = {
+  random: Math.random,
+  sleep: (ms) => delay(ms),
+  idlePollMs: 1_000,
+  shutdownTimeoutMs: 10_000,
+};
+
+export const SIMULATED_FAILURE = 'simulated failure';
+
+/**
+ * A provisioner daemon inside the host app, so that the whole loop runs without real infrastructure. It uses only
+ * the module's public job API, the same one a real daemon would: acquire, wait `buildMs`, complete (failing with
+ * probability `failureRate`), then bring a started workspace's agents to `ready`. Workers sleep until a JobPosted
+ * message or a 1 s poll, whichever comes first, so a lost message costs at most a second.
+ */
+@Injectable()
+export class SimulatedProvisionerService implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger(SimulatedProvisionerService.name);
+  private readonly settings: SimulatedProvisionerSettings;
+  private readonly options: HostConfig['provisioner'];
+  private running = false;
+  private workers: Promise<void>[] | null = null;
+  private stopping: Promise<void> | null = null;
+  private unsubscribe: (() => void) | null = null;
+  private readonly wakers = new Set<() => void>();
+  private readonly inFlight = new Set<string>();
+
+  constructor(
+    @Inject(HOST_CONFIG) config: HostConfig,
+    private readonly jobs: ProvisionerJobService,
+    private readonly pubsub: PrebuildsPubsub,
+    @Optional() @Inject(SIMULATED_PROVISIONER_SETTINGS) settings: Partial<SimulatedProvisionerSettings> = {},
+  ) {
+    this.options = config.provisioner;
+    this.settings = { ...DEFAULT_SETTINGS, ...settings };
+  }
+
+  onApplicationBootstrap(): void {
+    if (this.options.enabled) this.start();
+  }
+
+  // Before shutdown rather than on it: builds in flight still need the database, which closes on shutdown.
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.stop();
+  }
+
+  /** Starts the workers. Does nothing when already started or stopped. */
+  start(): void {
+    if (this.workers || this.stopping) return;
+    this.running = true;
+    this.unsubscribe = this.pubsub.subscribe(PrebuildsChannel.JobPosted, () => this.wakeAll());
+    const prefix = `sim-${hostname()}-${process.pid}`;
+    this.workers = Array.from({ length: this.options.concurrency }, (_, n) => this.work(`${prefix}-${n}`));
+    this.logger.log({
+      msg: 'simulated provisioner started',
+      event: 'simulated_provisioner_started',
+      concurrency: this.options.concurrency,
+      buildMs: this.options.buildMs,
+      failureRate: this.options.failureRate,
+    });
+  }
+
+  /** Stops taking jobs and waits (bounded) for the builds in flight to complete. Safe to call more than once. */
+  stop(): Promise<void> {
+    this.stopping ??= this.shutdown();
+    return this.stopping;
+  }
+
+  private async shutdown(): Promise<void> {
+    if (!this.workers) return;
+    this.running = false;
+    this.unsubscribe?.();
+    this.wakeAll();
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(true), this.settings.shutdownTimeoutMs);
+    });
+    const finished = Promise.all(this.workers).then(() => false);
+    const expired = await Promise.race([finished, timedOut]);
+    clearTimeout(timer);
+    if (expired) {
+      // Their jobs stay `running`: nothing re-queues a job whose daemon went away.
+      this.logger.warn({
+        msg: 'simulated provisioner stopped with builds in flight',
+        event: 'simulated_provisioner_stop_timeout',
+        jobIds: [...this.inFlight],
+      });
+    } else {
+      this.logger.log({ msg: 'simulated provisioner stopped', event: 'simulated_provisioner_stopped' });
+    }
+  }
+
+  private async work(workerId: string): Promise<void> {
+    while (this.running) {
+      let job: AcquiredJob | null = null;
+      try {
+        job = await this.jobs.acquireNext(workerId);
+      } catch (error) {
+        this.logger.warn({
+          msg: 'job acquisition failed',
+          event: 'simulated_acquire_failed',
+          workerId,
+          error: (error as Error).message,
+        });
+      }
+      // A job taken while stopping is still built: nothing else would ever complete it.
+      if (job) await this.build(job, workerId);
+      else await this.idle();
+    }
+  }
+
+  private async build(job: AcquiredJob, workerId: string): Promise<void> {
+    this.inFlight.add(job.jobId);
+    try {
+      await this.settings.sleep(this.options.buildMs);
+      const failed = this.settings.random() < this.options.failureRate;
+      await this.jobs.complete(job.jobId, failed ? { error: SIMULATED_FAILURE } : {});
+      if (!failed && job.transition === 'start') {
+        for (const agentId of await this.jobs.agentsOfJob(job.jobId)) {
+          await this.jobs.reportAgentLifecycle(agentId, 'starting');
+          await this.jobs.reportAgentLifecycle(agentId, 'ready');
+        }
+      }
+    } catch (error) {
+      this.logger.warn({
+        msg: 'simulated build could not be reported',
+        event: 'simulated_build_report_failed',
+        workerId,
+        jobId: job.jobId,
+        error: (error as Error).message,
+      });
+    } finally {
+      this.inFlight.delete(job.jobId);
+    }
+  }
+
+  /** Resolves on the next JobPosted message, on stop, or after the idle poll, whichever comes first. */
+  private idle(): Promise<void> {
+    if (!this.running) return Promise.resolve();
+    return new Promise((resolve) => {
+      const wake = (): void => {
+        clearTimeout(timer);
+        this.wakers.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, this.settings.idlePollMs);
+      this.wakers.add(wake);
+    });
+  }
+
+  private wakeAll(): void {
+    for (const wake of [...this.wakers]) wake();
+  }
+}

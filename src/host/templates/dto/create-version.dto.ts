@@ -1,0 +1,19 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsBoolean, IsDefined, IsOptional, ValidateNested } from 'class-validator';
+import type { CreateVersionInput } from '../templates.types.js';
+import { VersionDto } from './version.dto.js';
+
+/** `POST /templates/:id/versions`. */
+export class CreateVersionDto implements CreateVersionInput {
+  @ApiProperty({ type: VersionDto })
+  @IsDefined()
+  @ValidateNested()
+  @Type(() => VersionDto)
+  version: VersionDto;
+
+  @ApiPropertyOptional({ default: false, description: 'make the new version the active one' })
+  @IsOptional()
+  @IsBoolean()
+  activate?: boolean;
+}

@@ -1,0 +1,105 @@
+import type { PrebuildStatus } from '../../prebuilds/state/index.js';
+
+export type ParameterType = 'string' | 'number' | 'bool';
+export const PARAMETER_TYPES: readonly ParameterType[] = ['string', 'number', 'bool'];
+
+/** DESIGN.md's `version` JSON: a template version, its parameter definitions and its presets. */
+export interface VersionInput {
+  name: string;
+  parameters?: ParameterInput[];
+  presets?: PresetInput[];
+}
+
+export interface ParameterInput {
+  name: string;
+  type?: ParameterType;
+  required?: boolean;
+  default?: string;
+}
+
+export interface PresetInput {
+  name: string;
+  parameters?: Record<string, string>;
+  prebuilds?: PrebuildsInput;
+}
+
+export interface PrebuildsInput {
+  instances: number;
+  ttlSeconds?: number;
+  timezone?: string;
+  schedules?: ScheduleInput[];
+}
+
+export interface ScheduleInput {
+  cron: string;
+  instances: number;
+}
+
+export interface CreateTemplateInput {
+  name: string;
+  organizationId?: string;
+  version: VersionInput;
+}
+
+export interface CreateVersionInput {
+  version: VersionInput;
+  activate?: boolean;
+}
+
+export interface PresetSummary {
+  id: string;
+  name: string;
+}
+
+export interface CreatedTemplate {
+  id: string;
+  name: string;
+  organizationId: string;
+  activeVersion: { id: string; name: string; presets: PresetSummary[] };
+}
+
+export interface CreatedVersion {
+  id: string;
+  name: string;
+  active: boolean;
+  presets: PresetSummary[];
+}
+
+export interface TemplateParameterView {
+  name: string;
+  type: ParameterType;
+  required: boolean;
+  default: string | null;
+}
+
+export interface PresetView {
+  id: string;
+  name: string;
+  parameters: Record<string, string>;
+  /** null when the preset wants no prebuilds. */
+  prebuilds: {
+    instances: number;
+    ttlSeconds: number | null;
+    timezone: string | null;
+    schedules: ScheduleInput[];
+  } | null;
+  prebuildStatus: PrebuildStatus;
+  lastInvalidatedAt: string | null;
+}
+
+export interface TemplateView {
+  id: string;
+  name: string;
+  organizationId: string;
+  /** '' when not deprecated, else the message users see. */
+  deprecated: string;
+  createdAt: string;
+  updatedAt: string;
+  activeVersion: {
+    id: string;
+    name: string;
+    createdAt: string;
+    parameters: TemplateParameterView[];
+    presets: PresetView[];
+  } | null;
+}

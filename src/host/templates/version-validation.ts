@@ -1,0 +1,153 @@
+import { BadRequestException } from '@nestjs/common';
+import { BuildValidationError } from '../../prebuilds/builder/build-errors.js';
+import { resolveBuildParameters } from '../../prebuilds/builder/parameter-validation.js';
+import { isValidTimezone, schedulesOverlap, validateScheduleCron } from '../../prebuilds/state/index.js';
+import type { ParameterType, PresetInput, VersionInput } from './templates.types.js';
+
+/**
+ * Cross-field checks of a `version` body, the ones a DTO cannot express: the schedule form, time zones, overlap,
+ * duplicate names, and preset values against the version's own parameter definitions. Shape, types and ranges are
+ * the DTOs' job. Everything here runs before the first write, so a refused version leaves nothing behind.
+ *
+ * The engine tolerates bad stored schedules (it ignores them); the API refuses them so that an admin finds out at
+ * once instead of wondering why a schedule never applies.
+ */
+
+export interface PlannedParameter {
+  name: string;
+  type: ParameterType;
+  required: boolean;
+  defaultValue: string | null;
+  ordinal: number;
+}
+
+export interface PlannedSchedule {
+  cron: string;
+  instances: number;
+}
+
+export interface PlannedPreset {
+  name: string;
+  parameters: Record<string, string>;
+  /** null = the preset wants no prebuilds. */
+  desiredInstances: number | null;
+  ttlSeconds: number | null;
+  /** '' = none, as the column stores it. */
+  timezone: string;
+  schedules: PlannedSchedule[];
+}
+
+export interface VersionPlan {
+  name: string;
+  parameters: PlannedParameter[];
+  presets: PlannedPreset[];
+}
+
+function reject(field: string, reason: string): never {
+  throw new BadRequestException(`${field}: ${reason}`);
+}
+
+/** Checks a version body and returns it in the shape the repository writes; throws a 400 naming the field. */
+export function planVersion(input: VersionInput, path = 'version'): VersionPlan {
+  const parameters = planParameters(input, path);
+  const definitions = new Map(parameters.map((parameter) => [parameter.name, parameter]));
+  const seen = new Set<string>();
+  const presets = (input.presets ?? []).map((preset, index) => {
+    const field = `${path}.presets[${index}]`;
+    if (seen.has(preset.name)) reject(`${field}.name`, `duplicate preset name '${preset.name}'`);
+    seen.add(preset.name);
+    return planPreset(preset, field, definitions);
+  });
+  return { name: input.name, parameters, presets };
+}
+
+function planParameters(input: VersionInput, path: string): PlannedParameter[] {
+  const seen = new Set<string>();
+  return (input.parameters ?? []).map((parameter, ordinal) => {
+    const field = `${path}.parameters[${ordinal}]`;
+    if (seen.has(parameter.name)) reject(`${field}.name`, `duplicate parameter name '${parameter.name}'`);
+    seen.add(parameter.name);
+    const planned: PlannedParameter = {
+      name: parameter.name,
+      type: parameter.type ?? 'string',
+      required: parameter.required ?? false,
+      defaultValue: parameter.default ?? null,
+      ordinal,
+    };
+    if (planned.defaultValue !== null) checkValue(planned, planned.defaultValue, `${field}.default`);
+    return planned;
+  });
+}
+
+/** The builder's own rules decide what a number or a bool is, so the API and the builds never disagree. */
+function checkValue(definition: PlannedParameter, value: string, field: string): void {
+  try {
+    resolveBuildParameters([{ ...definition, required: false, defaultValue: null }], {
+      [definition.name]: value,
+    });
+  } catch (error) {
+    if (error instanceof BuildValidationError) reject(field, error.message);
+    throw error;
+  }
+}
+
+function planPreset(
+  preset: PresetInput,
+  field: string,
+  definitions: Map<string, PlannedParameter>,
+): PlannedPreset {
+  const parameters = preset.parameters ?? {};
+  for (const [name, value] of Object.entries(parameters)) {
+    const definition = definitions.get(name);
+    if (!definition) reject(`${field}.parameters.${name}`, `'${name}' is not a parameter of this version`);
+    checkValue(definition, value, `${field}.parameters.${name}`);
+  }
+  // A missing required parameter is deliberately not refused here: a preset without prebuilds may leave it to
+  // the user, and one with prebuilds is marked validation_failed by the reconciler (DESIGN.md rule 8).
+  const prebuilds = preset.prebuilds;
+  if (!prebuilds) {
+    return {
+      name: preset.name,
+      parameters,
+      desiredInstances: null,
+      ttlSeconds: null,
+      timezone: '',
+      schedules: [],
+    };
+  }
+  const schedules = (prebuilds.schedules ?? []).map((schedule) => ({
+    cron: schedule.cron,
+    instances: schedule.instances,
+  }));
+  const scheduleField = (index: number) => `${field}.prebuilds.schedules[${index}].cron`;
+  schedules.forEach((schedule, index) => {
+    const problem = validateScheduleCron(schedule.cron);
+    if (problem !== null) reject(scheduleField(index), problem);
+  });
+  const timezone = prebuilds.timezone;
+  if (timezone !== undefined && !isValidTimezone(timezone)) {
+    reject(`${field}.prebuilds.timezone`, `unknown time zone '${timezone}'`);
+  }
+  if (schedules.length > 0 && timezone === undefined) {
+    reject(`${field}.prebuilds.timezone`, 'required when schedules are given');
+  }
+  // Pairwise so that the message can name both schedules; a preset has a handful at most.
+  for (let later = 1; later < schedules.length; later++) {
+    for (let earlier = 0; earlier < later; earlier++) {
+      if (schedulesOverlap([schedules[earlier].cron, schedules[later].cron])) {
+        reject(
+          scheduleField(later),
+          `overlaps schedules[${earlier}] (some hour of the week is matched by both)`,
+        );
+      }
+    }
+  }
+  return {
+    name: preset.name,
+    parameters,
+    desiredInstances: prebuilds.instances,
+    ttlSeconds: prebuilds.ttlSeconds ?? null,
+    timezone: timezone ?? '',
+    schedules,
+  };
+}

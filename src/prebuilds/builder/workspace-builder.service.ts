@@ -1,0 +1,285 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { randomUUID } from 'node:crypto';
+import type { DataSource, EntityManager } from 'typeorm';
+import { Clock } from '../clock/clock.js';
+import { PREBUILDS_SYSTEM_USER_ID } from '../database/system-ids.js';
+import { type NewBuild, WorkspaceBuildRepository } from '../database/workspace-build.repository.js';
+import { PREBUILDS_OPTIONS, type ResolvedPrebuildsOptions } from '../prebuilds.options.js';
+import { PrebuildsChannel } from '../pubsub/channels.js';
+import { PrebuildsPubsub } from '../pubsub/prebuilds-pubsub.js';
+import type { Transition } from '../state/types.js';
+import { BuildValidationError } from './build-errors.js';
+import { resolveBuildParameters } from './parameter-validation.js';
+import { generatePrebuildName } from './prebuild-name.js';
+
+export type DeleteOutcome = 'deleted' | 'claimed' | 'gone';
+
+export interface BuildRequest {
+  workspaceId: string;
+  transition: Transition;
+  initiatorId: string;
+  reason: string;
+  /** Values that override the previous build's (start only). */
+  parameters?: Record<string, string>;
+}
+
+export interface BuildResult {
+  buildId: string;
+  jobId: string;
+  buildNumber: number;
+}
+
+export interface NewWorkspaceRequest {
+  templateId: string;
+  ownerId: string;
+  name: string;
+  presetId: string | null;
+  parameters: Record<string, string>;
+}
+
+/**
+ * Turns transitions into builds: the build row, its parameters and a pending provisioner job, in one transaction,
+ * with the job posted (NOTIFY) only after commit. A failed post is logged and changes nothing: provisioners also
+ * poll.
+ */
+@Injectable()
+export class WorkspaceBuilderService {
+  private readonly logger = new Logger(WorkspaceBuilderService.name);
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly builds: WorkspaceBuildRepository,
+    private readonly clock: Clock,
+    private readonly pubsub: PrebuildsPubsub,
+    @Inject(PREBUILDS_OPTIONS) private readonly options: ResolvedPrebuildsOptions,
+  ) {}
+
+  /**
+   * Creates `count` prebuilds of a preset on its (active) version. The parameters are resolved and validated once,
+   * before anything is written; a BuildValidationError means none was created. Rows go in batches of
+   * `createBatchSize`, each batch one transaction of five statements. Returns the new workspace ids.
+   */
+  async createPrebuilds(presetId: string, count: number, now: Date): Promise<string[]> {
+    const inputs = await this.builds.findPresetBuildInputs(this.dataSource.manager, presetId);
+    if (!inputs) throw new Error(`preset ${presetId} does not exist`);
+    if (inputs.activeVersionId !== inputs.templateVersionId) {
+      throw new Error(`preset ${presetId} is not on its template's active version`);
+    }
+    const parameters = resolveBuildParameters(inputs.definitions, inputs.presetParameters);
+    const created: string[] = [];
+    for (let offset = 0; offset < count; offset += this.options.createBatchSize) {
+      const size = Math.min(this.options.createBatchSize, count - offset);
+      const workspaces = Array.from({ length: size }, () => ({
+        id: randomUUID(),
+        organizationId: inputs.organizationId,
+        templateId: inputs.templateId,
+        ownerId: PREBUILDS_SYSTEM_USER_ID,
+        name: generatePrebuildName(),
+        presetId,
+        latestBuildId: randomUUID(),
+        createdAt: now,
+      }));
+      const builds: NewBuild[] = workspaces.map((workspace) => ({
+        id: workspace.latestBuildId,
+        jobId: randomUUID(),
+        workspaceId: workspace.id,
+        buildNumber: 1,
+        transition: 'start',
+        templateVersionId: inputs.templateVersionId,
+        presetId,
+        initiatorId: PREBUILDS_SYSTEM_USER_ID,
+        reason: 'prebuild',
+        parameters,
+        createdAt: now,
+      }));
+      await this.dataSource.transaction(async (manager) => {
+        await this.builds.insertWorkspaces(manager, workspaces);
+        await this.builds.insertBuilds(manager, builds);
+      });
+      created.push(...workspaces.map((workspace) => workspace.id));
+      await this.postJob(builds[0].jobId);
+    }
+    return created;
+  }
+
+  /**
+   * Starts deleting a prebuild, in its own transaction. Re-reads the workspace under a row lock and refuses when
+   * the prebuilds user no longer owns it: it was claimed after the snapshot was taken.
+   */
+  async deletePrebuild(workspaceId: string, now: Date): Promise<DeleteOutcome> {
+    const outcome = await this.dataSource.transaction(async (manager) => {
+      const workspace = await this.builds.lockLiveWorkspace(manager, workspaceId);
+      if (!workspace) return { outcome: 'gone' as const };
+      if (workspace.ownerId !== PREBUILDS_SYSTEM_USER_ID) return { outcome: 'claimed' as const };
+      const build = await this.writeBuild(
+        manager,
+        workspace,
+        {
+          workspaceId,
+          transition: 'delete',
+          initiatorId: PREBUILDS_SYSTEM_USER_ID,
+          reason: 'prebuild',
+        },
+        now,
+      );
+      return { outcome: 'deleted' as const, jobId: build.jobId };
+    });
+    if (outcome.outcome === 'deleted') await this.postJob(outcome.jobId);
+    return outcome.outcome;
+  }
+
+  /** A start, stop or delete of any workspace, for its owner or an admin. Throws BuildValidationError on bad input. */
+  async build(request: BuildRequest, manager?: EntityManager): Promise<BuildResult> {
+    const now = this.clock.now();
+    const run = async (tx: EntityManager) => {
+      const workspace = await this.builds.lockLiveWorkspace(tx, request.workspaceId);
+      if (!workspace) throw new Error(`workspace ${request.workspaceId} does not exist`);
+      return this.writeBuild(tx, workspace, request, now);
+    };
+    const result = manager ? await run(manager) : await this.dataSource.transaction(run);
+    // Inside a caller's transaction the job only exists once the caller commits; the caller posts it then.
+    if (!manager) await this.postJob(result.jobId);
+    return result;
+  }
+
+  /**
+   * A new workspace and its first start build on the template's active version, inside the caller's transaction
+   * (the caller posts the job after commit). Throws BuildValidationError when the parameters do not fit.
+   */
+  async createWorkspace(
+    manager: EntityManager,
+    request: NewWorkspaceRequest,
+    now: Date,
+  ): Promise<BuildResult & { workspaceId: string }> {
+    const [template] = await manager.query(
+      `SELECT organization_id AS "organizationId", active_version_id AS "activeVersionId"
+         FROM templates WHERE id = $1 AND NOT deleted`,
+      [request.templateId],
+    );
+    if (!template?.activeVersionId) throw new Error(`template ${request.templateId} has no active version`);
+    const definitions = await this.builds.findVersionParameterDefinitions(manager, template.activeVersionId);
+    const parameters = resolveBuildParameters(definitions, request.parameters);
+    const workspaceId = randomUUID();
+    const build: NewBuild = {
+      id: randomUUID(),
+      jobId: randomUUID(),
+      workspaceId,
+      buildNumber: 1,
+      transition: 'start',
+      templateVersionId: template.activeVersionId,
+      presetId: request.presetId,
+      initiatorId: request.ownerId,
+      reason: 'initiator',
+      parameters,
+      createdAt: now,
+    };
+    await this.builds.insertWorkspaces(manager, [
+      {
+        id: workspaceId,
+        organizationId: template.organizationId,
+        templateId: request.templateId,
+        ownerId: request.ownerId,
+        name: request.name,
+        presetId: request.presetId,
+        latestBuildId: build.id,
+        createdAt: now,
+      },
+    ]);
+    await this.builds.insertBuilds(manager, [build]);
+    return { workspaceId, buildId: build.id, jobId: build.jobId, buildNumber: 1 };
+  }
+
+  /**
+   * Cancels a preset's unacquired first start builds on a non-active version and deletes those workspaces without a
+   * provisioner: each gets a delete build whose job is written already completed. Returns how many.
+   */
+  async cancelPendingNonActive(presetId: string, now: Date): Promise<number> {
+    return this.dataSource.transaction(async (manager) => {
+      const canceled = await this.builds.cancelPendingNonActive(manager, presetId, now);
+      const deletes: NewBuild[] = canceled.map((row) => ({
+        id: randomUUID(),
+        jobId: randomUUID(),
+        workspaceId: row.workspaceId,
+        buildNumber: row.buildNumber + 1,
+        transition: 'delete',
+        templateVersionId: row.templateVersionId,
+        presetId,
+        initiatorId: PREBUILDS_SYSTEM_USER_ID,
+        reason: 'prebuild',
+        parameters: {},
+        createdAt: now,
+        completedAt: now,
+      }));
+      await this.builds.insertBuilds(manager, deletes);
+      await this.builds.pointLatestBuilds(
+        manager,
+        deletes.map((build) => ({ workspaceId: build.workspaceId, buildId: build.id, deleted: true })),
+        now,
+      );
+      return deletes.length;
+    });
+  }
+
+  /** Writes the next build of a locked workspace: a start on the active version, anything else on the last one. */
+  private async writeBuild(
+    manager: EntityManager,
+    workspace: NonNullable<Awaited<ReturnType<WorkspaceBuildRepository['lockLiveWorkspace']>>>,
+    request: BuildRequest,
+    now: Date,
+  ): Promise<BuildResult> {
+    let versionId = workspace.latestVersionId;
+    let parameters: Record<string, string> = {};
+    if (request.transition === 'start') {
+      const [template] = await manager.query(
+        `SELECT active_version_id AS "activeVersionId" FROM templates WHERE id = $1`,
+        [workspace.templateId],
+      );
+      versionId = template?.activeVersionId ?? versionId;
+      const definitions = await this.builds.findVersionParameterDefinitions(manager, versionId);
+      // Values of the previous build that the new version no longer declares are dropped, not refused.
+      const carried = Object.fromEntries(
+        Object.entries(workspace.latestParameters).filter(([name]) =>
+          definitions.some((d) => d.name === name),
+        ),
+      );
+      parameters = resolveBuildParameters(definitions, { ...carried, ...(request.parameters ?? {}) });
+    } else if (request.parameters && Object.keys(request.parameters).length > 0) {
+      throw new BuildValidationError(`a ${request.transition} build takes no parameters`);
+    }
+    const build: NewBuild = {
+      id: randomUUID(),
+      jobId: randomUUID(),
+      workspaceId: workspace.id,
+      buildNumber: workspace.latestBuildNumber + 1,
+      transition: request.transition,
+      templateVersionId: versionId,
+      presetId: workspace.latestPresetId ?? workspace.presetId,
+      initiatorId: request.initiatorId,
+      reason: request.reason,
+      parameters,
+      createdAt: now,
+    };
+    await this.builds.insertBuilds(manager, [build]);
+    await this.builds.pointLatestBuilds(
+      manager,
+      [{ workspaceId: workspace.id, buildId: build.id, deleted: false }],
+      now,
+    );
+    return { buildId: build.id, jobId: build.jobId, buildNumber: build.buildNumber };
+  }
+
+  /** Wakes provisioners. Best effort by design: they poll as well. */
+  async postJob(jobId: string): Promise<void> {
+    try {
+      await this.pubsub.publish(PrebuildsChannel.JobPosted, { jobId });
+    } catch (error) {
+      this.logger.warn({
+        msg: 'job post failed',
+        event: 'job_post_failed',
+        jobId,
+        error: (error as Error).message,
+      });
+    }
+  }
+}

@@ -1,0 +1,99 @@
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { PREBUILDS_SYSTEM_USER_ID as PREBUILDS_USER } from './system-ids.js';
+
+export interface ClaimedPrebuild {
+  workspaceId: string;
+  templateId: string;
+}
+
+export interface PresetOfTemplate {
+  presetId: string;
+  templateVersionId: string;
+  activeVersionId: string | null;
+  parameters: Record<string, string>;
+}
+
+/** The claim: handing an eligible prebuild to a user, and finding which preset a request means. */
+@Injectable()
+export class ClaimRepository {
+  /**
+   * Gives the oldest eligible prebuild of a preset to a user: running (latest build a succeeded start), every agent
+   * ready, on the active version of a live template, not expired, still owned by the prebuilds user. SKIP LOCKED
+   * makes concurrent claimers take different rows instead of waiting for (and then losing) the same one; the row
+   * lock is held until the caller's transaction ends. Served by idx_workspaces_prebuilds (preset_id, created_at, id).
+   */
+  async claimOldestEligible(
+    manager: EntityManager,
+    claim: { presetId: string; userId: string; name: string; now: Date },
+  ): Promise<ClaimedPrebuild | null> {
+    const [rows] = await manager.query(
+      `UPDATE workspaces w SET owner_id = $2, name = $3, updated_at = $4, last_used_at = $4
+        WHERE w.id = (
+          SELECT c.id
+            FROM workspaces c
+            JOIN workspace_builds b ON b.id = c.latest_build_id
+            JOIN provisioner_jobs j ON j.id = b.job_id
+            JOIN templates t ON t.id = c.template_id
+            JOIN template_version_presets p ON p.id = c.preset_id
+           WHERE c.owner_id = '${PREBUILDS_USER}' AND NOT c.deleted AND c.preset_id = $1
+             AND b.transition = 'start' AND j.job_status = 'succeeded'
+             AND b.template_version_id = t.active_version_id AND NOT t.deleted
+             AND (p.last_invalidated_at IS NULL OR c.created_at >= p.last_invalidated_at)
+             AND (COALESCE(p.ttl_seconds, 0) = 0 OR c.created_at >= $4::timestamptz - make_interval(secs => p.ttl_seconds))
+             AND EXISTS (SELECT 1 FROM workspace_agents a WHERE a.job_id = b.job_id)
+             AND NOT EXISTS (SELECT 1 FROM workspace_agents a WHERE a.job_id = b.job_id AND a.lifecycle_state <> 'ready')
+           ORDER BY c.created_at, c.id
+           LIMIT 1
+             FOR UPDATE OF c SKIP LOCKED)
+        RETURNING w.id AS "workspaceId", w.template_id AS "templateId"`,
+      [claim.presetId, claim.userId, claim.name, claim.now],
+    );
+    return rows[0] ?? null;
+  }
+
+  /** A preset with its version and the template's active version; null when it is not one of the template's. */
+  async findPresetOfTemplate(
+    manager: EntityManager,
+    templateId: string,
+    presetId: string,
+  ): Promise<PresetOfTemplate | null> {
+    const [row] = await manager.query(
+      `SELECT p.id AS "presetId", p.template_version_id AS "templateVersionId", t.active_version_id AS "activeVersionId",
+              COALESCE((SELECT json_object_agg(pp.name, pp.value) FROM template_version_preset_parameters pp
+                         WHERE pp.preset_id = p.id), '{}') AS parameters
+         FROM template_version_presets p
+         JOIN template_versions v ON v.id = p.template_version_id
+         JOIN templates t ON t.id = v.template_id
+        WHERE p.id = $2 AND t.id = $1`,
+      [templateId, presetId],
+    );
+    return row ?? null;
+  }
+
+  /**
+   * The preset of a version whose parameters all appear, with equal values, in the request. Several match → the one
+   * with the most parameters (then by name); a preset without parameters matches anything but loses to any that has.
+   */
+  async findMatchingPreset(
+    manager: EntityManager,
+    versionId: string,
+    parameters: Record<string, string>,
+  ): Promise<PresetOfTemplate | null> {
+    const [row] = await manager.query(
+      `SELECT p.id AS "presetId", p.template_version_id AS "templateVersionId", p.template_version_id AS "activeVersionId",
+              COALESCE(params.values, '{}') AS parameters
+         FROM template_version_presets p
+         LEFT JOIN LATERAL (
+           SELECT json_object_agg(pp.name, pp.value) AS values, count(*) AS n,
+                  bool_and(($2::jsonb ->> pp.name) IS NOT DISTINCT FROM pp.value) AS all_equal
+             FROM template_version_preset_parameters pp WHERE pp.preset_id = p.id
+         ) params ON true
+        WHERE p.template_version_id = $1 AND COALESCE(params.all_equal, true)
+        ORDER BY COALESCE(params.n, 0) DESC, p.name, p.id
+        LIMIT 1`,
+      [versionId, JSON.stringify(parameters)],
+    );
+    return row ?? null;
+  }
+}

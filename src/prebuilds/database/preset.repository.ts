@@ -1,0 +1,49 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import type { PrebuildStatus } from '../state/types.js';
+
+/** Writes to presets' prebuild state: status, failure reset, invalidation. */
+@Injectable()
+export class PresetRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /** Sets the status of presets that do not have it yet; returns the ids that changed (for logging once). */
+  async setStatus(presetIds: string[], status: PrebuildStatus): Promise<string[]> {
+    if (presetIds.length === 0) return [];
+    const [rows] = await this.dataSource.query(
+      `UPDATE template_version_presets SET prebuild_status = $2
+        WHERE id = ANY($1::uuid[]) AND prebuild_status <> $2
+        RETURNING id`,
+      [presetIds, status],
+    );
+    return rows.map((row: { id: string }) => row.id);
+  }
+
+  /**
+   * Back to healthy, and failures of builds created up to now stop counting (for the hard limit and backoff alike).
+   * Returns false for an unknown preset.
+   */
+  async resume(presetId: string, now: Date): Promise<boolean> {
+    const [rows] = await this.dataSource.query(
+      `UPDATE template_version_presets
+          SET prebuild_status = 'healthy',
+              failure_reset_at = CASE WHEN prebuild_status = 'healthy' THEN failure_reset_at ELSE $2 END
+        WHERE id = $1 RETURNING id`,
+      [presetId, now],
+    );
+    return rows.length > 0;
+  }
+
+  /** Expires every prebuild of the template's active version's presets. Returns the preset ids touched. */
+  async invalidateActiveVersion(templateId: string, now: Date): Promise<string[]> {
+    const [rows] = await this.dataSource.query(
+      `UPDATE template_version_presets p SET last_invalidated_at = $2
+         FROM templates t
+        WHERE t.id = $1 AND p.template_version_id = t.active_version_id
+        RETURNING p.id`,
+      [templateId, now],
+    );
+    return rows.map((row: { id: string }) => row.id);
+  }
+}

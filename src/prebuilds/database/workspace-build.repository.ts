@@ -1,0 +1,225 @@
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import type { ParameterDefinition } from '../builder/parameter-validation.js';
+import type { Transition } from '../state/types.js';
+import { PREBUILDS_SYSTEM_USER_ID as PREBUILDS_USER } from './system-ids.js';
+
+export interface NewWorkspace {
+  id: string;
+  organizationId: string;
+  templateId: string;
+  ownerId: string;
+  name: string;
+  presetId: string | null;
+  /** The id of the build written with it in the same transaction (the FK is deferred to commit). */
+  latestBuildId: string;
+  createdAt: Date;
+}
+
+export interface NewBuild {
+  id: string;
+  jobId: string;
+  workspaceId: string;
+  buildNumber: number;
+  transition: Transition;
+  templateVersionId: string;
+  presetId: string | null;
+  initiatorId: string;
+  reason: string;
+  parameters: Record<string, string>;
+  createdAt: Date;
+  /** Set for a build that needs no provisioner (an orphan delete): its job is written already completed. */
+  completedAt?: Date;
+}
+
+export interface BuildInputs {
+  templateId: string;
+  organizationId: string;
+  templateVersionId: string;
+  activeVersionId: string | null;
+  definitions: ParameterDefinition[];
+  presetParameters: Record<string, string>;
+}
+
+export interface LiveWorkspace {
+  id: string;
+  ownerId: string;
+  templateId: string;
+  presetId: string | null;
+  latestBuildNumber: number;
+  latestVersionId: string;
+  latestPresetId: string | null;
+  latestParameters: Record<string, string>;
+}
+
+export interface CanceledPrebuild {
+  workspaceId: string;
+  templateVersionId: string;
+  buildNumber: number;
+}
+
+/** Writes of workspaces, builds and their provisioner jobs, set-based so that a batch costs a fixed few statements. */
+@Injectable()
+export class WorkspaceBuildRepository {
+  /** What a preset's builds need: its version, the version's parameter definitions and the preset's values. */
+  async findPresetBuildInputs(manager: EntityManager, presetId: string): Promise<BuildInputs | null> {
+    const [row] = await manager.query(
+      `SELECT t.id AS "templateId", t.organization_id AS "organizationId", p.template_version_id AS "templateVersionId",
+              t.active_version_id AS "activeVersionId",
+              COALESCE((SELECT json_agg(json_build_object('name', d.name, 'type', d.type, 'required', d.required,
+                                                          'defaultValue', d.default_value) ORDER BY d.ordinal, d.name)
+                          FROM template_version_parameters d WHERE d.template_version_id = p.template_version_id),
+                       '[]') AS definitions,
+              COALESCE((SELECT json_object_agg(pp.name, pp.value)
+                          FROM template_version_preset_parameters pp WHERE pp.preset_id = p.id), '{}') AS "presetParameters"
+         FROM template_version_presets p
+         JOIN template_versions v ON v.id = p.template_version_id
+         JOIN templates t ON t.id = v.template_id
+        WHERE p.id = $1`,
+      [presetId],
+    );
+    return row ?? null;
+  }
+
+  async findVersionParameterDefinitions(
+    manager: EntityManager,
+    versionId: string,
+  ): Promise<ParameterDefinition[]> {
+    return manager.query(
+      `SELECT name, type, required, default_value AS "defaultValue"
+         FROM template_version_parameters WHERE template_version_id = $1 ORDER BY ordinal, name`,
+      [versionId],
+    );
+  }
+
+  async insertWorkspaces(manager: EntityManager, workspaces: NewWorkspace[]): Promise<void> {
+    if (workspaces.length === 0) return;
+    await manager.query(
+      `INSERT INTO workspaces (id, organization_id, template_id, owner_id, name, preset_id, latest_build_id,
+                               created_at, updated_at)
+       SELECT id, org, tpl, owner, name, preset, build, at, at
+         FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::uuid[], $7::uuid[],
+                     $8::timestamptz[]) AS x(id, org, tpl, owner, name, preset, build, at)`,
+      [
+        workspaces.map((w) => w.id),
+        workspaces.map((w) => w.organizationId),
+        workspaces.map((w) => w.templateId),
+        workspaces.map((w) => w.ownerId),
+        workspaces.map((w) => w.name),
+        workspaces.map((w) => w.presetId),
+        workspaces.map((w) => w.latestBuildId),
+        workspaces.map((w) => w.createdAt),
+      ],
+    );
+  }
+
+  /**
+   * Writes builds, their jobs and parameters (three statements for any number of builds). Pointing the workspaces at
+   * their new latest build is the caller's job: new workspaces are written with it, existing ones use
+   * pointLatestBuilds.
+   */
+  async insertBuilds(manager: EntityManager, builds: NewBuild[]): Promise<void> {
+    if (builds.length === 0) return;
+    await manager.query(
+      `INSERT INTO provisioner_jobs (id, created_at, updated_at, started_at, completed_at)
+       SELECT id, at, at, done, done FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[]) AS x(id, at, done)`,
+      [builds.map((b) => b.jobId), builds.map((b) => b.createdAt), builds.map((b) => b.completedAt ?? null)],
+    );
+    await manager.query(
+      `INSERT INTO workspace_builds (id, workspace_id, build_number, transition, template_version_id, preset_id,
+                                     initiator_id, reason, job_id, created_at)
+       SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::text[], $5::uuid[], $6::uuid[], $7::uuid[],
+                            $8::text[], $9::uuid[], $10::timestamptz[])`,
+      [
+        builds.map((b) => b.id),
+        builds.map((b) => b.workspaceId),
+        builds.map((b) => b.buildNumber),
+        builds.map((b) => b.transition),
+        builds.map((b) => b.templateVersionId),
+        builds.map((b) => b.presetId),
+        builds.map((b) => b.initiatorId),
+        builds.map((b) => b.reason),
+        builds.map((b) => b.jobId),
+        builds.map((b) => b.createdAt),
+      ],
+    );
+    const parameters = builds.flatMap((b) =>
+      Object.entries(b.parameters).map(([name, value]) => ({ buildId: b.id, name, value })),
+    );
+    if (parameters.length > 0) {
+      await manager.query(
+        `INSERT INTO workspace_build_parameters (build_id, name, value)
+         SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[])`,
+        [parameters.map((p) => p.buildId), parameters.map((p) => p.name), parameters.map((p) => p.value)],
+      );
+    }
+  }
+
+  /** Moves existing workspaces' latest-build pointers; `deleted` marks those whose delete needs no provisioner. */
+  async pointLatestBuilds(
+    manager: EntityManager,
+    pointers: { workspaceId: string; buildId: string; deleted: boolean }[],
+    now: Date,
+  ): Promise<void> {
+    if (pointers.length === 0) return;
+    await manager.query(
+      `UPDATE workspaces w SET latest_build_id = x.build, deleted = w.deleted OR x.deleted, updated_at = $4
+         FROM unnest($1::uuid[], $2::uuid[], $3::bool[]) AS x(id, build, deleted)
+        WHERE w.id = x.id`,
+      [
+        pointers.map((p) => p.workspaceId),
+        pointers.map((p) => p.buildId),
+        pointers.map((p) => p.deleted),
+        now,
+      ],
+    );
+  }
+
+  /** Locks a live workspace and reads its latest build, for a new build on it. Null when missing or deleted. */
+  async lockLiveWorkspace(manager: EntityManager, workspaceId: string): Promise<LiveWorkspace | null> {
+    const [row] = await manager.query(
+      `SELECT w.id, w.owner_id AS "ownerId", w.template_id AS "templateId", w.preset_id AS "presetId",
+              b.build_number AS "latestBuildNumber", b.template_version_id AS "latestVersionId",
+              b.preset_id AS "latestPresetId",
+              COALESCE((SELECT json_object_agg(bp.name, bp.value) FROM workspace_build_parameters bp
+                         WHERE bp.build_id = b.id), '{}') AS "latestParameters"
+         FROM workspaces w JOIN workspace_builds b ON b.id = w.latest_build_id
+        WHERE w.id = $1 AND NOT w.deleted
+          FOR UPDATE OF w`,
+      [workspaceId],
+    );
+    return row ?? null;
+  }
+
+  /**
+   * Cancels a preset's first start builds on a non-active version that no provisioner has acquired: their jobs are
+   * marked canceled and completed. SKIP LOCKED leaves a job a provisioner is acquiring right now to that provisioner.
+   */
+  async cancelPendingNonActive(
+    manager: EntityManager,
+    presetId: string,
+    now: Date,
+  ): Promise<CanceledPrebuild[]> {
+    return manager.query(
+      `WITH doomed AS (
+         SELECT w.id AS workspace_id, b.template_version_id, b.build_number, j.id AS job_id
+           FROM workspaces w
+           JOIN workspace_builds b ON b.id = w.latest_build_id
+           JOIN provisioner_jobs j ON j.id = b.job_id
+           JOIN templates t ON t.id = w.template_id
+          WHERE w.owner_id = '${PREBUILDS_USER}' AND NOT w.deleted AND b.preset_id = $1
+            AND b.build_number = 1 AND b.transition = 'start'
+            AND j.started_at IS NULL AND j.canceled_at IS NULL AND j.completed_at IS NULL AND j.worker_id IS NULL
+            AND b.template_version_id <> t.active_version_id
+            FOR UPDATE OF w, j SKIP LOCKED
+       ), canceled AS (
+         UPDATE provisioner_jobs j SET canceled_at = $2, completed_at = $2, updated_at = $2
+           FROM doomed WHERE j.id = doomed.job_id
+       )
+       SELECT workspace_id AS "workspaceId", template_version_id AS "templateVersionId",
+              build_number AS "buildNumber"
+         FROM doomed`,
+      [presetId, now],
+    );
+  }
+}

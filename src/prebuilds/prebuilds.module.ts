@@ -1,0 +1,66 @@
+import { Module } from '@nestjs/common';
+import { ScheduleModule } from '@nestjs/schedule';
+import { WorkspaceBuilderService } from './builder/workspace-builder.service.js';
+import { ClaimObserver } from './claim/claim-observer.js';
+import { ClaimService } from './claim/claim.service.js';
+import { ClaimRepository } from './database/claim.repository.js';
+import { Clock, SystemClock } from './clock/clock.js';
+import { PrebuildEventRepository } from './database/prebuild-event.repository.js';
+import { PresetRepository } from './database/preset.repository.js';
+import { PrebuildsSettingsRepository } from './database/settings.repository.js';
+import { PrebuildsSnapshotRepository } from './database/snapshot.repository.js';
+import { WorkspaceBuildRepository } from './database/workspace-build.repository.js';
+import {
+  PREBUILDS_MODULE_OPTIONS,
+  PREBUILDS_OPTIONS,
+  PrebuildsConfigurableModule,
+  resolvePrebuildsOptions,
+} from './prebuilds.options.js';
+import { ProvisionerJobRepository } from './provisioner/provisioner-job.repository.js';
+import { ProvisionerJobService } from './provisioner/provisioner-job.service.js';
+import { PostgresPubsub } from './pubsub/postgres-pubsub.js';
+import { PrebuildsPubsub } from './pubsub/prebuilds-pubsub.js';
+import { PresetActionExecutor } from './reconciler/preset-action-executor.service.js';
+import { ReconcileScheduler } from './reconciler/reconcile-scheduler.service.js';
+import { ReconcilerService } from './reconciler/reconciler.service.js';
+
+/**
+ * Warm pools of prebuilt workspaces. Needs the host's default TypeORM DataSource on this module's schema
+ * (PREBUILDS_ENTITIES / PREBUILDS_MIGRATIONS).
+ */
+@Module({
+  imports: [ScheduleModule.forRoot()],
+  providers: [
+    { provide: PREBUILDS_OPTIONS, useFactory: resolvePrebuildsOptions, inject: [PREBUILDS_MODULE_OPTIONS] },
+    { provide: Clock, useClass: SystemClock },
+    { provide: PrebuildsPubsub, useClass: PostgresPubsub },
+    PrebuildsSnapshotRepository,
+    PrebuildsSettingsRepository,
+    PresetRepository,
+    PrebuildEventRepository,
+    WorkspaceBuildRepository,
+    WorkspaceBuilderService,
+    PresetActionExecutor,
+    ReconcilerService,
+    ReconcileScheduler,
+    ProvisionerJobRepository,
+    ProvisionerJobService,
+    ClaimRepository,
+    ClaimObserver,
+    ClaimService,
+  ],
+  exports: [
+    PREBUILDS_OPTIONS,
+    Clock,
+    PrebuildsPubsub,
+    WorkspaceBuilderService,
+    ReconcilerService,
+    ReconcileScheduler,
+    PrebuildsSettingsRepository,
+    PresetRepository,
+    PrebuildEventRepository,
+    ProvisionerJobService,
+    ClaimService,
+  ],
+})
+export class PrebuildsModule extends PrebuildsConfigurableModule {}

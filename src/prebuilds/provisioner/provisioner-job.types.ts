@@ -1,0 +1,24 @@
+import type { Transition } from '../state/types.js';
+
+/** What a provisioner daemon needs to run one build: the job it now owns and the build behind it. */
+export interface AcquiredJob {
+  jobId: string;
+  buildId: string;
+  workspaceId: string;
+  templateId: string;
+  templateVersionId: string;
+  presetId: string | null;
+  transition: Transition;
+  buildNumber: number;
+  parameters: Record<string, string>;
+}
+
+/** How a job ended: with `error` it failed (the text is kept on the job), without it it succeeded. */
+export interface JobOutcome {
+  error?: string;
+}
+
+/** The lifecycle states an agent reports; `created` is where the job's completion leaves it. */
+export type AgentLifecycleReport = 'starting' | 'ready' | 'start_error';
+
+export const AGENT_LIFECYCLE_REPORTS: readonly AgentLifecycleReport[] = ['starting', 'ready', 'start_error'];

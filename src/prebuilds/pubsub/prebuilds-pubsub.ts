@@ -1,0 +1,12 @@
+import type { PrebuildsChannel } from './channels.js';
+
+/**
+ * Publish/subscribe between replicas. The token is this abstract class; PostgresPubsub is the implementation, and
+ * tests swap in a failing one to prove that nothing depends on delivery.
+ */
+export abstract class PrebuildsPubsub {
+  /** Sends one message. Rejects when it could not be sent; callers log and carry on. */
+  abstract publish(channel: PrebuildsChannel, payload: object): Promise<void>;
+  /** Calls handler for every message on channel (from any replica, this one included). Returns an unsubscribe. */
+  abstract subscribe(channel: PrebuildsChannel, handler: (payload: unknown) => void): () => void;
+}

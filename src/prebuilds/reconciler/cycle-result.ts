@@ -1,0 +1,21 @@
+import type { ReconciliationAction, ReconciliationState } from '../state/types.js';
+
+export interface PresetCycleResult {
+  presetId: string;
+  state: ReconciliationState;
+  /** What was carried out (a create clamped or budgeted shows the count written). */
+  actions: ReconciliationAction[];
+  errors: string[];
+}
+
+export interface CycleResult {
+  /** False when another replica held the lock (or a cycle was already running in this process). */
+  acquired: boolean;
+  paused: boolean;
+  templateId: string | null;
+  startedAt: Date;
+  elapsedMs: number;
+  presetsTotal: number;
+  presetsReconciled: number;
+  presets: PresetCycleResult[];
+}

@@ -1,0 +1,194 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import pLimit from 'p-limit';
+import { performance } from 'node:perf_hooks';
+import type { DataSource } from 'typeorm';
+import { Clock } from '../clock/clock.js';
+import { PrebuildEventRepository } from '../database/prebuild-event.repository.js';
+import { PresetRepository } from '../database/preset.repository.js';
+import { PrebuildsSettingsRepository } from '../database/settings.repository.js';
+import { PrebuildsSnapshotRepository } from '../database/snapshot.repository.js';
+import { PREBUILDS_OPTIONS, type ResolvedPrebuildsOptions } from '../prebuilds.options.js';
+import { GlobalSnapshot } from '../state/global-snapshot.js';
+import type { CycleResult, PresetCycleResult } from './cycle-result.js';
+import { CreateBudget, PresetActionExecutor } from './preset-action-executor.service.js';
+
+/**
+ * One reconciliation cycle: in a REPEATABLE READ, read-only transaction, try the cluster-wide advisory lock (losers
+ * skip), read the pause flag and the snapshot, then carry out every preset's plan with bounded parallelism. The
+ * transaction, and so the lock, stays open until every action has finished, so two replicas never act at once.
+ * Actions write through their own connections and transactions.
+ */
+@Injectable()
+export class ReconcilerService {
+  private readonly logger = new Logger('PrebuildsReconciler');
+  private inFlight: Promise<CycleResult> | null = null;
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly clock: Clock,
+    private readonly settings: PrebuildsSettingsRepository,
+    private readonly snapshots: PrebuildsSnapshotRepository,
+    private readonly presets: PresetRepository,
+    private readonly events: PrebuildEventRepository,
+    private readonly executor: PresetActionExecutor,
+    @Inject(PREBUILDS_OPTIONS) private readonly options: ResolvedPrebuildsOptions,
+  ) {}
+
+  reconcileAll(): Promise<CycleResult> {
+    return this.run(null);
+  }
+
+  /** A cycle limited to one template's presets (after a claim, a finished job, or a template change). */
+  reconcileTemplate(templateId: string): Promise<CycleResult> {
+    return this.run(templateId);
+  }
+
+  /** Resolves when no cycle is running in this process. */
+  async idle(): Promise<void> {
+    await this.inFlight?.catch(() => undefined);
+  }
+
+  private async run(templateId: string | null): Promise<CycleResult> {
+    const now = this.clock.now();
+    if (this.inFlight) {
+      // Overlapping ticks in one process are skipped, not queued: the next tick sees fresher state anyway.
+      this.logger.debug({
+        msg: 'cycle already running in this process; skipped',
+        event: 'cycle_skipped',
+        templateId,
+      });
+      return emptyResult(templateId, now, false, false);
+    }
+    const cycle = this.cycle(templateId, now);
+    this.inFlight = cycle;
+    try {
+      return await cycle;
+    } finally {
+      this.inFlight = null;
+    }
+  }
+
+  private async cycle(templateId: string | null, now: Date): Promise<CycleResult> {
+    const started = performance.now();
+    const runner = this.dataSource.createQueryRunner();
+    await runner.connect();
+    let result: CycleResult;
+    try {
+      await runner.startTransaction();
+      await runner.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY');
+      const lock = await this.settings.tryReconcileLock(runner.manager);
+      if (!lock.acquired) {
+        this.logger.log({
+          msg: 'another replica holds the reconcile lock; skipped',
+          event: 'lock_not_acquired',
+          templateId,
+        });
+        result = emptyResult(templateId, now, false, lock.paused);
+      } else if (lock.paused) {
+        this.logger.log({ msg: 'reconciliation is paused', event: 'cycle_paused', templateId });
+        result = emptyResult(templateId, now, true, true);
+      } else {
+        result = await this.reconcileSnapshot(runner.manager, templateId, now);
+      }
+    } finally {
+      // Read-only: commit and rollback are the same; either ends the snapshot and releases the lock.
+      await runner.rollbackTransaction().catch(() => undefined);
+      await runner.release();
+    }
+    result.elapsedMs = performance.now() - started;
+    if (result.acquired && !result.paused) await this.afterCycle(result, now);
+    return result;
+  }
+
+  private async reconcileSnapshot(
+    manager: Parameters<PrebuildsSnapshotRepository['read']>[0],
+    templateId: string | null,
+    now: Date,
+  ): Promise<CycleResult> {
+    const input = await this.snapshots.read(manager, {
+      now,
+      templateId,
+      backoffLookbackMs: this.options.backoffLookbackMs,
+      failureHardLimit: this.options.failureHardLimit,
+    });
+    const snapshot = new GlobalSnapshot(input);
+    await this.markHardLimited(snapshot);
+
+    const budget = new CreateBudget(this.options.maxCreatesPerCycle);
+    const limit = pLimit(this.options.concurrency);
+    const work = snapshot.presetSnapshots().filter((preset) => !preset.canSkipReconciliation());
+    const presets: PresetCycleResult[] = await Promise.all(
+      work.map((preset) => limit(() => this.executor.execute(preset, now, budget))),
+    );
+    return {
+      acquired: true,
+      paused: false,
+      templateId,
+      startedAt: now,
+      elapsedMs: 0,
+      presetsTotal: input.presets.length,
+      presetsReconciled: work.length,
+      presets,
+    };
+  }
+
+  /** Stores the hard-limited status of presets that just reached the limit (the engine already blocks creates). */
+  private async markHardLimited(snapshot: GlobalSnapshot): Promise<void> {
+    const reached = snapshot.presets
+      .filter(
+        (preset) =>
+          preset.prebuildStatus === 'healthy' && snapshot.filterByPreset(preset.presetId).hardLimited,
+      )
+      .map((preset) => preset.presetId);
+    const changed = await this.presets.setStatus(reached, 'hard_limited');
+    for (const presetId of changed) {
+      this.logger.warn({
+        msg: 'preset reached the failure hard limit; creates stop until an admin resumes it',
+        event: 'hard_limited',
+        presetId,
+        failureHardLimit: this.options.failureHardLimit,
+      });
+    }
+  }
+
+  /** Bookkeeping outside the lock: stats log, the cluster's last-cycle record and event retention (full cycles). */
+  private async afterCycle(result: CycleResult, now: Date): Promise<void> {
+    const actions = result.presets.reduce((sum, preset) => sum + preset.actions.length, 0);
+    const errors = result.presets.reduce((sum, preset) => sum + preset.errors.length, 0);
+    this.logger.log({
+      msg: 'reconcile cycle done',
+      event: 'cycle_done',
+      templateId: result.templateId,
+      elapsedMs: Math.round(result.elapsedMs),
+      presetsTotal: result.presetsTotal,
+      presetsReconciled: result.presetsReconciled,
+      actions,
+      errors,
+    });
+    if (result.templateId !== null) return;
+    try {
+      await this.settings.recordCycle(this.clock.now(), result.elapsedMs, this.options.replicaId);
+      await this.events.deleteOlderThan(new Date(now.getTime() - this.options.eventRetentionMs));
+    } catch (error) {
+      this.logger.error({
+        msg: 'cycle bookkeeping failed',
+        event: 'cycle_bookkeeping_failed',
+        error: (error as Error).message,
+      });
+    }
+  }
+}
+
+function emptyResult(templateId: string | null, now: Date, acquired: boolean, paused: boolean): CycleResult {
+  return {
+    acquired,
+    paused,
+    templateId,
+    startedAt: now,
+    elapsedMs: 0,
+    presetsTotal: 0,
+    presetsReconciled: 0,
+    presets: [],
+  };
+}

@@ -1,0 +1,64 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { DataSource } from 'typeorm';
+import { prebuildsDataSourceOptions } from '../../src/prebuilds/database/data-source-options.js';
+import { type HostProcess, startHostProcess } from '../support/host-process.js';
+import { readPoolStates } from '../support/pool-state.js';
+import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
+
+const hostEnv = (databaseUrl: string) => ({
+  DATABASE_URL: databaseUrl,
+  BOOTSTRAP_ADMIN_TOKEN: 'replica-test-admin-token',
+  PROVISIONER_BUILD_MS: '100',
+  PREBUILDS_INTERVAL_MS: '1000',
+  SEED_DEMO: 'true',
+});
+
+/** Polls until every active demo preset has eligible == desired, checking the pool never overshoots meanwhile. */
+async function waitForFullPools(ds: DataSource, timeoutMs: number) {
+  const deadline = Date.now() + timeoutMs;
+  let last: Awaited<ReturnType<typeof readPoolStates>> = [];
+  while (Date.now() < deadline) {
+    last = (await readPoolStates(ds)).filter((state) => state.active);
+    // Whatever the replicas do, a preset never holds more than desired (running + starting).
+    const overshoot = last.filter((state) => state.actual + state.starting > state.desired);
+    expect(overshoot).toEqual([]);
+    if (last.length >= 3 && last.every((state) => state.eligible === state.desired && state.desired > 0))
+      return last;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`pools not full after ${timeoutMs} ms: ${JSON.stringify(last)}`);
+}
+
+describe('host app', () => {
+  let db: TestDatabase;
+  let ds: DataSource;
+  const hosts: HostProcess[] = [];
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    ds = await new DataSource(prebuildsDataSourceOptions(db.url, { poolSize: 2 })).initialize();
+  });
+  afterAll(async () => {
+    for (const host of hosts) await host.stop();
+    await ds.destroy();
+    await db.drop();
+  });
+
+  it('started alone fills the demo presets on its own', async () => {
+    hosts.push(await startHostProcess(hostEnv(db.url)));
+    const states = await waitForFullPools(ds, 30_000);
+    expect(states.map((s) => s.presetName).sort()).toEqual(['large', 'small', 'us']);
+    expect(await hosts[0].stop()).toBe(0);
+    hosts.length = 0;
+  });
+
+  it('as three replicas on one database, keeps every demo pool at desired without overshooting', async () => {
+    // Drain the pools so that the replicas have work to race for.
+    await ds.query(`UPDATE workspaces SET deleted = true`);
+    hosts.push(...(await Promise.all([1, 2, 3].map(() => startHostProcess(hostEnv(db.url))))));
+    await waitForFullPools(ds, 40_000);
+    const codes = await Promise.all(hosts.map((host) => host.stop()));
+    hosts.length = 0;
+    expect(codes).toEqual([0, 0, 0]);
+  });
+});

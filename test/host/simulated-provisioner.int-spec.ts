@@ -1,0 +1,178 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { Logger } from '@nestjs/common';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DataSource } from 'typeorm';
+import { loadHostConfig } from '../../src/host/config/host-config.js';
+import {
+  SIMULATED_FAILURE,
+  SimulatedProvisionerService,
+  type SimulatedProvisionerSettings,
+} from '../../src/host/provisioner/simulated-provisioner.service.js';
+import type { Clock } from '../../src/prebuilds/clock/clock.js';
+import { prebuildsDataSourceOptions } from '../../src/prebuilds/database/data-source-options.js';
+import { ProvisionerJobRepository } from '../../src/prebuilds/provisioner/provisioner-job.repository.js';
+import { ProvisionerJobService } from '../../src/prebuilds/provisioner/provisioner-job.service.js';
+import { PrebuildsChannel } from '../../src/prebuilds/pubsub/channels.js';
+import {
+  agentRows,
+  insertTemplateRows,
+  insertWorkspaceWithJob,
+  jobRow,
+  type TemplateRows,
+} from '../provisioner/job-rows.js';
+import { RecordingPubsub } from '../support/recording-pubsub.js';
+import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
+
+const clock: Clock = { now: () => new Date('2026-06-01T12:00:00Z') };
+
+async function eventually(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await sleep(20);
+  }
+}
+
+describe('SimulatedProvisionerService', () => {
+  let db: TestDatabase;
+  let ds: DataSource;
+  let template: TemplateRows;
+  let pubsub: RecordingPubsub;
+  let jobs: ProvisionerJobService;
+  let provisioner: SimulatedProvisionerService | null = null;
+
+  function startProvisioner(
+    options: Partial<{ enabled: boolean; buildMs: number; failureRate: number; concurrency: number }>,
+    settings: Partial<SimulatedProvisionerSettings> = {},
+  ): SimulatedProvisionerService {
+    const config = loadHostConfig({});
+    config.provisioner = { enabled: true, buildMs: 0, failureRate: 0, concurrency: 2, ...options };
+    provisioner = new SimulatedProvisionerService(config, jobs, pubsub, settings);
+    provisioner.onApplicationBootstrap();
+    return provisioner;
+  }
+
+  beforeAll(async () => {
+    Logger.overrideLogger(false);
+    db = await createTestDatabase();
+    ds = await new DataSource(prebuildsDataSourceOptions(db.url, { poolSize: 10 })).initialize();
+    template = await insertTemplateRows(ds);
+  });
+  afterAll(async () => {
+    await ds?.destroy();
+    await db?.drop();
+  });
+  beforeEach(() => {
+    pubsub = new RecordingPubsub();
+    jobs = new ProvisionerJobService(ds, new ProvisionerJobRepository(), clock, pubsub);
+  });
+  afterEach(async () => {
+    await provisioner?.beforeApplicationShutdown();
+    provisioner = null;
+  });
+
+  it('builds a pending start job and brings its agent to ready', async () => {
+    const { jobId } = await insertWorkspaceWithJob(ds, template);
+    startProvisioner({});
+
+    await eventually(async () => (await agentRows(ds, jobId))[0]?.lifecycleState === 'ready');
+    expect(await jobRow(ds, jobId)).toMatchObject({ status: 'succeeded' });
+    expect((await jobRow(ds, jobId)).workerId).toMatch(/^sim-.+-\d+-\d+$/);
+  });
+
+  it('builds delete jobs too', async () => {
+    const { jobId, workspaceId } = await insertWorkspaceWithJob(ds, template, { transition: 'delete' });
+    startProvisioner({});
+
+    await eventually(async () => (await jobRow(ds, jobId)).status === 'succeeded');
+    const [{ deleted }] = await ds.query(`SELECT deleted FROM workspaces WHERE id = $1`, [workspaceId]);
+    expect(deleted).toBe(true);
+  });
+
+  it('fails every job at failure rate 1', async () => {
+    const { jobId } = await insertWorkspaceWithJob(ds, template);
+    startProvisioner({ failureRate: 1 });
+
+    await eventually(async () => (await jobRow(ds, jobId)).status !== 'pending');
+    await eventually(async () => (await jobRow(ds, jobId)).status === 'failed');
+    expect((await jobRow(ds, jobId)).error).toBe(SIMULATED_FAILURE);
+    expect(await agentRows(ds, jobId)).toEqual([]);
+  });
+
+  it('wakes on JobPosted instead of waiting for the poll', async () => {
+    startProvisioner({ concurrency: 1 }, { idlePollMs: 60_000 });
+    // Let the worker find the queue empty and go idle.
+    await sleep(100);
+    const { jobId } = await insertWorkspaceWithJob(ds, template);
+    await pubsub.publish(PrebuildsChannel.JobPosted, { jobId });
+
+    await eventually(async () => (await jobRow(ds, jobId)).status === 'succeeded', 3_000);
+  });
+
+  it('does nothing when disabled', async () => {
+    const { jobId } = await insertWorkspaceWithJob(ds, template);
+    startProvisioner({ enabled: false });
+    await sleep(200);
+    expect((await jobRow(ds, jobId)).status).toBe('pending');
+    expect(pubsub.subscribers(PrebuildsChannel.JobPosted)).toBe(0);
+    // Leave the queue empty for the next test.
+    await ds.query(`UPDATE provisioner_jobs SET canceled_at = $2, completed_at = $2 WHERE id = $1`, [
+      jobId,
+      clock.now(),
+    ]);
+  });
+
+  it('waits on stop for the build in flight, then stops taking jobs', async () => {
+    let release: () => void = () => undefined;
+    let building = false;
+    const sleepGate = () =>
+      new Promise<void>((resolve) => {
+        building = true;
+        release = resolve;
+      });
+    const first = await insertWorkspaceWithJob(ds, template);
+    startProvisioner({ concurrency: 1, buildMs: 5_000 }, { sleep: sleepGate });
+    await eventually(async () => building);
+
+    let stopped = false;
+    const stopping = provisioner!.stop().then(() => {
+      stopped = true;
+    });
+    await sleep(100);
+    expect(stopped).toBe(false);
+    expect((await jobRow(ds, first.jobId)).status).toBe('running');
+
+    const second = await insertWorkspaceWithJob(ds, template);
+    release();
+    await stopping;
+    expect(stopped).toBe(true);
+    expect((await jobRow(ds, first.jobId)).status).toBe('succeeded');
+    expect((await agentRows(ds, first.jobId))[0].lifecycleState).toBe('ready');
+    expect((await jobRow(ds, second.jobId)).status).toBe('pending');
+    expect(pubsub.subscribers(PrebuildsChannel.JobPosted)).toBe(0);
+    await provisioner!.stop();
+  });
+
+  it('gives up waiting after the shutdown timeout', async () => {
+    await ds.query(
+      `UPDATE provisioner_jobs SET canceled_at = $1, completed_at = $1 WHERE started_at IS NULL`,
+      [clock.now()],
+    );
+    let building = false;
+    await insertWorkspaceWithJob(ds, template);
+    startProvisioner(
+      { concurrency: 1 },
+      {
+        shutdownTimeoutMs: 100,
+        sleep: () => {
+          building = true;
+          return new Promise(() => undefined);
+        },
+      },
+    );
+    await eventually(async () => building);
+    const started = Date.now();
+    await provisioner!.stop();
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+});

@@ -1,0 +1,244 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { Logger } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { Clock } from '../../src/prebuilds/clock/clock.js';
+import { prebuildsDataSourceOptions } from '../../src/prebuilds/database/data-source-options.js';
+import { ProvisionerJobError } from '../../src/prebuilds/provisioner/provisioner-job.errors.js';
+import { ProvisionerJobRepository } from '../../src/prebuilds/provisioner/provisioner-job.repository.js';
+import { ProvisionerJobService } from '../../src/prebuilds/provisioner/provisioner-job.service.js';
+import { PrebuildsChannel } from '../../src/prebuilds/pubsub/channels.js';
+import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
+import {
+  agentRows,
+  insertTemplateRows,
+  insertWorkspaceWithJob,
+  jobRow,
+  type TemplateRows,
+} from './job-rows.js';
+import { RecordingPubsub } from '../support/recording-pubsub.js';
+
+const NOW = new Date('2026-06-01T12:00:00Z');
+const clock: Clock = { now: () => new Date(NOW) };
+
+const minutes = (n: number) => new Date(Date.UTC(2026, 0, 1, 0, n));
+
+describe('ProvisionerJobService', () => {
+  let db: TestDatabase;
+  let ds: DataSource;
+  let pubsub: RecordingPubsub;
+  let service: ProvisionerJobService;
+  let template: TemplateRows;
+
+  beforeAll(async () => {
+    Logger.overrideLogger(false);
+    db = await createTestDatabase();
+    ds = new DataSource(prebuildsDataSourceOptions(db.url, { poolSize: 25 }));
+    await ds.initialize();
+    template = await insertTemplateRows(ds);
+  });
+  afterAll(async () => {
+    await ds?.destroy();
+    await db?.drop();
+  });
+  beforeEach(async () => {
+    pubsub = new RecordingPubsub();
+    service = new ProvisionerJobService(ds, new ProvisionerJobRepository(), clock, pubsub);
+    // Each test sees only the pending jobs it wrote: older tests' leftovers are canceled out of the queue.
+    await ds.query(
+      `UPDATE provisioner_jobs SET canceled_at = $1, completed_at = $1 WHERE started_at IS NULL AND canceled_at IS NULL`,
+      [NOW],
+    );
+  });
+
+  it('acquires the oldest pending job first, with its build and parameters', async () => {
+    const newer = await insertWorkspaceWithJob(ds, template, { createdAt: minutes(5) });
+    const older = await insertWorkspaceWithJob(ds, template, {
+      createdAt: minutes(1),
+      parameters: { region: 'eu', size: 'large' },
+    });
+
+    const first = await service.acquireNext('worker-a');
+    expect(first).toEqual({
+      jobId: older.jobId,
+      buildId: older.buildId,
+      workspaceId: older.workspaceId,
+      templateId: template.templateId,
+      templateVersionId: template.versionId,
+      presetId: template.presetId,
+      transition: 'start',
+      buildNumber: 1,
+      parameters: { region: 'eu', size: 'large' },
+    });
+    expect(await jobRow(ds, older.jobId)).toMatchObject({ status: 'running', workerId: 'worker-a' });
+    const [{ startedAt }] = await ds.query(
+      `SELECT started_at AS "startedAt" FROM provisioner_jobs WHERE id = $1`,
+      [older.jobId],
+    );
+    expect(startedAt).toEqual(NOW);
+
+    expect((await service.acquireNext('worker-b'))?.jobId).toBe(newer.jobId);
+    expect(await service.acquireNext('worker-c')).toBeNull();
+  });
+
+  it('hands each of 10 jobs to exactly one of 20 concurrent acquirers', async () => {
+    const jobs = await Promise.all(
+      Array.from({ length: 10 }, (_, n) => insertWorkspaceWithJob(ds, template, { createdAt: minutes(n) })),
+    );
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, n) => service.acquireNext(`worker-${n}`)),
+    );
+
+    const acquired = results.filter((job) => job !== null).map((job) => job.jobId);
+    expect(acquired).toHaveLength(10);
+    expect(new Set(acquired)).toEqual(new Set(jobs.map((job) => job.jobId)));
+    expect(results.filter((job) => job === null)).toHaveLength(10);
+    const owners: { count: number }[] = await ds.query(
+      `SELECT count(DISTINCT worker_id)::int AS count FROM provisioner_jobs WHERE id = ANY($1)`,
+      [jobs.map((job) => job.jobId)],
+    );
+    expect(owners[0].count).toBe(10);
+  });
+
+  it('never acquires a canceled job', async () => {
+    const canceled = await insertWorkspaceWithJob(ds, template, {
+      createdAt: minutes(0),
+      canceledAt: minutes(1),
+    });
+    const canceledDone = await insertWorkspaceWithJob(ds, template, {
+      createdAt: minutes(0),
+      canceledAt: minutes(1),
+      completedAt: minutes(1),
+    });
+    const pending = await insertWorkspaceWithJob(ds, template, { createdAt: minutes(2) });
+
+    expect((await service.acquireNext('w'))?.jobId).toBe(pending.jobId);
+    expect(await service.acquireNext('w')).toBeNull();
+    expect((await jobRow(ds, canceled.jobId)).workerId).toBeNull();
+    expect((await jobRow(ds, canceledDone.jobId)).status).toBe('canceled');
+  });
+
+  it('completes a start job with one agent in lifecycle created, then reports it ready', async () => {
+    const { jobId } = await insertWorkspaceWithJob(ds, template);
+    await service.acquireNext('w');
+    await service.complete(jobId, {});
+
+    expect(await jobRow(ds, jobId)).toMatchObject({ status: 'succeeded', error: null, completedAt: NOW });
+    const [agent] = await agentRows(ds, jobId);
+    expect(agent).toMatchObject({ lifecycleState: 'created', readyAt: null });
+    expect(await service.agentsOfJob(jobId)).toEqual([agent.id]);
+
+    await service.reportAgentLifecycle(agent.id, 'starting');
+    expect((await agentRows(ds, jobId))[0]).toMatchObject({ lifecycleState: 'starting', readyAt: null });
+    await service.reportAgentLifecycle(agent.id, 'ready');
+    expect((await agentRows(ds, jobId))[0]).toMatchObject({ lifecycleState: 'ready', readyAt: NOW });
+  });
+
+  it('records a failed job with its error and no agent', async () => {
+    const { jobId } = await insertWorkspaceWithJob(ds, template);
+    await service.acquireNext('w');
+    await service.complete(jobId, { error: 'terraform apply failed' });
+
+    expect(await jobRow(ds, jobId)).toMatchObject({ status: 'failed', error: 'terraform apply failed' });
+    expect(await agentRows(ds, jobId)).toEqual([]);
+  });
+
+  it('marks the workspace deleted when a delete job succeeds, and not when it fails', async () => {
+    const ok = await insertWorkspaceWithJob(ds, template, { transition: 'delete', createdAt: minutes(0) });
+    const bad = await insertWorkspaceWithJob(ds, template, { transition: 'delete', createdAt: minutes(1) });
+    await service.acquireNext('w');
+    await service.acquireNext('w');
+    await service.complete(ok.jobId);
+    await service.complete(bad.jobId, { error: 'boom' });
+
+    const rows: { id: string; deleted: boolean }[] = await ds.query(
+      `SELECT id, deleted FROM workspaces WHERE id = ANY($1)`,
+      [[ok.workspaceId, bad.workspaceId]],
+    );
+    expect(Object.fromEntries(rows.map((row) => [row.id, row.deleted]))).toEqual({
+      [ok.workspaceId]: true,
+      [bad.workspaceId]: false,
+    });
+    expect(await agentRows(ds, ok.jobId)).toEqual([]);
+  });
+
+  it('refuses to complete a job that is not running', async () => {
+    const pending = await insertWorkspaceWithJob(ds, template);
+    await expect(service.complete(pending.jobId)).rejects.toMatchObject({
+      name: 'ProvisionerJobError',
+      code: 'job_not_running',
+    });
+    expect((await jobRow(ds, pending.jobId)).status).toBe('pending');
+
+    await service.acquireNext('w');
+    await service.complete(pending.jobId);
+    await expect(service.complete(pending.jobId, { error: 'late' })).rejects.toMatchObject({
+      code: 'job_already_completed',
+    });
+    expect(await jobRow(ds, pending.jobId)).toMatchObject({ status: 'succeeded', error: null });
+    expect(await agentRows(ds, pending.jobId)).toHaveLength(1);
+
+    await expect(service.complete('00000000-0000-4000-8000-00000000dead')).rejects.toBeInstanceOf(
+      ProvisionerJobError,
+    );
+    expect(pubsub.published).toHaveLength(1);
+  });
+
+  it('ends a job canceled while it ran as canceled, without an agent', async () => {
+    const { jobId } = await insertWorkspaceWithJob(ds, template);
+    await service.acquireNext('w');
+    await ds.query(`UPDATE provisioner_jobs SET canceled_at = $2 WHERE id = $1`, [jobId, NOW]);
+    await service.complete(jobId);
+
+    expect((await jobRow(ds, jobId)).status).toBe('canceled');
+    expect(await agentRows(ds, jobId)).toEqual([]);
+  });
+
+  it('publishes JobCompleted with the template and preset after commit', async () => {
+    const { jobId } = await insertWorkspaceWithJob(ds, template);
+    await service.acquireNext('w');
+    await service.complete(jobId, { error: 'x' });
+
+    expect(pubsub.published).toEqual([
+      {
+        channel: PrebuildsChannel.JobCompleted,
+        payload: { templateId: template.templateId, presetId: template.presetId },
+      },
+    ]);
+  });
+
+  it('completes the same way when every publish fails', async () => {
+    const failing = new ProvisionerJobService(
+      ds,
+      new ProvisionerJobRepository(),
+      clock,
+      new RecordingPubsub(true),
+    );
+    const start = await insertWorkspaceWithJob(ds, template, { createdAt: minutes(0) });
+    const del = await insertWorkspaceWithJob(ds, template, { transition: 'delete', createdAt: minutes(1) });
+    await failing.acquireNext('w');
+    await failing.acquireNext('w');
+
+    await expect(failing.complete(start.jobId)).resolves.toBeUndefined();
+    await expect(failing.complete(del.jobId)).resolves.toBeUndefined();
+
+    expect((await jobRow(ds, start.jobId)).status).toBe('succeeded');
+    expect(await agentRows(ds, start.jobId)).toHaveLength(1);
+    const [{ deleted }] = await ds.query(`SELECT deleted FROM workspaces WHERE id = $1`, [del.workspaceId]);
+    expect(deleted).toBe(true);
+  });
+
+  it('rejects lifecycle reports for unknown agents and unknown states', async () => {
+    await expect(
+      service.reportAgentLifecycle('00000000-0000-4000-8000-00000000beef', 'ready'),
+    ).rejects.toMatchObject({ code: 'agent_not_found' });
+    const { jobId } = await insertWorkspaceWithJob(ds, template);
+    await service.acquireNext('w');
+    await service.complete(jobId);
+    const [agentId] = await service.agentsOfJob(jobId);
+    await expect(service.reportAgentLifecycle(agentId, 'created' as never)).rejects.toMatchObject({
+      code: 'invalid_lifecycle_state',
+    });
+    await service.reportAgentLifecycle(agentId, 'start_error');
+    expect((await agentRows(ds, jobId))[0].lifecycleState).toBe('start_error');
+  });
+});

@@ -1,0 +1,184 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { PREBUILDS_SYSTEM_USER_ID } from '../../src/prebuilds/database/system-ids.js';
+import {
+  insertBuild,
+  insertPreset,
+  insertTemplate,
+  insertUser,
+  insertVersion,
+  insertWorkspace,
+  setActiveVersion,
+} from '../support/fixtures.js';
+import { createPrebuildsTestContext, type PrebuildsTestContext } from '../support/prebuilds-test-module.js';
+import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
+
+type Transition = 'start' | 'stop' | 'delete';
+type JobStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'canceling' | 'canceled';
+
+const transitions: Transition[] = ['start', 'stop', 'delete'];
+const statuses: JobStatus[] = ['pending', 'running', 'succeeded', 'failed', 'canceling', 'canceled'];
+const HOUR = 3_600_000;
+
+interface Case {
+  transition: Transition;
+  status: JobStatus;
+  activeVersion: boolean;
+  templateDeleted: boolean;
+}
+
+/**
+ * DESIGN.md's rules for one existing prebuild of a preset that wants one:
+ * never create for an inactive preset; no new one while one runs or starts; replace anything else (stopping,
+ * deleting, stopped, deleted, failed, canceled); delete a running one only when the preset is inactive; cancel
+ * (and orphan-delete) a pending first start on a non-active version.
+ */
+function expected(c: Case): { creates: number; existing: 'kept' | 'deleted' | 'canceled' } {
+  const active = c.activeVersion && !c.templateDeleted;
+  const running = c.transition === 'start' && c.status === 'succeeded';
+  const starting = c.transition === 'start' && (c.status === 'pending' || c.status === 'running');
+  if (!active) {
+    if (running) return { creates: 0, existing: 'deleted' };
+    if (c.transition === 'start' && c.status === 'pending' && !c.activeVersion)
+      return { creates: 0, existing: 'canceled' };
+    return { creates: 0, existing: 'kept' };
+  }
+  return { creates: running || starting ? 0 : 1, existing: 'kept' };
+}
+
+const cases: Case[] = transitions.flatMap((transition) =>
+  statuses.flatMap((status) =>
+    [true, false].flatMap((activeVersion) =>
+      [false, true].map((templateDeleted) => ({ transition, status, activeVersion, templateDeleted })),
+    ),
+  ),
+);
+
+describe('reconciler behaviour matrix (8 consecutive cycles each)', () => {
+  let db: TestDatabase;
+  let ctx: PrebuildsTestContext;
+  let userId: string;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    ctx = await createPrebuildsTestContext(db.url);
+    userId = await insertUser(ctx.dataSource, { username: 'matrix-user' });
+  });
+  afterAll(async () => {
+    await ctx.close();
+    await db.drop();
+  });
+
+  it.each(cases)(
+    'latest build $transition/$status, version active=$activeVersion, template deleted=$templateDeleted',
+    async (c) => {
+      const ds = ctx.dataSource;
+      const { templateId, versionId } = await insertTemplate(ds, {});
+      const presetId = await insertPreset(ds, versionId, { desiredInstances: 1 });
+      const old = new Date(ctx.clock.now().getTime() - 2 * HOUR); // outside the backoff lookback
+
+      // The prebuild under test; build 1 is a start, so a stop/delete is build 2 after a succeeded start.
+      const existing = await insertWorkspace(ds, { templateId, presetId, createdAt: old });
+      if (c.transition !== 'start') {
+        await insertBuild(ds, {
+          workspaceId: existing,
+          transition: 'start',
+          jobStatus: 'succeeded',
+          templateVersionId: versionId,
+          presetId,
+          createdAt: old,
+        });
+      }
+      await insertBuild(ds, {
+        workspaceId: existing,
+        transition: c.transition,
+        jobStatus: c.status,
+        templateVersionId: versionId,
+        presetId,
+        createdAt: old,
+      });
+
+      // Bystanders that must never be touched: a stopped prebuild and a user's running workspace of the preset.
+      const stopped = await insertWorkspace(ds, { templateId, presetId, createdAt: old });
+      await insertBuild(ds, {
+        workspaceId: stopped,
+        transition: 'start',
+        jobStatus: 'succeeded',
+        templateVersionId: versionId,
+        presetId,
+        createdAt: old,
+      });
+      await insertBuild(ds, {
+        workspaceId: stopped,
+        transition: 'stop',
+        jobStatus: 'succeeded',
+        templateVersionId: versionId,
+        presetId,
+        createdAt: old,
+      });
+      const users = await insertWorkspace(ds, { templateId, presetId, ownerId: userId, createdAt: old });
+      await insertBuild(ds, {
+        workspaceId: users,
+        transition: 'start',
+        jobStatus: 'succeeded',
+        templateVersionId: versionId,
+        presetId,
+        initiatorId: userId,
+        createdAt: old,
+      });
+
+      if (!c.activeVersion) await setActiveVersion(ds, templateId, await insertVersion(ds, templateId, {}));
+      if (c.templateDeleted)
+        await ds.query(`UPDATE templates SET deleted = true WHERE id = $1`, [templateId]);
+      const before = await latestBuilds(ds, [existing, stopped, users]);
+
+      for (let cycle = 0; cycle < 8; cycle++) {
+        const result = await ctx.reconciler.reconcileTemplate(templateId);
+        expect(result.acquired).toBe(true);
+        expect(result.presets.flatMap((p) => p.errors)).toEqual([]);
+        ctx.clock.advance(1000);
+      }
+
+      const want = expected(c);
+      const [{ created }] = await ds.query(
+        `SELECT count(*)::int AS created FROM workspaces
+          WHERE template_id = $1 AND owner_id = $2 AND id <> ALL($3::uuid[])`,
+        [templateId, PREBUILDS_SYSTEM_USER_ID, [existing, stopped]],
+      );
+      expect(created).toBe(want.creates);
+
+      const after = await latestBuilds(ds, [existing, stopped, users]);
+      expect(after[stopped]).toEqual(before[stopped]);
+      expect(after[users]).toEqual(before[users]);
+      if (want.existing === 'kept') expect(after[existing]).toEqual(before[existing]);
+      if (want.existing === 'deleted')
+        expect(after[existing]).toMatchObject({ transition: 'delete', deleted: false });
+      if (want.existing === 'canceled') {
+        expect(after[existing]).toMatchObject({
+          transition: 'delete',
+          jobStatus: 'succeeded',
+          deleted: true,
+        });
+        const [{ status }] = await ds.query(
+          `SELECT j.job_status AS status FROM workspace_builds b JOIN provisioner_jobs j ON j.id = b.job_id
+            WHERE b.workspace_id = $1 AND b.build_number = 1`,
+          [existing],
+        );
+        expect(status).toBe('canceled');
+      }
+    },
+  );
+});
+
+async function latestBuilds(
+  ds: PrebuildsTestContext['dataSource'],
+  workspaceIds: string[],
+): Promise<Record<string, { transition: string; jobStatus: string; buildNumber: number; deleted: boolean }>> {
+  const rows: { id: string; transition: string; jobStatus: string; buildNumber: number; deleted: boolean }[] =
+    await ds.query(
+      `SELECT w.id, b.transition, j.job_status AS "jobStatus", b.build_number AS "buildNumber", w.deleted
+         FROM workspaces w JOIN workspace_builds b ON b.id = w.latest_build_id JOIN provisioner_jobs j ON j.id = b.job_id
+        WHERE w.id = ANY($1::uuid[])`,
+      [workspaceIds],
+    );
+  return Object.fromEntries(rows.map(({ id, ...rest }) => [id, rest]));
+}

@@ -1,0 +1,29 @@
+import type { DataSource } from 'typeorm';
+import { PrebuildsSnapshotRepository } from '../../src/prebuilds/database/snapshot.repository.js';
+import { GlobalSnapshot } from '../../src/prebuilds/state/global-snapshot.js';
+import type { ReconciliationState } from '../../src/prebuilds/state/types.js';
+
+export interface PoolState extends ReconciliationState {
+  presetId: string;
+  presetName: string;
+  templateName: string;
+  active: boolean;
+}
+
+/** Every preset's state as the reconciler would compute it right now, read straight from the database. */
+export async function readPoolStates(ds: DataSource, now = new Date()): Promise<PoolState[]> {
+  const input = await new PrebuildsSnapshotRepository().read(ds.manager, {
+    now,
+    templateId: null,
+    backoffLookbackMs: 3_600_000,
+    failureHardLimit: 0,
+  });
+  const snapshot = new GlobalSnapshot(input);
+  return snapshot.presetSnapshots().map((preset) => ({
+    presetId: preset.presetId,
+    presetName: preset.preset.presetName,
+    templateName: preset.preset.templateName,
+    active: preset.isActive(),
+    ...preset.calculateState(now),
+  }));
+}

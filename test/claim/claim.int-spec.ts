@@ -1,0 +1,329 @@
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import type { DataSource } from 'typeorm';
+import { WorkspaceBuilderService } from '../../src/prebuilds/builder/workspace-builder.service.js';
+import { ClaimService } from '../../src/prebuilds/claim/claim.service.js';
+import { PrebuildEventRepository } from '../../src/prebuilds/database/prebuild-event.repository.js';
+import { PREBUILDS_SYSTEM_USER_ID } from '../../src/prebuilds/database/system-ids.js';
+import { PrebuildsException } from '../../src/prebuilds/errors/prebuilds.exception.js';
+import { PrebuildsChannel } from '../../src/prebuilds/pubsub/channels.js';
+import { ReconcileScheduler } from '../../src/prebuilds/reconciler/reconcile-scheduler.service.js';
+import {
+  insertBuild,
+  insertPrebuild,
+  insertPreset,
+  insertTemplate,
+  insertUser,
+  insertVersion,
+  insertWorkspace,
+  setActiveVersion,
+} from '../support/fixtures.js';
+import { createPrebuildsTestContext, type PrebuildsTestContext } from '../support/prebuilds-test-module.js';
+import type { RecordingPubsub } from '../support/recording-pubsub.js';
+import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
+
+const ago = (minutes: number) => new Date(Date.UTC(2026, 5, 1, 12) - minutes * 60_000);
+
+async function ownerOf(ds: DataSource, workspaceId: string): Promise<string> {
+  const [row] = await ds.query(`SELECT owner_id AS owner FROM workspaces WHERE id = $1`, [workspaceId]);
+  return row.owner;
+}
+
+describe('ClaimService', () => {
+  let db: TestDatabase;
+  let ctx: PrebuildsTestContext;
+  let claims: ClaimService;
+  let alice: string;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    ctx = await createPrebuildsTestContext(db.url);
+    claims = ctx.app.get(ClaimService);
+    alice = await insertUser(ctx.dataSource, { username: 'alice' });
+  });
+  afterAll(async () => {
+    await ctx.close();
+    await db.drop();
+  });
+
+  it('hands each of 3 eligible prebuilds to exactly one of 64 concurrent claimers; the rest get ordinary builds', async () => {
+    const ds = ctx.dataSource;
+    const { templateId, versionId } = await insertTemplate(ds, {});
+    const presetId = await insertPreset(ds, versionId, { desiredInstances: 3 });
+    const eligible = [];
+    for (let i = 0; i < 3; i++)
+      eligible.push(await insertPrebuild(ds, { templateId, versionId, presetId, createdAt: ago(10 + i) }));
+    const users = [];
+    for (let i = 0; i < 64; i++) users.push(await insertUser(ds, { username: `racer-${i}` }));
+
+    const results = await Promise.all(
+      users.map((ownerId, i) => claims.createWorkspace({ templateId, ownerId, name: `ws-${i}`, presetId })),
+    );
+    const claimed = results.filter((r) => r.claimed);
+    expect(claimed).toHaveLength(3);
+    expect(new Set(claimed.map((r) => r.id))).toEqual(new Set(eligible));
+    for (const result of results) {
+      expect(await ownerOf(ds, result.id)).toBe(result.ownerId);
+      expect(result.presetId).toBe(presetId);
+    }
+    const [{ count }] = await ds.query(
+      `SELECT count(*)::int AS count FROM workspaces WHERE template_id = $1`,
+      [templateId],
+    );
+    expect(count).toBe(3 + 61);
+    // The claim renames the prebuild and starts a claim build initiated by the user.
+    const [claimBuild] = await ds.query(
+      `SELECT w.name, b.build_number AS "buildNumber", b.reason, b.initiator_id AS initiator
+         FROM workspaces w JOIN workspace_builds b ON b.id = w.latest_build_id WHERE w.id = $1`,
+      [claimed[0].id],
+    );
+    expect(claimBuild).toEqual({
+      name: claimed[0].name,
+      buildNumber: 2,
+      reason: 'claim',
+      initiator: claimed[0].ownerId,
+    });
+  });
+
+  it('takes the oldest eligible prebuild first', async () => {
+    const ds = ctx.dataSource;
+    const { templateId, versionId } = await insertTemplate(ds, {});
+    const presetId = await insertPreset(ds, versionId, { desiredInstances: 3 });
+    const newer = await insertPrebuild(ds, { templateId, versionId, presetId, createdAt: ago(5) });
+    const oldest = await insertPrebuild(ds, { templateId, versionId, presetId, createdAt: ago(50) });
+    const middle = await insertPrebuild(ds, { templateId, versionId, presetId, createdAt: ago(20) });
+    const order = [];
+    for (let i = 0; i < 3; i++) {
+      order.push(
+        (await claims.createWorkspace({ templateId, ownerId: alice, name: `oldest-${i}`, presetId })).id,
+      );
+    }
+    expect(order).toEqual([oldest, middle, newer]);
+  });
+
+  it('never claims a prebuild that is not ready, on an old version, of a deleted template, of another preset, stopped or deleting', async () => {
+    const ds = ctx.dataSource;
+    const { templateId, versionId } = await insertTemplate(ds, {});
+    const presetId = await insertPreset(ds, versionId, { name: 'wanted', desiredInstances: 1 });
+    const otherPreset = await insertPreset(ds, versionId, { name: 'other', desiredInstances: 1 });
+    const notReady = await insertPrebuild(ds, { templateId, versionId, presetId, ready: false });
+    const ofOther = await insertPrebuild(ds, { templateId, versionId, presetId: otherPreset });
+    const stopped = await insertWorkspace(ds, { templateId, presetId });
+    await insertBuild(ds, {
+      workspaceId: stopped,
+      transition: 'start',
+      jobStatus: 'succeeded',
+      templateVersionId: versionId,
+      presetId,
+    });
+    await insertBuild(ds, {
+      workspaceId: stopped,
+      transition: 'stop',
+      jobStatus: 'succeeded',
+      templateVersionId: versionId,
+      presetId,
+    });
+    const deleting = await insertWorkspace(ds, { templateId, presetId });
+    await insertBuild(ds, {
+      workspaceId: deleting,
+      transition: 'start',
+      jobStatus: 'succeeded',
+      templateVersionId: versionId,
+      presetId,
+    });
+    await insertBuild(ds, {
+      workspaceId: deleting,
+      transition: 'delete',
+      jobStatus: 'pending',
+      templateVersionId: versionId,
+      presetId,
+    });
+
+    const miss = await claims.createWorkspace({ templateId, ownerId: alice, name: 'never-1', presetId });
+    expect(miss.claimed).toBe(false);
+    for (const untouched of [notReady, ofOther, stopped, deleting]) {
+      expect(await ownerOf(ds, untouched)).toBe(PREBUILDS_SYSTEM_USER_ID);
+    }
+
+    // An old version's prebuild: its preset is not on the active version any more.
+    const old = await insertTemplate(ds, {});
+    const oldPreset = await insertPreset(ds, old.versionId, { desiredInstances: 1 });
+    const onOldVersion = await insertPrebuild(ds, {
+      templateId: old.templateId,
+      versionId: old.versionId,
+      presetId: oldPreset,
+    });
+    const v2 = await insertVersion(ds, old.templateId, {});
+    const v2Preset = await insertPreset(ds, v2, { desiredInstances: 1 });
+    await setActiveVersion(ds, old.templateId, v2);
+    await expect(
+      claims.createWorkspace({
+        templateId: old.templateId,
+        ownerId: alice,
+        name: 'never-2',
+        presetId: oldPreset,
+      }),
+    ).rejects.toMatchObject({ code: 'PRESET_NOT_ACTIVE' });
+    expect(
+      (
+        await claims.createWorkspace({
+          templateId: old.templateId,
+          ownerId: alice,
+          name: 'never-3',
+          presetId: v2Preset,
+        })
+      ).claimed,
+    ).toBe(false);
+    expect(await ownerOf(ds, onOldVersion)).toBe(PREBUILDS_SYSTEM_USER_ID);
+
+    // A deleted template: nothing can be created from it at all.
+    const gone = await insertTemplate(ds, {});
+    const gonePreset = await insertPreset(ds, gone.versionId, { desiredInstances: 1 });
+    const ofDeleted = await insertPrebuild(ds, {
+      templateId: gone.templateId,
+      versionId: gone.versionId,
+      presetId: gonePreset,
+    });
+    await ds.query(`UPDATE templates SET deleted = true WHERE id = $1`, [gone.templateId]);
+    await expect(
+      claims.createWorkspace({
+        templateId: gone.templateId,
+        ownerId: alice,
+        name: 'never-4',
+        presetId: gonePreset,
+      }),
+    ).rejects.toMatchObject({ code: 'TEMPLATE_NOT_FOUND' });
+    expect(await ownerOf(ds, ofDeleted)).toBe(PREBUILDS_SYSTEM_USER_ID);
+  });
+
+  it('matches a preset by parameters: exact match, most parameters wins, a parameterless preset loses, no match is a miss without an event', async () => {
+    const ds = ctx.dataSource;
+    const { templateId, versionId } = await insertTemplate(ds, {
+      parameters: [{ name: 'region' }, { name: 'cpu' }],
+    });
+    const any = await insertPreset(ds, versionId, { name: 'any', desiredInstances: 1 });
+    const eu = await insertPreset(ds, versionId, {
+      name: 'eu',
+      desiredInstances: 1,
+      parameters: { region: 'eu' },
+    });
+    const euBig = await insertPreset(ds, versionId, {
+      name: 'eu-big',
+      desiredInstances: 1,
+      parameters: { region: 'eu', cpu: '8' },
+    });
+    const create = (name: string, parameters: Record<string, string>) =>
+      claims.createWorkspace({ templateId, ownerId: alice, name, parameters });
+
+    expect((await create('m1', { region: 'eu', cpu: '8' })).presetId).toBe(euBig);
+    expect((await create('m2', { region: 'eu', cpu: '2' })).presetId).toBe(eu);
+    expect((await create('m3', { region: 'us' })).presetId).toBe(any);
+
+    // Without a parameterless preset, an unmatched request is an ordinary build and records no event.
+    const plain = await insertTemplate(ds, { parameters: [{ name: 'region' }] });
+    const plainPreset = await insertPreset(ds, plain.versionId, {
+      desiredInstances: 1,
+      parameters: { region: 'eu' },
+    });
+    const miss = await claims.createWorkspace({
+      templateId: plain.templateId,
+      ownerId: alice,
+      name: 'm4',
+      parameters: { region: 'us' },
+    });
+    expect(miss).toMatchObject({ claimed: false, presetId: null });
+    expect(await ds.query(`SELECT 1 FROM prebuild_events WHERE preset_id = $1`, [plainPreset])).toEqual([]);
+  });
+
+  it('records claim_succeeded and claim_missed events, and still creates the workspace when the event write fails', async () => {
+    const ds = ctx.dataSource;
+    const { templateId, versionId } = await insertTemplate(ds, {});
+    const presetId = await insertPreset(ds, versionId, { desiredInstances: 1 });
+    await insertPrebuild(ds, { templateId, versionId, presetId });
+    await claims.createWorkspace({ templateId, ownerId: alice, name: 'ev-1', presetId });
+    await claims.createWorkspace({ templateId, ownerId: alice, name: 'ev-2', presetId });
+    const events = await ds.query(
+      `SELECT event_type AS type FROM prebuild_events WHERE preset_id = $1 ORDER BY created_at, event_type`,
+      [presetId],
+    );
+    expect(events.map((e: { type: string }) => e.type).sort()).toEqual(['claim_missed', 'claim_succeeded']);
+
+    const insert = jest
+      .spyOn(ctx.app.get(PrebuildEventRepository), 'insert')
+      .mockRejectedValueOnce(new Error('events table gone'));
+    const result = await claims.createWorkspace({ templateId, ownerId: alice, name: 'ev-3', presetId });
+    expect(result.claimed).toBe(false);
+    expect(await ownerOf(ds, result.id)).toBe(alice);
+    insert.mockRestore();
+  });
+
+  it('answers a taken name with NAME_TAKEN and writes nothing (the claimed prebuild stays in the pool)', async () => {
+    const ds = ctx.dataSource;
+    const { templateId, versionId } = await insertTemplate(ds, {});
+    const presetId = await insertPreset(ds, versionId, { desiredInstances: 1 });
+    // Made before the pool has anything, so it is an ordinary build (the parameterless preset matches it).
+    await claims.createWorkspace({ templateId, ownerId: alice, name: 'taken' });
+    const prebuild = await insertPrebuild(ds, { templateId, versionId, presetId });
+    const error = await claims
+      .createWorkspace({ templateId, ownerId: alice, name: 'taken', presetId })
+      .catch((e) => e);
+    expect(error).toBeInstanceOf(PrebuildsException);
+    expect(error).toMatchObject({ code: 'NAME_TAKEN' });
+    expect(await ownerOf(ds, prebuild)).toBe(PREBUILDS_SYSTEM_USER_ID);
+  });
+
+  it('never claims on a restart of an existing workspace', async () => {
+    const ds = ctx.dataSource;
+    const { templateId, versionId } = await insertTemplate(ds, {});
+    const presetId = await insertPreset(ds, versionId, { desiredInstances: 1 });
+    const mine = await claims.createWorkspace({
+      templateId,
+      ownerId: alice,
+      name: 'restart-me',
+      presetId: null,
+    });
+    const prebuild = await insertPrebuild(ds, { templateId, versionId, presetId });
+    const builder = ctx.app.get(WorkspaceBuilderService);
+    await builder.build({
+      workspaceId: mine.id,
+      transition: 'stop',
+      initiatorId: alice,
+      reason: 'initiator',
+    });
+    await builder.build({
+      workspaceId: mine.id,
+      transition: 'start',
+      initiatorId: alice,
+      reason: 'initiator',
+    });
+    expect(await ownerOf(ds, prebuild)).toBe(PREBUILDS_SYSTEM_USER_ID);
+  });
+
+  it('wakes the reconciler, which writes the replacement at once instead of at the next interval', async () => {
+    const ds = ctx.dataSource;
+    const { templateId, versionId } = await insertTemplate(ds, {});
+    const presetId = await insertPreset(ds, versionId, { desiredInstances: 1 });
+    await insertPrebuild(ds, { templateId, versionId, presetId });
+    const scheduler = ctx.app.get(ReconcileScheduler);
+    scheduler.start(); // interval is the default 60 s: only the NOTIFY can explain a refill within the test
+    try {
+      const claimed = await claims.createWorkspace({ templateId, ownerId: alice, name: 'refill', presetId });
+      expect(claimed.claimed).toBe(true);
+      expect((ctx.pubsub as RecordingPubsub).published).toContainEqual({
+        channel: PrebuildsChannel.WorkspaceClaimed,
+        payload: { templateId, presetId },
+      });
+      const deadline = Date.now() + 5000;
+      let replacements = 0;
+      while (Date.now() < deadline && replacements === 0) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        [{ replacements }] = await ds.query(
+          `SELECT count(*)::int AS replacements FROM workspaces WHERE preset_id = $1 AND owner_id = $2`,
+          [presetId, PREBUILDS_SYSTEM_USER_ID],
+        );
+      }
+      expect(replacements).toBe(1);
+    } finally {
+      await scheduler.stop();
+    }
+  });
+});

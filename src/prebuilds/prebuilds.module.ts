@@ -1,11 +1,14 @@
 import { Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
+import { PrebuildsAdminService } from './admin/prebuilds-admin.service.js';
+import { PrebuildsStatusService } from './admin/prebuilds-status.service.js';
 import { WorkspaceBuilderService } from './builder/workspace-builder.service.js';
 import { ClaimObserver } from './claim/claim-observer.js';
 import { ClaimService } from './claim/claim.service.js';
 import { ClaimRepository } from './database/claim.repository.js';
 import { Clock, SystemClock } from './clock/clock.js';
 import { PrebuildEventRepository } from './database/prebuild-event.repository.js';
+import { PrebuildReportRepository } from './database/prebuild-report.repository.js';
 import { PresetRepository } from './database/preset.repository.js';
 import { PrebuildsSettingsRepository } from './database/settings.repository.js';
 import { PrebuildsSnapshotRepository } from './database/snapshot.repository.js';
@@ -48,6 +51,9 @@ import { ReconcilerService } from './reconciler/reconciler.service.js';
     ClaimRepository,
     ClaimObserver,
     ClaimService,
+    PrebuildReportRepository,
+    PrebuildsStatusService,
+    PrebuildsAdminService,
   ],
   exports: [
     PREBUILDS_OPTIONS,
@@ -61,6 +67,8 @@ import { ReconcilerService } from './reconciler/reconciler.service.js';
     PrebuildEventRepository,
     ProvisionerJobService,
     ClaimService,
+    PrebuildsStatusService,
+    PrebuildsAdminService,
   ],
 })
 export class PrebuildsModule extends PrebuildsConfigurableModule {}

@@ -22,21 +22,29 @@ export class PresetRepository {
 
   /**
    * Back to healthy, and failures of builds created up to now stop counting (for the hard limit and backoff alike).
-   * Returns false for an unknown preset.
+   * A healthy preset keeps its reset time, so resuming it is a no-op. Returns the preset's template id, or null for
+   * an unknown preset.
    */
-  async resume(presetId: string, now: Date): Promise<boolean> {
+  async resume(presetId: string, now: Date): Promise<string | null> {
     const [rows] = await this.dataSource.query(
-      `UPDATE template_version_presets
+      `UPDATE template_version_presets p
           SET prebuild_status = 'healthy',
-              failure_reset_at = CASE WHEN prebuild_status = 'healthy' THEN failure_reset_at ELSE $2 END
-        WHERE id = $1 RETURNING id`,
+              failure_reset_at = CASE WHEN p.prebuild_status = 'healthy' THEN p.failure_reset_at ELSE $2 END
+         FROM template_versions v
+        WHERE p.id = $1 AND v.id = p.template_version_id
+        RETURNING v.template_id AS "templateId"`,
       [presetId, now],
     );
-    return rows.length > 0;
+    return rows[0]?.templateId ?? null;
   }
 
-  /** Expires every prebuild of the template's active version's presets. Returns the preset ids touched. */
-  async invalidateActiveVersion(templateId: string, now: Date): Promise<string[]> {
+  /**
+   * Expires every prebuild of the template's active version's presets. Returns the preset ids touched, or null when
+   * the template does not exist (deleted templates count as not existing).
+   */
+  async invalidateActiveVersion(templateId: string, now: Date): Promise<string[] | null> {
+    const [template] = await this.dataSource.query(`SELECT 1 FROM templates WHERE id = $1 AND NOT deleted`, [templateId]);
+    if (!template) return null;
     const [rows] = await this.dataSource.query(
       `UPDATE template_version_presets p SET last_invalidated_at = $2
          FROM templates t

@@ -11,6 +11,15 @@ export enum PrebuildsErrorCode {
   UserNotFound = 'USER_NOT_FOUND',
   NameTaken = 'NAME_TAKEN',
   ReconcileInProgress = 'RECONCILE_IN_PROGRESS',
+  // Generic codes for errors that Nest or the HTTP layer raise (HttpException, body-parser), so that every answer of
+  // our routes carries a code from this one enum.
+  BadRequest = 'BAD_REQUEST',
+  NotFound = 'NOT_FOUND',
+  Conflict = 'CONFLICT',
+  PayloadTooLarge = 'PAYLOAD_TOO_LARGE',
+  UnsupportedMediaType = 'UNSUPPORTED_MEDIA_TYPE',
+  Unavailable = 'UNAVAILABLE',
+  Internal = 'INTERNAL',
 }
 
 /** The one exception type our services throw; a filter maps its code to an HTTP status. */

@@ -1,0 +1,84 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { Clock } from '../clock/clock.js';
+import { PresetRepository } from '../database/preset.repository.js';
+import { PrebuildsSettingsRepository } from '../database/settings.repository.js';
+import { PrebuildsErrorCode, PrebuildsException } from '../errors/prebuilds.exception.js';
+import { PrebuildsChannel } from '../pubsub/channels.js';
+import { PrebuildsPubsub } from '../pubsub/prebuilds-pubsub.js';
+import type { CycleResult } from '../reconciler/cycle-result.js';
+import { ReconcilerService } from '../reconciler/reconciler.service.js';
+
+export interface ReconcileNowResponse {
+  acquired: boolean;
+  paused: boolean;
+  elapsedMs: number;
+  presets: CycleResult['presets'];
+}
+
+/** What operators do to the pools: run a cycle now, pause and resume, resume a preset, invalidate a template. */
+@Injectable()
+export class PrebuildsAdminService {
+  private readonly logger = new Logger('PrebuildsAdmin');
+
+  constructor(
+    private readonly reconciler: ReconcilerService,
+    private readonly settings: PrebuildsSettingsRepository,
+    private readonly presets: PresetRepository,
+    private readonly pubsub: PrebuildsPubsub,
+    private readonly clock: Clock,
+  ) {}
+
+  /** A cycle now (all templates, or one). Another replica (or this one) already running a cycle → 409. */
+  async reconcileNow(templateId?: string): Promise<ReconcileNowResponse> {
+    const result = templateId
+      ? await this.reconciler.reconcileTemplate(templateId)
+      : await this.reconciler.reconcileAll();
+    if (!result.acquired) {
+      throw new PrebuildsException(
+        PrebuildsErrorCode.ReconcileInProgress,
+        'a reconcile cycle is already running (on this or another replica); try again shortly',
+      );
+    }
+    return {
+      acquired: true,
+      paused: result.paused,
+      elapsedMs: Math.round(result.elapsedMs),
+      presets: result.presets,
+    };
+  }
+
+  async getSettings(): Promise<{ reconciliationPaused: boolean }> {
+    const settings = await this.settings.get();
+    return { reconciliationPaused: settings.reconciliationPaused };
+  }
+
+  async setPaused(paused: boolean, actor: string): Promise<{ reconciliationPaused: boolean }> {
+    await this.settings.setPaused(paused);
+    this.logger.log({ msg: paused ? 'reconciliation paused' : 'reconciliation resumed', event: 'pause_changed', paused, actor });
+    return { reconciliationPaused: paused };
+  }
+
+  /** Back to healthy with a failure reset; a no-op for a healthy preset. Wakes the reconciler for its template. */
+  async resumePreset(presetId: string, actor: string): Promise<{ presetId: string; status: 'healthy' }> {
+    const templateId = await this.presets.resume(presetId, this.clock.now());
+    if (!templateId) throw new PrebuildsException(PrebuildsErrorCode.PresetNotFound, `preset ${presetId} not found`);
+    this.logger.log({ msg: 'preset resumed', event: 'preset_resumed', presetId, actor });
+    await this.wake(templateId);
+    return { presetId, status: 'healthy' };
+  }
+
+  /** Expires every prebuild of the active version's presets; the reconciler replaces them. */
+  async invalidateTemplate(templateId: string, actor: string): Promise<{ templateId: string; invalidatedPresets: number }> {
+    const touched = await this.presets.invalidateActiveVersion(templateId, this.clock.now());
+    if (touched === null) throw new PrebuildsException(PrebuildsErrorCode.TemplateNotFound, `template ${templateId} not found`);
+    this.logger.log({ msg: 'template prebuilds invalidated', event: 'invalidated', templateId, presets: touched.length, actor });
+    await this.wake(templateId);
+    return { templateId, invalidatedPresets: touched.length };
+  }
+
+  private async wake(templateId: string): Promise<void> {
+    await this.pubsub
+      .publish(PrebuildsChannel.TemplateChanged, { templateId })
+      .catch((error: Error) => this.logger.warn({ msg: 'wake-up not sent', event: 'publish_failed', templateId, error: error.message }));
+  }
+}

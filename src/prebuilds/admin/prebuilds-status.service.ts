@@ -1,0 +1,115 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import { Clock } from '../clock/clock.js';
+import { PrebuildReportRepository } from '../database/prebuild-report.repository.js';
+import { PrebuildsSettingsRepository } from '../database/settings.repository.js';
+import { PrebuildsSnapshotRepository } from '../database/snapshot.repository.js';
+import { PrebuildsErrorCode, PrebuildsException } from '../errors/prebuilds.exception.js';
+import { PREBUILDS_OPTIONS, type ResolvedPrebuildsOptions } from '../prebuilds.options.js';
+import { GlobalSnapshot } from '../state/global-snapshot.js';
+import { ExpiryRule } from '../state/running-prebuilds.js';
+import type { PlanResponse, PresetPrebuild, PresetStatus, StatusResponse } from './prebuilds-status.types.js';
+
+/**
+ * Read-only views computed live from a fresh snapshot, with the same engine the reconciler runs, so that what
+ * the status and plan say is what a cycle would do. No lock: reading never blocks the reconciler.
+ */
+@Injectable()
+export class PrebuildsStatusService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly clock: Clock,
+    private readonly snapshots: PrebuildsSnapshotRepository,
+    private readonly reports: PrebuildReportRepository,
+    private readonly settings: PrebuildsSettingsRepository,
+    @Inject(PREBUILDS_OPTIONS) private readonly options: ResolvedPrebuildsOptions,
+  ) {}
+
+  async status(): Promise<StatusResponse> {
+    const now = this.clock.now();
+    const { snapshot, failures } = await this.read(now, true);
+    const settings = await this.settings.get();
+    const failedStopped = new Map(failures.map((row) => [row.presetId, row]));
+    const presets: PresetStatus[] = snapshot.presetSnapshots().map((preset) => {
+      const row = preset.preset;
+      const until = preset.backoffUntil(now, this.options.backoffIntervalMs);
+      return {
+        presetId: row.presetId,
+        presetName: row.presetName,
+        templateId: row.templateId,
+        templateName: row.templateName,
+        templateVersionId: row.templateVersionId,
+        organizationId: row.organizationId,
+        active: preset.isActive(),
+        status: preset.hardLimited && row.prebuildStatus === 'healthy' ? 'hard_limited' : row.prebuildStatus,
+        desiredSource: preset.desiredSource(now),
+        ...preset.calculateState(now),
+        failed: failedStopped.get(row.presetId)?.failed ?? 0,
+        stopped: failedStopped.get(row.presetId)?.stopped ?? 0,
+        backoffUntil: until && now.getTime() <= until.getTime() ? until.toISOString() : null,
+      };
+    });
+    return {
+      paused: settings.reconciliationPaused,
+      lastCycleAt: settings.lastCycleCompletedAt?.toISOString() ?? null,
+      lastCycleDurationMs: settings.lastCycleDurationMs,
+      lastCycleReplica: settings.lastCycleReplica,
+      presets,
+    };
+  }
+
+  /** What a cycle would do now, pause ignored (the answer says whether it is paused); executes nothing. */
+  async plan(): Promise<PlanResponse> {
+    const now = this.clock.now();
+    const { snapshot } = await this.read(now, false);
+    const settings = await this.settings.get();
+    return {
+      paused: settings.reconciliationPaused,
+      presets: snapshot
+        .presetSnapshots()
+        .filter((preset) => !preset.canSkipReconciliation())
+        .map((preset) => ({
+          presetId: preset.presetId,
+          state: preset.calculateState(now),
+          actions: preset.calculateActions(now, this.options.backoffIntervalMs),
+        })),
+    };
+  }
+
+  async presetPrebuilds(presetId: string): Promise<PresetPrebuild[]> {
+    const nowMs = this.clock.now().getTime();
+    return this.dataSource.transaction('REPEATABLE READ', async (manager) => {
+      const preset = await this.reports.findPresetExpiry(manager, presetId);
+      if (!preset) throw new PrebuildsException(PrebuildsErrorCode.PresetNotFound, `preset ${presetId} not found`);
+      const expiry = new ExpiryRule({ ...preset } as ConstructorParameters<typeof ExpiryRule>[0]);
+      const rows = await this.reports.listPresetPrebuilds(manager, presetId);
+      return rows.map((row) => ({
+        id: row.id,
+        name: row.name,
+        createdAt: row.createdAt.toISOString(),
+        transition: row.transition,
+        jobStatus: row.jobStatus,
+        ready: row.ready,
+        // Only a running prebuild can be expired (the engine's rule); the others are on their way in or out.
+        expired:
+          row.transition === 'start' &&
+          row.jobStatus === 'succeeded' &&
+          expiry.isExpired(row.createdAt.getTime(), nowMs),
+      }));
+    });
+  }
+
+  private read(now: Date, withFailures: boolean) {
+    return this.dataSource.transaction('REPEATABLE READ', async (manager) => {
+      const input = await this.snapshots.read(manager, {
+        now,
+        templateId: null,
+        backoffLookbackMs: this.options.backoffLookbackMs,
+        failureHardLimit: this.options.failureHardLimit,
+      });
+      const failures = withFailures ? await this.reports.countFailedAndStopped(manager, null) : [];
+      return { snapshot: new GlobalSnapshot(input), failures };
+    });
+  }
+}

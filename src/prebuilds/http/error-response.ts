@@ -1,0 +1,173 @@
+import { HttpException, HttpStatus } from '@nestjs/common';
+import { PrebuildsErrorCode, PrebuildsException } from '../errors/prebuilds.exception.js';
+
+/** The one error shape of our routes (DESIGN.md, errors). */
+export interface PrebuildsErrorBody {
+  statusCode: number;
+  code: PrebuildsErrorCode;
+  message: string;
+}
+
+export interface MappedError {
+  body: PrebuildsErrorBody;
+  /** A server fault: the client gets a generic message and the error is logged with its details. */
+  internal: boolean;
+}
+
+const INTERNAL_MESSAGE = 'internal error';
+
+/** HTTP status of each domain code. Exhaustive: adding a code without a status does not compile. */
+export function statusOfCode(code: PrebuildsErrorCode): HttpStatus {
+  switch (code) {
+    case PrebuildsErrorCode.Unauthenticated:
+      return HttpStatus.UNAUTHORIZED;
+    case PrebuildsErrorCode.Forbidden:
+      return HttpStatus.FORBIDDEN;
+    case PrebuildsErrorCode.ValidationFailed:
+    case PrebuildsErrorCode.InvalidParameters:
+    case PrebuildsErrorCode.BadRequest:
+    // The preset exists but cannot serve this template: the request, not the server's state, is wrong.
+    case PrebuildsErrorCode.PresetNotActive:
+      return HttpStatus.BAD_REQUEST;
+    case PrebuildsErrorCode.TemplateNotFound:
+    case PrebuildsErrorCode.PresetNotFound:
+    case PrebuildsErrorCode.WorkspaceNotFound:
+    case PrebuildsErrorCode.UserNotFound:
+    case PrebuildsErrorCode.NotFound:
+      return HttpStatus.NOT_FOUND;
+    case PrebuildsErrorCode.NameTaken:
+    case PrebuildsErrorCode.ReconcileInProgress:
+    case PrebuildsErrorCode.Conflict:
+      return HttpStatus.CONFLICT;
+    case PrebuildsErrorCode.PayloadTooLarge:
+      return HttpStatus.PAYLOAD_TOO_LARGE;
+    case PrebuildsErrorCode.UnsupportedMediaType:
+      return HttpStatus.UNSUPPORTED_MEDIA_TYPE;
+    case PrebuildsErrorCode.Unavailable:
+      return HttpStatus.SERVICE_UNAVAILABLE;
+    case PrebuildsErrorCode.Internal:
+      return HttpStatus.INTERNAL_SERVER_ERROR;
+    default:
+      return unreachable(code);
+  }
+}
+
+function unreachable(code: never): never {
+  throw new Error(`no HTTP status for error code ${String(code)}`);
+}
+
+/**
+ * Maps anything a route can throw to our shape: our exception by its code; Nest's HttpExceptions (ValidationPipe,
+ * NotFoundException, …) and body-parser errors by their status; anything else is a 500 whose details stay in the log.
+ */
+export function mapError(exception: unknown): MappedError {
+  if (exception instanceof PrebuildsException) {
+    const statusCode = statusOfCode(exception.code);
+    const internal = statusCode >= 500 && statusCode !== HttpStatus.SERVICE_UNAVAILABLE;
+    return { body: { statusCode, code: exception.code, message: exception.message }, internal };
+  }
+  const bodyError = bodyParserErrorOf(exception);
+  if (bodyError) return { body: mapBodyParserError(bodyError), internal: false };
+  if (exception instanceof HttpException) return mapHttpException(exception);
+  return {
+    body: { statusCode: 500, code: PrebuildsErrorCode.Internal, message: INTERNAL_MESSAGE },
+    internal: true,
+  };
+}
+
+function mapHttpException(exception: HttpException): MappedError {
+  const statusCode = exception.getStatus();
+  const response = exception.getResponse();
+  const raw =
+    typeof response === 'object' && response !== null && 'message' in response
+      ? (response as { message: unknown }).message
+      : response;
+  // ValidationPipe answers one message per failed constraint, each starting with the field's path.
+  if (Array.isArray(raw)) {
+    const message = raw.map(String).join('; ');
+    const code = statusCode === 400 ? PrebuildsErrorCode.ValidationFailed : codeOfStatus(statusCode);
+    return { body: { statusCode, code, message }, internal: statusCode >= 500 && statusCode !== 503 };
+  }
+  const code = codeOfStatus(statusCode);
+  if (statusCode >= 500 && statusCode !== HttpStatus.SERVICE_UNAVAILABLE) {
+    return { body: { statusCode, code, message: INTERNAL_MESSAGE }, internal: true };
+  }
+  const message = typeof raw === 'string' && raw !== '' ? raw : exception.message;
+  return { body: { statusCode, code, message }, internal: false };
+}
+
+/** A code for a status Nest chose; statuses without a code of their own keep their status under BAD_REQUEST. */
+function codeOfStatus(status: number): PrebuildsErrorCode {
+  switch (status) {
+    case HttpStatus.UNAUTHORIZED:
+      return PrebuildsErrorCode.Unauthenticated;
+    case HttpStatus.FORBIDDEN:
+      return PrebuildsErrorCode.Forbidden;
+    case HttpStatus.NOT_FOUND:
+      return PrebuildsErrorCode.NotFound;
+    case HttpStatus.CONFLICT:
+      return PrebuildsErrorCode.Conflict;
+    case HttpStatus.PAYLOAD_TOO_LARGE:
+      return PrebuildsErrorCode.PayloadTooLarge;
+    case HttpStatus.UNSUPPORTED_MEDIA_TYPE:
+      return PrebuildsErrorCode.UnsupportedMediaType;
+    case HttpStatus.SERVICE_UNAVAILABLE:
+      return PrebuildsErrorCode.Unavailable;
+    default:
+      return status >= 500 ? PrebuildsErrorCode.Internal : PrebuildsErrorCode.BadRequest;
+  }
+}
+
+/** What body-parser (through http-errors) attaches to its errors. */
+export interface BodyParserError {
+  type: string;
+  status: number;
+  limit?: number;
+}
+
+/**
+ * The body-parser error behind an exception, if any. Nest's Express adapter wraps it in an HttpException with the
+ * original as `cause`; other adapters or versions may pass it raw, so both are recognised. Only client errors count:
+ * a 5xx from the stream is a server fault and stays a 500.
+ */
+export function bodyParserErrorOf(exception: unknown): BodyParserError | null {
+  for (const candidate of [exception, (exception as { cause?: unknown } | null)?.cause]) {
+    if (typeof candidate !== 'object' || candidate === null) continue;
+    const { type, status, statusCode, limit } = candidate as Record<string, unknown>;
+    const code = typeof status === 'number' ? status : statusCode;
+    if (typeof type === 'string' && typeof code === 'number' && code >= 400 && code < 500) {
+      return { type, status: code, limit: typeof limit === 'number' ? limit : undefined };
+    }
+  }
+  return null;
+}
+
+function mapBodyParserError(error: BodyParserError): PrebuildsErrorBody {
+  switch (error.type) {
+    case 'entity.too.large':
+      return {
+        statusCode: HttpStatus.PAYLOAD_TOO_LARGE,
+        code: PrebuildsErrorCode.PayloadTooLarge,
+        message:
+          error.limit === undefined
+            ? 'body: too large'
+            : `body: larger than the limit of ${error.limit} bytes`,
+      };
+    case 'entity.parse.failed':
+      // The parser's own message quotes the body back; the client has it already, the log does not need it.
+      return { statusCode: 400, code: PrebuildsErrorCode.BadRequest, message: 'body: malformed JSON' };
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return {
+        statusCode: HttpStatus.UNSUPPORTED_MEDIA_TYPE,
+        code: PrebuildsErrorCode.UnsupportedMediaType,
+        message: 'body: unsupported content encoding or charset',
+      };
+    default:
+      return {
+        statusCode: error.status,
+        code: codeOfStatus(error.status),
+        message: `body: could not be read (${error.type})`,
+      };
+  }
+}

@@ -1,0 +1,25 @@
+import { type ArgumentsHost, Catch } from '@nestjs/common';
+import { BaseExceptionFilter } from '@nestjs/core';
+import { bodyParserErrorOf, mapError } from './error-response.js';
+
+/**
+ * The one piece the host installs globally. Body parsing runs as Express middleware before any route, so its errors
+ * (oversized or malformed JSON) reach only global filters, never the filter scoped to our controllers. This filter
+ * answers those in our shape and hands everything else to Nest's default handling, unchanged, so the host's other
+ * routes (health checks' 503 bodies, its own errors) behave as before.
+ *
+ * Install in the host's root module: `providers: [{ provide: APP_FILTER, useClass: PrebuildsBodyErrorFilter }]`
+ * (Nest injects the HTTP adapter), or `app.useGlobalFilters(new PrebuildsBodyErrorFilter(app.getHttpAdapter()))`.
+ */
+@Catch()
+export class PrebuildsBodyErrorFilter extends BaseExceptionFilter {
+  override catch(exception: unknown, host: ArgumentsHost): void {
+    if (!bodyParserErrorOf(exception)) return super.catch(exception, host);
+    const adapter = this.applicationRef ?? this.httpAdapterHost?.httpAdapter;
+    const response = host.switchToHttp().getResponse<unknown>();
+    if (!adapter) return super.catch(exception, host);
+    if (adapter.isHeadersSent(response)) return;
+    const { body } = mapError(exception);
+    adapter.reply(response, body, body.statusCode);
+  }
+}

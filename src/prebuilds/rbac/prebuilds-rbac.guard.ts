@@ -1,0 +1,45 @@
+import { type CanActivate, type ExecutionContext, Injectable, Logger } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { PrebuildsErrorCode, PrebuildsException } from '../errors/prebuilds.exception.js';
+import { routeOf } from '../http/request-route.js';
+import { type Permission, permissionsOf } from './permissions.js';
+import { subjectOf } from './subject.js';
+
+/** Metadata key under which `@RequirePermission` stores the route's permission. */
+export const PREBUILDS_PERMISSION_KEY = 'prebuilds:required-permission';
+
+/**
+ * Authorises a route against the permission it declares, for the subject the host put on the request.
+ * No subject → 401; a subject without the permission → 403, logged so that denials are auditable.
+ */
+@Injectable()
+export class PrebuildsRbacGuard implements CanActivate {
+  private readonly logger = new Logger(PrebuildsRbacGuard.name);
+
+  constructor(private readonly reflector: Reflector) {}
+
+  canActivate(context: ExecutionContext): boolean {
+    const request = context.switchToHttp().getRequest<object>();
+    const subject = subjectOf(request);
+    if (!subject) throw new PrebuildsException(PrebuildsErrorCode.Unauthenticated, 'authentication required');
+
+    const permission = this.reflector.getAllAndOverride<Permission | undefined>(PREBUILDS_PERMISSION_KEY, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
+    // A guarded route that declares no permission is a wiring mistake: deny rather than allow everyone.
+    if (permission && permissionsOf(subject.roles).has(permission)) return true;
+
+    this.logger.warn({
+      msg: 'access denied',
+      event: 'access_denied',
+      subjectId: subject.id,
+      permission: permission ?? null,
+      route: routeOf(request),
+    });
+    throw new PrebuildsException(
+      PrebuildsErrorCode.Forbidden,
+      permission ? `permission ${permission} required` : 'this route declares no permission',
+    );
+  }
+}

@@ -1,0 +1,88 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { TypeOrmModule, getDataSourceToken } from '@nestjs/typeorm';
+import request from 'supertest';
+import type { DataSource } from 'typeorm';
+import { Clock } from '../../src/prebuilds/clock/clock.js';
+import { prebuildsDataSourceOptions } from '../../src/prebuilds/database/data-source-options.js';
+import { PrebuildsHealthModule } from '../../src/prebuilds/health/health.module.js';
+import { PrebuildsModule } from '../../src/prebuilds/prebuilds.module.js';
+import { PrebuildsPubsub } from '../../src/prebuilds/pubsub/prebuilds-pubsub.js';
+import { FakeClock } from '../support/fake-clock.js';
+import { RecordingPubsub } from '../support/recording-pubsub.js';
+import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
+
+const INTERVAL = 60_000;
+
+describe('GET /healthz and /readyz', () => {
+  let db: TestDatabase;
+  let app: INestApplication;
+  let ds: DataSource;
+  const clock = new FakeClock('2026-06-01T12:00:00Z');
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        TypeOrmModule.forRoot(prebuildsDataSourceOptions(db.url, { poolSize: 4 })),
+        // Enabled, so readiness judges freshness; with nothing to reconcile, cycles only record their time.
+        PrebuildsModule.forRoot({ enabled: true, reconcileIntervalMs: INTERVAL }),
+        PrebuildsHealthModule,
+      ],
+    })
+      .overrideProvider(Clock)
+      .useValue(clock)
+      .overrideProvider(PrebuildsPubsub)
+      .useValue(new RecordingPubsub())
+      .compile();
+    app = moduleRef.createNestApplication({ logger: false });
+    app.setGlobalPrefix('api/v2');
+    await app.init();
+    ds = app.get(getDataSourceToken());
+  });
+  afterAll(async () => {
+    await app.close();
+    await db.drop();
+  });
+
+  it('is live and ready after start', async () => {
+    await request(app.getHttpServer()).get('/api/v2/healthz').expect(200, { status: 'ok' });
+    const ready = await request(app.getHttpServer()).get('/api/v2/readyz').expect(200);
+    expect(ready.body.details).toMatchObject({
+      database: { status: 'up' },
+      migrations: { status: 'up' },
+      reconciler: { status: 'up' },
+    });
+  });
+
+  it('is not ready once no cycle has completed for three intervals, and ready again after one', async () => {
+    await ds.query(`UPDATE prebuilds_settings SET last_cycle_completed_at = $1`, [clock.now()]);
+    clock.advance(3 * INTERVAL);
+    const stale = await request(app.getHttpServer()).get('/api/v2/readyz').expect(503);
+    expect(stale.body.error).toEqual({ reconciler: expect.objectContaining({ status: 'down' }) });
+
+    await ds.query(`UPDATE prebuilds_settings SET reconciliation_paused = true`);
+    await request(app.getHttpServer()).get('/api/v2/readyz').expect(200);
+    await ds.query(
+      `UPDATE prebuilds_settings SET reconciliation_paused = false, last_cycle_completed_at = $1`,
+      [clock.now()],
+    );
+    await request(app.getHttpServer()).get('/api/v2/readyz').expect(200);
+  });
+
+  it('is not ready with a pending migration', async () => {
+    const [row] = await ds.query(`SELECT * FROM migrations`);
+    await ds.query(`DELETE FROM migrations`);
+    try {
+      const pending = await request(app.getHttpServer()).get('/api/v2/readyz').expect(503);
+      expect(pending.body.error).toEqual({ migrations: expect.objectContaining({ status: 'down' }) });
+    } finally {
+      await ds.query(`INSERT INTO migrations (id, timestamp, name) VALUES ($1, $2, $3)`, [
+        row.id,
+        row.timestamp,
+        row.name,
+      ]);
+    }
+  });
+});

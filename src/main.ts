@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { AppModule } from './app.module.js';
 import { ConfigError } from './host/config/config-error.js';
 import { loadHostConfig } from './host/config/host-config.js';
+import { setupOpenApi } from './host/openapi.js';
 import { type EmbeddedPostgres, startEmbeddedPostgres } from './host/database/embedded-postgres.js';
 import { runPrebuildsMigrations } from './prebuilds/database/run-migrations.js';
 
@@ -44,6 +45,7 @@ async function main(): Promise<void> {
   const app = await NestFactory.create(AppModule.register({ config, databaseUrl }), { bufferLogs: true });
   app.useLogger(app.get(Logger));
   app.setGlobalPrefix('api/v2', { exclude: ['/'] });
+  setupOpenApi(app);
 
   let closing = false;
   const shutdown = async (signal: string) => {

@@ -4,6 +4,12 @@ import { PrebuildsAdminService } from './admin/prebuilds-admin.service.js';
 import { PrebuildsStatusService } from './admin/prebuilds-status.service.js';
 import { WorkspaceBuilderService } from './builder/workspace-builder.service.js';
 import { ClaimObserver } from './claim/claim-observer.js';
+import { PrebuildsAdminController } from './http/prebuilds.controller.js';
+import { TemplatePrebuildsController } from './http/template-prebuilds.controller.js';
+import { ClaimMetricsObserver } from './metrics/claim-metrics.observer.js';
+import { MetricsController } from './metrics/metrics.controller.js';
+import { PREBUILDS_METRICS_TOKEN } from './metrics/metrics-token.guard.js';
+import { PrebuildsMetricsService } from './metrics/prebuilds-metrics.service.js';
 import { ClaimService } from './claim/claim.service.js';
 import { ClaimRepository } from './database/claim.repository.js';
 import { Clock, SystemClock } from './clock/clock.js';
@@ -17,6 +23,7 @@ import {
   PREBUILDS_MODULE_OPTIONS,
   PREBUILDS_OPTIONS,
   PrebuildsConfigurableModule,
+  type ResolvedPrebuildsOptions,
   resolvePrebuildsOptions,
 } from './prebuilds.options.js';
 import { ProvisionerJobRepository } from './provisioner/provisioner-job.repository.js';
@@ -33,6 +40,7 @@ import { ReconcilerService } from './reconciler/reconciler.service.js';
  */
 @Module({
   imports: [ScheduleModule.forRoot()],
+  controllers: [PrebuildsAdminController, TemplatePrebuildsController, MetricsController],
   providers: [
     { provide: PREBUILDS_OPTIONS, useFactory: resolvePrebuildsOptions, inject: [PREBUILDS_MODULE_OPTIONS] },
     { provide: Clock, useClass: SystemClock },
@@ -49,7 +57,13 @@ import { ReconcilerService } from './reconciler/reconciler.service.js';
     ProvisionerJobRepository,
     ProvisionerJobService,
     ClaimRepository,
-    ClaimObserver,
+    PrebuildsMetricsService,
+    { provide: ClaimObserver, useClass: ClaimMetricsObserver },
+    {
+      provide: PREBUILDS_METRICS_TOKEN,
+      useFactory: (options: ResolvedPrebuildsOptions) => options.metricsToken,
+      inject: [PREBUILDS_OPTIONS],
+    },
     ClaimService,
     PrebuildReportRepository,
     PrebuildsStatusService,
@@ -69,6 +83,7 @@ import { ReconcilerService } from './reconciler/reconciler.service.js';
     ClaimService,
     PrebuildsStatusService,
     PrebuildsAdminService,
+    PrebuildsMetricsService,
   ],
 })
 export class PrebuildsModule extends PrebuildsConfigurableModule {}

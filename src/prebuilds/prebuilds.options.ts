@@ -27,6 +27,8 @@ export interface PrebuildsModuleOptions {
   shutdownTimeoutMs?: number;
   /** Names this replica in logs and in the cluster's last-cycle record (default host:pid). */
   replicaId?: string;
+  /** When set, GET /metrics requires `Authorization: Bearer <metricsToken>` (default: open). */
+  metricsToken?: string | null;
 }
 
 export type ResolvedPrebuildsOptions = Required<PrebuildsModuleOptions>;
@@ -61,6 +63,7 @@ export function resolvePrebuildsOptions(options: PrebuildsModuleOptions = {}): R
     notifyDebounceMs: options.notifyDebounceMs ?? 100,
     shutdownTimeoutMs: options.shutdownTimeoutMs ?? 10_000,
     replicaId: options.replicaId ?? `${hostname()}:${process.pid}`,
+    metricsToken: options.metricsToken ?? null,
   };
   const positive: (keyof ResolvedPrebuildsOptions)[] = [
     'reconcileIntervalMs',

@@ -1,51 +1,42 @@
-import {
-  Body,
-  Controller,
-  Delete,
-  Get,
-  HttpCode,
-  HttpStatus,
-  Param,
-  ParseUUIDPipe,
-  Post,
-  ValidationPipe,
-} from '@nestjs/common';
+import { Body, Delete, Get, HttpCode, HttpStatus, Post } from '@nestjs/common';
+import { ApiOperation } from '@nestjs/swagger';
+import { PrebuildsController } from '../../prebuilds/http/prebuilds-controller.decorator.js';
+import { UuidParam } from '../../prebuilds/http/uuid-param.decorator.js';
+import { RequirePermission } from '../../prebuilds/rbac/require-permission.decorator.js';
 import { CreateTemplateDto } from './dto/create-template.dto.js';
 import { CreateVersionDto } from './dto/create-version.dto.js';
 import { TemplatesService } from './templates.service.js';
 import type { CreatedTemplate, CreatedVersion, TemplateView } from './templates.types.js';
 
-/**
- * Bodies are validated here rather than by a global pipe, so that these routes reject unknown fields whatever the
- * host configures globally.
- */
-const body = new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true });
-
-@Controller('templates')
+@PrebuildsController('templates')
 export class TemplatesController {
   constructor(private readonly templates: TemplatesService) {}
 
   @Post()
-  createTemplate(@Body(body) dto: CreateTemplateDto): Promise<CreatedTemplate> {
+  @RequirePermission('templates:update')
+  @ApiOperation({ summary: 'Create a template with its first, active version' })
+  createTemplate(@Body() dto: CreateTemplateDto): Promise<CreatedTemplate> {
     return this.templates.createTemplate(dto);
   }
 
   @Post(':id/versions')
-  createVersion(
-    @Param('id', ParseUUIDPipe) id: string,
-    @Body(body) dto: CreateVersionDto,
-  ): Promise<CreatedVersion> {
+  @RequirePermission('templates:update')
+  @ApiOperation({ summary: 'Add a version (active when `activate` is true)' })
+  createVersion(@UuidParam('id') id: string, @Body() dto: CreateVersionDto): Promise<CreatedVersion> {
     return this.templates.createVersion(id, dto);
   }
 
   @Get(':id')
-  getTemplate(@Param('id', ParseUUIDPipe) id: string): Promise<TemplateView> {
+  @RequirePermission('templates:read')
+  getTemplate(@UuidParam('id') id: string): Promise<TemplateView> {
     return this.templates.getTemplate(id);
   }
 
   @Delete(':id')
   @HttpCode(HttpStatus.NO_CONTENT)
-  deleteTemplate(@Param('id', ParseUUIDPipe) id: string): Promise<void> {
+  @RequirePermission('templates:update')
+  @ApiOperation({ summary: 'Soft-delete a template; its prebuilds are then deleted by the reconciler' })
+  deleteTemplate(@UuidParam('id') id: string): Promise<void> {
     return this.templates.softDeleteTemplate(id);
   }
 }

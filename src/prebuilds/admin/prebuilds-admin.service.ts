@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { Clock } from '../clock/clock.js';
 import { PresetRepository } from '../database/preset.repository.js';
 import { PrebuildsSettingsRepository } from '../database/settings.repository.js';
+import { PrebuildsMetricsService } from '../metrics/prebuilds-metrics.service.js';
 import { PrebuildsErrorCode, PrebuildsException } from '../errors/prebuilds.exception.js';
 import { PrebuildsChannel } from '../pubsub/channels.js';
 import { PrebuildsPubsub } from '../pubsub/prebuilds-pubsub.js';
@@ -26,6 +27,7 @@ export class PrebuildsAdminService {
     private readonly presets: PresetRepository,
     private readonly pubsub: PrebuildsPubsub,
     private readonly clock: Clock,
+    private readonly metrics: PrebuildsMetricsService,
   ) {}
 
   /** A cycle now (all templates, or one). Another replica (or this one) already running a cycle → 409. */
@@ -54,31 +56,53 @@ export class PrebuildsAdminService {
 
   async setPaused(paused: boolean, actor: string): Promise<{ reconciliationPaused: boolean }> {
     await this.settings.setPaused(paused);
-    this.logger.log({ msg: paused ? 'reconciliation paused' : 'reconciliation resumed', event: 'pause_changed', paused, actor });
+    this.metrics.recordPaused(paused);
+    this.logger.log({
+      msg: paused ? 'reconciliation paused' : 'reconciliation resumed',
+      event: 'pause_changed',
+      paused,
+      actor,
+    });
     return { reconciliationPaused: paused };
   }
 
   /** Back to healthy with a failure reset; a no-op for a healthy preset. Wakes the reconciler for its template. */
   async resumePreset(presetId: string, actor: string): Promise<{ presetId: string; status: 'healthy' }> {
     const templateId = await this.presets.resume(presetId, this.clock.now());
-    if (!templateId) throw new PrebuildsException(PrebuildsErrorCode.PresetNotFound, `preset ${presetId} not found`);
+    if (!templateId)
+      throw new PrebuildsException(PrebuildsErrorCode.PresetNotFound, `preset ${presetId} not found`);
     this.logger.log({ msg: 'preset resumed', event: 'preset_resumed', presetId, actor });
     await this.wake(templateId);
     return { presetId, status: 'healthy' };
   }
 
   /** Expires every prebuild of the active version's presets; the reconciler replaces them. */
-  async invalidateTemplate(templateId: string, actor: string): Promise<{ templateId: string; invalidatedPresets: number }> {
+  async invalidateTemplate(
+    templateId: string,
+    actor: string,
+  ): Promise<{ templateId: string; invalidatedPresets: number }> {
     const touched = await this.presets.invalidateActiveVersion(templateId, this.clock.now());
-    if (touched === null) throw new PrebuildsException(PrebuildsErrorCode.TemplateNotFound, `template ${templateId} not found`);
-    this.logger.log({ msg: 'template prebuilds invalidated', event: 'invalidated', templateId, presets: touched.length, actor });
+    if (touched === null)
+      throw new PrebuildsException(PrebuildsErrorCode.TemplateNotFound, `template ${templateId} not found`);
+    this.logger.log({
+      msg: 'template prebuilds invalidated',
+      event: 'invalidated',
+      templateId,
+      presets: touched.length,
+      actor,
+    });
     await this.wake(templateId);
     return { templateId, invalidatedPresets: touched.length };
   }
 
   private async wake(templateId: string): Promise<void> {
-    await this.pubsub
-      .publish(PrebuildsChannel.TemplateChanged, { templateId })
-      .catch((error: Error) => this.logger.warn({ msg: 'wake-up not sent', event: 'publish_failed', templateId, error: error.message }));
+    await this.pubsub.publish(PrebuildsChannel.TemplateChanged, { templateId }).catch((error: Error) =>
+      this.logger.warn({
+        msg: 'wake-up not sent',
+        event: 'publish_failed',
+        templateId,
+        error: error.message,
+      }),
+    );
   }
 }

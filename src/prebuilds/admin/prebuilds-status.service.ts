@@ -81,7 +81,8 @@ export class PrebuildsStatusService {
     const nowMs = this.clock.now().getTime();
     return this.dataSource.transaction('REPEATABLE READ', async (manager) => {
       const preset = await this.reports.findPresetExpiry(manager, presetId);
-      if (!preset) throw new PrebuildsException(PrebuildsErrorCode.PresetNotFound, `preset ${presetId} not found`);
+      if (!preset)
+        throw new PrebuildsException(PrebuildsErrorCode.PresetNotFound, `preset ${presetId} not found`);
       const expiry = new ExpiryRule({ ...preset } as ConstructorParameters<typeof ExpiryRule>[0]);
       const rows = await this.reports.listPresetPrebuilds(manager, presetId);
       return rows.map((row) => ({

@@ -43,7 +43,9 @@ export class PresetRepository {
    * the template does not exist (deleted templates count as not existing).
    */
   async invalidateActiveVersion(templateId: string, now: Date): Promise<string[] | null> {
-    const [template] = await this.dataSource.query(`SELECT 1 FROM templates WHERE id = $1 AND NOT deleted`, [templateId]);
+    const [template] = await this.dataSource.query(`SELECT 1 FROM templates WHERE id = $1 AND NOT deleted`, [
+      templateId,
+    ]);
     if (!template) return null;
     const [rows] = await this.dataSource.query(
       `UPDATE template_version_presets p SET last_invalidated_at = $2

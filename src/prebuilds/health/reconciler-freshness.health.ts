@@ -30,7 +30,8 @@ export class ReconcilerFreshnessIndicator {
     const now = this.clock.now().getTime();
     const limitMs = 3 * this.options.reconcileIntervalMs;
     const last = settings.lastCycleCompletedAt?.getTime() ?? null;
-    if (last !== null && now - last < limitMs) return session.up({ lastCycleAt: new Date(last).toISOString() });
+    if (last !== null && now - last < limitMs)
+      return session.up({ lastCycleAt: new Date(last).toISOString() });
     if (now - this.startedAt.getTime() < limitMs) return session.up({ message: 'starting' });
     return session.down({
       message: `no reconcile cycle completed in ${limitMs} ms`,

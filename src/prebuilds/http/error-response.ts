@@ -23,10 +23,10 @@ export function statusOfCode(code: PrebuildsErrorCode): HttpStatus {
       return HttpStatus.UNAUTHORIZED;
     case PrebuildsErrorCode.Forbidden:
       return HttpStatus.FORBIDDEN;
+    // PresetNotActive: the preset exists but cannot serve this template; the request is wrong, not the state.
     case PrebuildsErrorCode.ValidationFailed:
     case PrebuildsErrorCode.InvalidParameters:
     case PrebuildsErrorCode.BadRequest:
-    // The preset exists but cannot serve this template: the request, not the server's state, is wrong.
     case PrebuildsErrorCode.PresetNotActive:
       return HttpStatus.BAD_REQUEST;
     case PrebuildsErrorCode.TemplateNotFound:

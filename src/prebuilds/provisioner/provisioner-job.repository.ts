@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { JobStatus } from '../database/entities/provisioner-job.entity.js';
+import { PREBUILDS_SYSTEM_USER_ID as PREBUILDS_USER } from '../database/system-ids.js';
 import type { Transition } from '../state/types.js';
 import type { AcquiredJob, AgentLifecycleReport } from './provisioner-job.types.js';
 
@@ -12,6 +13,8 @@ export interface LockedJob {
   templateId: string;
   presetId: string | null;
   transition: Transition;
+  /** The build was started by the prebuilds user (a prebuild's own build, not a claim). */
+  isPrebuild: boolean;
   startedAt: Date | null;
   completedAt: Date | null;
   canceledAt: Date | null;
@@ -62,7 +65,8 @@ export class ProvisionerJobRepository {
   async lockJob(manager: EntityManager, jobId: string): Promise<LockedJob | null> {
     const [row] = await manager.query(
       `SELECT j.id AS "jobId", b.id AS "buildId", b.workspace_id AS "workspaceId", w.template_id AS "templateId",
-              b.preset_id AS "presetId", b.transition, j.started_at AS "startedAt",
+              b.preset_id AS "presetId", b.transition, (b.initiator_id = '${PREBUILDS_USER}') AS "isPrebuild",
+              j.started_at AS "startedAt",
               j.completed_at AS "completedAt", j.canceled_at AS "canceledAt"
          FROM provisioner_jobs j
          JOIN workspace_builds b ON b.job_id = j.id

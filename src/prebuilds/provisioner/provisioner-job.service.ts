@@ -1,6 +1,7 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Optional, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
+import { PrebuildsMetricsService } from '../metrics/prebuilds-metrics.service.js';
 import { Clock } from '../clock/clock.js';
 import { PrebuildsChannel, type TemplateMessage } from '../pubsub/channels.js';
 import { PrebuildsPubsub } from '../pubsub/prebuilds-pubsub.js';
@@ -27,6 +28,7 @@ export class ProvisionerJobService {
     private readonly jobs: ProvisionerJobRepository,
     private readonly clock: Clock,
     private readonly pubsub: PrebuildsPubsub,
+    @Optional() private readonly metrics?: PrebuildsMetricsService,
   ) {}
 
   /** The oldest pending job, now owned by `workerId` and running; null when none is waiting. */
@@ -76,6 +78,9 @@ export class ProvisionerJobService {
       }
       return { ...job, status };
     });
+    if (done.status === 'failed' && done.isPrebuild && done.transition === 'start' && done.presetId) {
+      this.metrics?.recordFailed(this.metrics.labelsOf(done.presetId));
+    }
     this.logger.log({
       msg: 'job completed',
       event: 'job_completed',

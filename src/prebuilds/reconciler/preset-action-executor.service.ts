@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { BuildValidationError } from '../builder/build-errors.js';
 import { WorkspaceBuilderService } from '../builder/workspace-builder.service.js';
 import { PresetRepository } from '../database/preset.repository.js';
+import { PrebuildsMetricsService, presetMetricLabels } from '../metrics/prebuilds-metrics.service.js';
 import { PREBUILDS_OPTIONS, type ResolvedPrebuildsOptions } from '../prebuilds.options.js';
 import type { PresetSnapshot } from '../state/preset-snapshot.js';
 import type { ReconciliationAction } from '../state/types.js';
@@ -30,6 +31,7 @@ export class PresetActionExecutor {
   constructor(
     private readonly builder: WorkspaceBuilderService,
     private readonly presets: PresetRepository,
+    private readonly metrics: PrebuildsMetricsService,
     @Inject(PREBUILDS_OPTIONS) private readonly options: ResolvedPrebuildsOptions,
   ) {}
 
@@ -119,6 +121,7 @@ export class PresetActionExecutor {
         count = budget.take(count);
         if (count === 0) return null;
         await this.builder.createPrebuilds(snapshot.presetId, count, now);
+        this.metrics.recordCreated(presetMetricLabels(snapshot.preset), count);
         this.logger.log({ msg: 'creating prebuilds', event: 'create', count, ...fields });
         return { type: 'create', count };
       }

@@ -8,6 +8,7 @@ import { PrebuildEventRepository } from '../database/prebuild-event.repository.j
 import { PresetRepository } from '../database/preset.repository.js';
 import { PrebuildsSettingsRepository } from '../database/settings.repository.js';
 import { PrebuildsSnapshotRepository } from '../database/snapshot.repository.js';
+import { PrebuildsMetricsService, presetMetricLabels } from '../metrics/prebuilds-metrics.service.js';
 import { PREBUILDS_OPTIONS, type ResolvedPrebuildsOptions } from '../prebuilds.options.js';
 import { GlobalSnapshot } from '../state/global-snapshot.js';
 import type { CycleResult, PresetCycleResult } from './cycle-result.js';
@@ -32,6 +33,7 @@ export class ReconcilerService {
     private readonly presets: PresetRepository,
     private readonly events: PrebuildEventRepository,
     private readonly executor: PresetActionExecutor,
+    private readonly metrics: PrebuildsMetricsService,
     @Inject(PREBUILDS_OPTIONS) private readonly options: ResolvedPrebuildsOptions,
   ) {}
 
@@ -87,6 +89,7 @@ export class ReconcilerService {
         result = emptyResult(templateId, now, false, lock.paused);
       } else if (lock.paused) {
         this.logger.log({ msg: 'reconciliation is paused', event: 'cycle_paused', templateId });
+        this.metrics.recordPaused(true);
         result = emptyResult(templateId, now, true, true);
       } else {
         result = await this.reconcileSnapshot(runner.manager, templateId, now);
@@ -121,6 +124,8 @@ export class ReconcilerService {
     const presets: PresetCycleResult[] = await Promise.all(
       work.map((preset) => limit(() => this.executor.execute(preset, now, budget))),
     );
+    // Gauges describe the whole cluster, so only a full cycle may replace them (a template cycle sees a part).
+    if (templateId === null) this.recordGauges(snapshot, now);
     return {
       acquired: true,
       paused: false,
@@ -152,6 +157,24 @@ export class ReconcilerService {
     }
   }
 
+  private recordGauges(snapshot: GlobalSnapshot, now: Date): void {
+    this.metrics.recordPaused(false);
+    this.metrics.recordSnapshot(
+      snapshot.presetSnapshots().map((preset) => {
+        const state = preset.calculateState(now);
+        return {
+          presetId: preset.presetId,
+          ...presetMetricLabels(preset.preset),
+          desired: state.desired,
+          running: state.actual,
+          eligible: state.eligible,
+          hardLimited: preset.hardLimited || preset.preset.prebuildStatus === 'hard_limited',
+          validationFailed: preset.preset.prebuildStatus === 'validation_failed',
+        };
+      }),
+    );
+  }
+
   /** Bookkeeping outside the lock: stats log, the cluster's last-cycle record and event retention (full cycles). */
   private async afterCycle(result: CycleResult, now: Date): Promise<void> {
     const actions = result.presets.reduce((sum, preset) => sum + preset.actions.length, 0);
@@ -167,6 +190,11 @@ export class ReconcilerService {
       errors,
     });
     if (result.templateId !== null) return;
+    this.metrics.recordCycle({
+      durationSeconds: result.elapsedMs / 1000,
+      completedAt: this.clock.now(),
+      paused: false,
+    });
     try {
       await this.settings.recordCycle(this.clock.now(), result.elapsedMs, this.options.replicaId);
       await this.events.deleteOlderThan(new Date(now.getTime() - this.options.eventRetentionMs));

@@ -57,7 +57,7 @@ function IsInstanceCount(): PropertyDecorator {
 }
 
 /** A plain object whose values are all strings (preset parameter values): `{ region: 'eu' }`. */
-function IsStringRecord(): PropertyDecorator {
+export function IsStringRecord(): PropertyDecorator {
   return ValidateBy({
     name: 'isStringRecord',
     validator: {

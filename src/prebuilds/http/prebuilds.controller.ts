@@ -1,0 +1,72 @@
+import { Body, Get, HttpCode, Post, Put } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation } from '@nestjs/swagger';
+import { PrebuildsAdminService } from '../admin/prebuilds-admin.service.js';
+import { PrebuildsStatusService } from '../admin/prebuilds-status.service.js';
+import { RequirePermission } from '../rbac/require-permission.decorator.js';
+import { CurrentSubject, type PrebuildsSubject } from '../rbac/subject.js';
+import { ReconcileDto } from './dto/reconcile.dto.js';
+import { PrebuildsSettingsDto } from './dto/settings.dto.js';
+import { PrebuildsController } from './prebuilds-controller.decorator.js';
+import { UuidParam } from './uuid-param.decorator.js';
+
+/** Operating the pools. One line per route: the permission is declared, the work is the services'. */
+@PrebuildsController('prebuilds')
+export class PrebuildsAdminController {
+  constructor(
+    private readonly status: PrebuildsStatusService,
+    private readonly admin: PrebuildsAdminService,
+  ) {}
+
+  @Post('reconcile')
+  @HttpCode(200)
+  @RequirePermission('prebuilds:reconcile')
+  @ApiOperation({ summary: 'Run a cycle now (409 RECONCILE_IN_PROGRESS when one is already running)' })
+  reconcile(@Body() dto: ReconcileDto) {
+    return this.admin.reconcileNow(dto.templateId);
+  }
+
+  @Get('status')
+  @RequirePermission('prebuilds:read')
+  @ApiOperation({
+    summary: 'Every pool, computed live: state, desired source, status, backoff, failed and stopped',
+  })
+  getStatus() {
+    return this.status.status();
+  }
+
+  @Get('plan')
+  @RequirePermission('prebuilds:read')
+  @ApiOperation({ summary: 'Dry run: what a cycle would do now (pause ignored); executes nothing' })
+  getPlan() {
+    return this.status.plan();
+  }
+
+  @Get('presets/:id/workspaces')
+  @RequirePermission('prebuilds:read')
+  @ApiOperation({ summary: "A preset's prebuilds: running, in progress, failed, stopped" })
+  presetWorkspaces(@UuidParam('id') presetId: string) {
+    return this.status.presetPrebuilds(presetId);
+  }
+
+  @Get('settings')
+  @RequirePermission('prebuilds:read')
+  @ApiOkResponse({ type: PrebuildsSettingsDto })
+  getSettings() {
+    return this.admin.getSettings();
+  }
+
+  @Put('settings')
+  @RequirePermission('prebuilds:admin')
+  @ApiOkResponse({ type: PrebuildsSettingsDto })
+  putSettings(@Body() dto: PrebuildsSettingsDto, @CurrentSubject() subject: PrebuildsSubject) {
+    return this.admin.setPaused(dto.reconciliationPaused, subject.username);
+  }
+
+  @Post('presets/:id/resume')
+  @HttpCode(200)
+  @RequirePermission('prebuilds:admin')
+  @ApiOperation({ summary: 'Reset a hard-limited preset (a no-op for a healthy one)' })
+  resume(@UuidParam('id') presetId: string, @CurrentSubject() subject: PrebuildsSubject) {
+    return this.admin.resumePreset(presetId, subject.username);
+  }
+}

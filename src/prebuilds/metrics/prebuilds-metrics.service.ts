@@ -1,0 +1,186 @@
+import { Injectable } from '@nestjs/common';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+const LABEL_NAMES = ['organization', 'template', 'preset'] as const;
+
+export type PresetMetricLabels = Record<(typeof LABEL_NAMES)[number], string>;
+
+/** One preset as the last reconcile snapshot saw it. */
+export interface PresetMetricsInput extends PresetMetricLabels {
+  presetId: string;
+  desired: number;
+  running: number;
+  eligible: number;
+  hardLimited: boolean;
+  validationFailed: boolean;
+}
+
+export interface CycleMetricsInput {
+  durationSeconds: number;
+  completedAt: Date;
+  paused: boolean;
+}
+
+/** Labels for a preset row of the snapshot. Organization is the id: the snapshot does not read its name. */
+export function presetMetricLabels(preset: {
+  organizationId: string;
+  templateName: string;
+  presetName: string;
+}): PresetMetricLabels {
+  return { organization: preset.organizationId, template: preset.templateName, preset: preset.presetName };
+}
+
+/**
+ * The module's Prometheus metrics, in a registry of its own (not prom-client's global one) so that several apps or
+ * test modules in one process never collide on metric names.
+ */
+@Injectable()
+export class PrebuildsMetricsService {
+  readonly registry = new Registry();
+
+  private readonly created = this.counter('prebuilds_created_total', 'Prebuilds whose creation was started.');
+  private readonly failed = this.counter('prebuilds_failed_total', 'Prebuild builds that failed.');
+  private readonly claimed = this.counter('prebuilds_claimed_total', 'Prebuilds handed to a user.');
+  private readonly claimMisses = this.counter(
+    'prebuilds_claim_misses_total',
+    'Workspace creations with a preset that found no eligible prebuild.',
+  );
+
+  private readonly desired = this.presetGauge('prebuilds_desired', 'Prebuilds the preset wants now.');
+  private readonly running = this.presetGauge('prebuilds_running', 'Running prebuilds (expired included).');
+  private readonly eligible = this.presetGauge('prebuilds_eligible', 'Running, ready, unexpired prebuilds.');
+  private readonly hardLimited = this.presetGauge(
+    'prebuilds_preset_hard_limited',
+    '1 when the preset stopped creating after too many failures.',
+  );
+  private readonly validationFailed = this.presetGauge(
+    'prebuilds_preset_validation_failed',
+    "1 when the preset's parameters do not satisfy its template version.",
+  );
+
+  private readonly paused = new Gauge({
+    name: 'prebuilds_reconciliation_paused',
+    help: '1 when reconciliation is paused.',
+    registers: [this.registry],
+  });
+  private readonly lastCycle = new Gauge({
+    name: 'prebuilds_last_cycle_timestamp_seconds',
+    help: 'Unix time at which this replica last completed a reconcile cycle.',
+    registers: [this.registry],
+  });
+  private readonly reconcileDuration = new Histogram({
+    name: 'prebuilds_reconcile_duration_seconds',
+    help: 'Duration of reconcile cycles.',
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [this.registry],
+  });
+  private readonly claimDuration = new Histogram({
+    name: 'prebuilds_claim_duration_seconds',
+    help: 'Duration of successful prebuild claims.',
+    labelNames: LABEL_NAMES,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+
+  /** presetId → labels, from the last snapshot: claims only know the preset id. */
+  private labelsByPreset = new Map<string, PresetMetricLabels>();
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  /**
+   * Replaces every per-preset gauge with the snapshot's presets: series of presets that are gone (deleted template,
+   * superseded version) disappear instead of reporting their last value forever. Presets that share labels (the
+   * same preset name on an old and the new version) are summed, and their flags OR-ed, rather than overwriting
+   * each other.
+   */
+  recordSnapshot(presets: readonly PresetMetricsInput[]): void {
+    const byLabels = new Map<string, PresetMetricsInput>();
+    const labelsByPreset = new Map<string, PresetMetricLabels>();
+    for (const preset of presets) {
+      const labels = labelsOf(preset);
+      labelsByPreset.set(preset.presetId, labels);
+      const key = JSON.stringify([labels.organization, labels.template, labels.preset]);
+      const seen = byLabels.get(key);
+      byLabels.set(
+        key,
+        seen
+          ? {
+              ...seen,
+              desired: seen.desired + preset.desired,
+              running: seen.running + preset.running,
+              eligible: seen.eligible + preset.eligible,
+              hardLimited: seen.hardLimited || preset.hardLimited,
+              validationFailed: seen.validationFailed || preset.validationFailed,
+            }
+          : preset,
+      );
+    }
+    // Reset and refill happen in one synchronous stretch, so no scrape sees the gauges empty.
+    const gauges = [this.desired, this.running, this.eligible, this.hardLimited, this.validationFailed];
+    for (const gauge of gauges) gauge.reset();
+    for (const preset of byLabels.values()) {
+      const labels = labelsOf(preset);
+      this.desired.set(labels, preset.desired);
+      this.running.set(labels, preset.running);
+      this.eligible.set(labels, preset.eligible);
+      this.hardLimited.set(labels, preset.hardLimited ? 1 : 0);
+      this.validationFailed.set(labels, preset.validationFailed ? 1 : 0);
+    }
+    this.labelsByPreset = labelsByPreset;
+  }
+
+  recordCycle(cycle: CycleMetricsInput): void {
+    this.reconcileDuration.observe(cycle.durationSeconds);
+    this.lastCycle.set(cycle.completedAt.getTime() / 1000);
+    this.recordPaused(cycle.paused);
+  }
+
+  /** Also for the settings route, so that a pause shows before the next cycle. */
+  recordPaused(paused: boolean): void {
+    this.paused.set(paused ? 1 : 0);
+  }
+
+  recordCreated(labels: PresetMetricLabels, count = 1): void {
+    if (count > 0) this.created.inc(labelsOf(labels), count);
+  }
+
+  recordFailed(labels: PresetMetricLabels, count = 1): void {
+    if (count > 0) this.failed.inc(labelsOf(labels), count);
+  }
+
+  /** Misses are counted but not timed: their duration says nothing about how fast a claim is. */
+  recordClaim(presetId: string, claimed: boolean, durationSeconds: number): void {
+    const labels = this.labelsOf(presetId);
+    if (!claimed) {
+      this.claimMisses.inc(labels);
+      return;
+    }
+    this.claimed.inc(labels);
+    this.claimDuration.observe(labels, durationSeconds);
+  }
+
+  /** A preset the last snapshot did not see (none yet, or created since) is labelled by its id alone. */
+  labelsOf(presetId: string): PresetMetricLabels {
+    return this.labelsByPreset.get(presetId) ?? { organization: '', template: '', preset: presetId };
+  }
+
+  /** The Prometheus text exposition of every metric. */
+  metrics(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  private counter(name: string, help: string): Counter<(typeof LABEL_NAMES)[number]> {
+    return new Counter({ name, help, labelNames: LABEL_NAMES, registers: [this.registry] });
+  }
+
+  private presetGauge(name: string, help: string): Gauge<(typeof LABEL_NAMES)[number]> {
+    return new Gauge({ name, help, labelNames: LABEL_NAMES, registers: [this.registry] });
+  }
+}
+
+/** Only the label fields: prom-client rejects unknown label names, and inputs carry more fields. */
+function labelsOf(input: PresetMetricLabels): PresetMetricLabels {
+  return { organization: input.organization, template: input.template, preset: input.preset };
+}

@@ -1,0 +1,74 @@
+import type { INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { getDataSourceToken } from '@nestjs/typeorm';
+import request from 'supertest';
+import type { DataSource } from 'typeorm';
+import { AppModule } from '../../src/app.module.js';
+import { type HostConfig, loadHostConfig } from '../../src/host/config/host-config.js';
+import { setupOpenApi } from '../../src/host/openapi.js';
+import { Clock } from '../../src/prebuilds/clock/clock.js';
+import { FakeClock } from './fake-clock.js';
+
+export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789';
+
+export interface HostTestApp {
+  app: INestApplication;
+  http: ReturnType<typeof request>;
+  dataSource: DataSource;
+  config: HostConfig;
+  /** Bearer tokens of one user per role, created through POST /users. */
+  tokens: Record<'owner' | 'template-admin' | 'auditor' | 'member', string>;
+  userIds: Record<'owner' | 'template-admin' | 'auditor' | 'member', string>;
+  close(): Promise<void>;
+}
+
+/**
+ * The whole host app in process (what `npm start` serves, minus the listening socket), on a test database: the
+ * reconcile loop, the simulated provisioner and the demo seed are off unless `env` turns them on.
+ */
+export async function createHostTestApp(
+  databaseUrl: string,
+  env: Record<string, string> = {},
+  { clock }: { clock?: FakeClock } = {},
+): Promise<HostTestApp> {
+  const config = loadHostConfig({
+    LOG_LEVEL: 'silent',
+    PREBUILDS_ENABLED: 'false',
+    PROVISIONER_ENABLED: 'false',
+    SEED_DEMO: 'false',
+    BOOTSTRAP_ADMIN_TOKEN: TEST_ADMIN_TOKEN,
+    ...env,
+  });
+  let builder = Test.createTestingModule({ imports: [AppModule.register({ config, databaseUrl })] });
+  if (clock) builder = builder.overrideProvider(Clock).useValue(clock);
+  const moduleRef = await builder.compile();
+  const app = moduleRef.createNestApplication({ logger: false });
+  app.setGlobalPrefix('api/v2', { exclude: ['/'] });
+  setupOpenApi(app);
+  await app.init();
+  const http = request(app.getHttpServer());
+  const tokens = { owner: TEST_ADMIN_TOKEN } as HostTestApp['tokens'];
+  const userIds = {} as HostTestApp['userIds'];
+  const [admin] = await app
+    .get<DataSource>(getDataSourceToken())
+    .query(`SELECT id FROM users WHERE username = 'admin'`);
+  userIds.owner = admin.id;
+  for (const role of ['template-admin', 'auditor', 'member'] as const) {
+    const created = await http
+      .post('/api/v2/users')
+      .set('Authorization', `Bearer ${TEST_ADMIN_TOKEN}`)
+      .send({ username: `test-${role}`, roles: [role] })
+      .expect(201);
+    tokens[role] = created.body.token;
+    userIds[role] = created.body.id;
+  }
+  return {
+    app,
+    http,
+    dataSource: app.get(getDataSourceToken()),
+    config,
+    tokens,
+    userIds,
+    close: () => app.close(),
+  };
+}

@@ -43,4 +43,12 @@ export {
   type CreateWorkspaceResult,
 } from './claim/claim.service.js';
 export { PrebuildsException, PrebuildsErrorCode } from './errors/prebuilds.exception.js';
+// HTTP: the host authenticates and attaches the subject; the module authorises.
+export { attachSubject, CurrentSubject, type PrebuildsSubject } from './rbac/subject.js';
+export { RequirePermission } from './rbac/require-permission.decorator.js';
+export { ROLE_PERMISSIONS, permissionsOf, type Permission, type Role } from './rbac/permissions.js';
+export { PrebuildsController } from './http/prebuilds-controller.decorator.js';
+export { PrebuildsExceptionFilter } from './http/prebuilds-exception.filter.js';
+export { PrebuildsBodyErrorFilter } from './http/prebuilds-body-error.filter.js';
+export { PrebuildsMetricsService } from './metrics/prebuilds-metrics.service.js';
 export { PrebuildsHealthModule } from './health/health.module.js';

@@ -25,6 +25,8 @@ export interface PrebuildsModuleOptions {
   notifyDebounceMs?: number;
   /** How long shutdown waits for the cycle in flight (default 10 s). */
   shutdownTimeoutMs?: number;
+  /** A job running longer than this is failed as lost by full cycles (default 30 min; 0 turns it off). */
+  jobTimeoutMs?: number;
   /** Names this replica in logs and in the cluster's last-cycle record (default host:pid). */
   replicaId?: string;
   /** When set, GET /metrics requires `Authorization: Bearer <metricsToken>` (default: open). */
@@ -62,6 +64,7 @@ export function resolvePrebuildsOptions(options: PrebuildsModuleOptions = {}): R
     eventRetentionMs: options.eventRetentionMs ?? 7 * 24 * 3_600_000,
     notifyDebounceMs: options.notifyDebounceMs ?? 100,
     shutdownTimeoutMs: options.shutdownTimeoutMs ?? 10_000,
+    jobTimeoutMs: options.jobTimeoutMs ?? 30 * 60_000,
     replicaId: options.replicaId ?? `${hostname()}:${process.pid}`,
     metricsToken: options.metricsToken ?? null,
   };
@@ -81,6 +84,7 @@ export function resolvePrebuildsOptions(options: PrebuildsModuleOptions = {}): R
     'eventRetentionMs',
     'notifyDebounceMs',
     'shutdownTimeoutMs',
+    'jobTimeoutMs',
   ];
   for (const key of nonNegative) {
     if (!((resolved[key] as number) >= 0)) throw new Error(`PrebuildsModule option ${key} must be >= 0`);

@@ -369,6 +369,41 @@ describe('ReconcilerService', () => {
     expect(row).toEqual({ at, replica: 'test' });
   });
 
+  it('fails jobs that ran past the job timeout in a full cycle, so their prebuilds get replaced', async () => {
+    const ds = ctx.dataSource;
+    const { templateId, versionId } = await insertTemplate(ds, {});
+    const presetId = await insertPreset(ds, versionId, { desiredInstances: 2 });
+    const now = ctx.clock.now().getTime();
+    const lost = await insertPrebuild(ds, {
+      templateId,
+      versionId,
+      presetId,
+      jobStatus: 'running',
+      createdAt: new Date(now - 31 * MINUTE),
+    });
+    const busy = await insertPrebuild(ds, {
+      templateId,
+      versionId,
+      presetId,
+      jobStatus: 'running',
+      createdAt: new Date(now - MINUTE),
+    });
+    await ds.query(
+      `UPDATE provisioner_jobs j SET started_at = b.created_at FROM workspace_builds b WHERE b.job_id = j.id AND b.workspace_id = ANY($1::uuid[])`,
+      [[lost, busy]],
+    );
+    await ctx.reconciler.reconcileAll();
+    const statuses: { id: string; status: string }[] = await ds.query(
+      `SELECT w.id, j.job_status AS status FROM workspaces w JOIN workspace_builds b ON b.id = w.latest_build_id
+         JOIN provisioner_jobs j ON j.id = b.job_id WHERE w.id = ANY($1::uuid[])`,
+      [[lost, busy]],
+    );
+    expect(Object.fromEntries(statuses.map((s) => [s.id, s.status]))).toEqual({
+      [lost]: 'failed',
+      [busy]: 'running',
+    });
+  });
+
   it.each([1, 200])('reads its snapshot in at most 10 statements with %i presets', async (presetCount) => {
     const statementDb = await createTestDatabase();
     const counted = await createPrebuildsTestContext(statementDb.url);
@@ -385,10 +420,11 @@ describe('ReconcilerService', () => {
       const result = await counted.reconciler.reconcileAll();
       expect(result.presetsReconciled).toBe(presetCount);
       expect(result.presets.every((p) => p.actions.length === 0)).toBe(true);
-      // Everything the cycle sent, bookkeeping after the lock included, minus the two bookkeeping writes.
-      const cycle = counted.sql.statements.filter(
-        (s) => !/prebuilds_settings\s+SET|DELETE FROM prebuild_events/.test(s),
-      );
+      // The cycle proper: from its transaction's start to its end (bookkeeping after the lock is not part of it).
+      const begin = counted.sql.statements.findIndex((q) => /^START TRANSACTION/.test(q));
+      const end = counted.sql.statements.findIndex((q, index) => index > begin && /^ROLLBACK/.test(q));
+      const cycle = counted.sql.statements.slice(begin, end + 1);
+      expect(begin).toBeGreaterThanOrEqual(0);
       expect(cycle.length).toBeLessThanOrEqual(10);
     } finally {
       await counted.close();

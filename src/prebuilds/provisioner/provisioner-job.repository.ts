@@ -98,6 +98,27 @@ export class ProvisionerJobRepository {
   }
 
   /** The agent a successful start brings up, in lifecycle `created`. Index: none needed (insert). */
+  /**
+   * Fails jobs that started before `startedBefore` and never completed: their provisioner died or lost them, and
+   * without this their workspaces would stay "starting" forever and block the pool. Index: idx_jobs_running.
+   */
+  async failStaleJobs(
+    manager: EntityManager,
+    startedBefore: Date,
+    now: Date,
+  ): Promise<{ jobId: string; templateId: string; presetId: string | null }[]> {
+    const [rows] = await manager.query(
+      `UPDATE provisioner_jobs j
+          SET completed_at = $2, updated_at = $2,
+              error = COALESCE(j.error, 'provisioner lost: the job did not complete within the job timeout')
+         FROM workspace_builds b JOIN workspaces w ON w.id = b.workspace_id
+        WHERE b.job_id = j.id AND j.started_at IS NOT NULL AND j.completed_at IS NULL AND j.started_at < $1
+        RETURNING j.id AS "jobId", w.template_id AS "templateId", b.preset_id AS "presetId"`,
+      [startedBefore, now],
+    );
+    return rows;
+  }
+
   async insertAgent(manager: EntityManager, jobId: string, now: Date): Promise<string> {
     const [row] = await manager.query(
       `INSERT INTO workspace_agents (job_id, lifecycle_state, created_at) VALUES ($1, 'created', $2) RETURNING id`,

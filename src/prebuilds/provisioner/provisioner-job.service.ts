@@ -31,6 +31,31 @@ export class ProvisionerJobService {
     @Optional() private readonly metrics?: PrebuildsMetricsService,
   ) {}
 
+  /**
+   * Fails every job that has been running for longer than `timeoutMs` (its provisioner is gone), so that the
+   * reconciler counts it as a failed build and replaces it. Returns how many.
+   */
+  async failStaleJobs(timeoutMs: number): Promise<number> {
+    const now = this.clock.now();
+    const failed = await this.jobs.failStaleJobs(
+      this.dataSource.manager,
+      new Date(now.getTime() - timeoutMs),
+      now,
+    );
+    for (const job of failed) {
+      this.logger.warn({
+        msg: 'stale job failed',
+        event: 'job_timed_out',
+        jobId: job.jobId,
+        templateId: job.templateId,
+      });
+      await this.pubsub
+        .publish(PrebuildsChannel.JobCompleted, { templateId: job.templateId, presetId: job.presetId })
+        .catch(() => undefined);
+    }
+    return failed.length;
+  }
+
   /** The oldest pending job, now owned by `workerId` and running; null when none is waiting. */
   async acquireNext(workerId: string): Promise<AcquiredJob | null> {
     const job = await this.jobs.acquireOldestPending(this.dataSource.manager, workerId, this.clock.now());

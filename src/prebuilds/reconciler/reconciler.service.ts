@@ -10,6 +10,7 @@ import { PrebuildsSettingsRepository } from '../database/settings.repository.js'
 import { PrebuildsSnapshotRepository } from '../database/snapshot.repository.js';
 import { PrebuildsMetricsService, presetMetricLabels } from '../metrics/prebuilds-metrics.service.js';
 import { PREBUILDS_OPTIONS, type ResolvedPrebuildsOptions } from '../prebuilds.options.js';
+import { ProvisionerJobService } from '../provisioner/provisioner-job.service.js';
 import { GlobalSnapshot } from '../state/global-snapshot.js';
 import type { CycleResult, PresetCycleResult } from './cycle-result.js';
 import { CreateBudget, PresetActionExecutor } from './preset-action-executor.service.js';
@@ -34,6 +35,7 @@ export class ReconcilerService {
     private readonly events: PrebuildEventRepository,
     private readonly executor: PresetActionExecutor,
     private readonly metrics: PrebuildsMetricsService,
+    private readonly jobs: ProvisionerJobService,
     @Inject(PREBUILDS_OPTIONS) private readonly options: ResolvedPrebuildsOptions,
   ) {}
 
@@ -175,7 +177,10 @@ export class ReconcilerService {
     );
   }
 
-  /** Bookkeeping outside the lock: stats log, the cluster's last-cycle record and event retention (full cycles). */
+  /**
+   * Bookkeeping outside the lock: stats log, the cluster's last-cycle record, event retention and the stale-job sweep
+   * (full cycles only).
+   */
   private async afterCycle(result: CycleResult, now: Date): Promise<void> {
     const actions = result.presets.reduce((sum, preset) => sum + preset.actions.length, 0);
     const errors = result.presets.reduce((sum, preset) => sum + preset.errors.length, 0);
@@ -198,6 +203,7 @@ export class ReconcilerService {
     try {
       await this.settings.recordCycle(this.clock.now(), result.elapsedMs, this.options.replicaId);
       await this.events.deleteOlderThan(new Date(now.getTime() - this.options.eventRetentionMs));
+      if (this.options.jobTimeoutMs > 0) await this.jobs.failStaleJobs(this.options.jobTimeoutMs);
     } catch (error) {
       this.logger.error({
         msg: 'cycle bookkeeping failed',

@@ -359,6 +359,30 @@ describe('ReconcilerService', () => {
     expect((await prebuildsOf(ds, presetId)).starting).toBe(1);
   });
 
+  it('runs a full cycle asked for during another cycle right after it, and skips a concurrent template cycle', async () => {
+    const ds = ctx.dataSource;
+    const { templateId, versionId } = await insertTemplate(ds, {});
+    await insertPreset(ds, versionId, { desiredInstances: 1 });
+    const executor = ctx.app.get(PresetActionExecutor);
+    const original = executor.execute.bind(executor);
+    const slow = jest.spyOn(executor, 'execute').mockImplementation(async (...args) => {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      return original(...args);
+    });
+    try {
+      const first = ctx.reconciler.reconcileTemplate(templateId);
+      const [skipped, full] = await Promise.all([
+        ctx.reconciler.reconcileTemplate(templateId),
+        ctx.reconciler.reconcileAll(),
+      ]);
+      expect((await first).acquired).toBe(true);
+      expect(skipped.acquired).toBe(false);
+      expect(full).toMatchObject({ acquired: true, templateId: null });
+    } finally {
+      slow.mockRestore();
+    }
+  });
+
   it('records the cluster-wide last cycle after a full cycle', async () => {
     const at = ctx.clock.now();
     const result = await ctx.reconciler.reconcileAll();

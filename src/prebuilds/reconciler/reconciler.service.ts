@@ -25,6 +25,7 @@ import { CreateBudget, PresetActionExecutor } from './preset-action-executor.ser
 export class ReconcilerService {
   private readonly logger = new Logger('PrebuildsReconciler');
   private inFlight: Promise<CycleResult> | null = null;
+  private queuedFull: Promise<CycleResult> | null = null;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -50,27 +51,40 @@ export class ReconcilerService {
 
   /** Resolves when no cycle is running in this process. */
   async idle(): Promise<void> {
-    await this.inFlight?.catch(() => undefined);
+    while (this.inFlight || this.queuedFull) await (this.queuedFull ?? this.inFlight)?.catch(() => undefined);
   }
 
-  private async run(templateId: string | null): Promise<CycleResult> {
+  private run(templateId: string | null): Promise<CycleResult> {
     const now = this.clock.now();
     if (this.inFlight) {
-      // Overlapping ticks in one process are skipped, not queued: the next tick sees fresher state anyway.
+      if (templateId === null) {
+        // A full cycle asked for while another cycle runs here waits and runs next (at most one queued), so a stream
+        // of NOTIFY-triggered template cycles can never starve the interval.
+        this.queuedFull ??= this.inFlight.then(
+          () => this.startQueuedFull(),
+          () => this.startQueuedFull(),
+        );
+        return this.queuedFull;
+      }
+      // A template cycle is skipped instead; the scheduler retries it.
       this.logger.debug({
         msg: 'cycle already running in this process; skipped',
         event: 'cycle_skipped',
         templateId,
       });
-      return emptyResult(templateId, now, false, false);
+      return Promise.resolve(emptyResult(templateId, now, false, false));
     }
-    const cycle = this.cycle(templateId, now);
-    this.inFlight = cycle;
-    try {
-      return await cycle;
-    } finally {
+    // Cleared inside the chain, so that anything waiting on inFlight sees it cleared.
+    const cycle = this.cycle(templateId, now).finally(() => {
       this.inFlight = null;
-    }
+    });
+    this.inFlight = cycle;
+    return cycle;
+  }
+
+  private startQueuedFull(): Promise<CycleResult> {
+    this.queuedFull = null;
+    return this.run(null);
   }
 
   private async cycle(templateId: string | null, now: Date): Promise<CycleResult> {

@@ -1,4 +1,4 @@
-import { mkdtemp } from 'node:fs/promises';
+import { chmod, mkdtemp } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,8 +17,12 @@ import { runPrebuildsMigrations } from '../../dist/src/prebuilds/database/run-mi
 export default async function globalSetup() {
   let serverUrl = process.env.TEST_DATABASE_URL;
   if (!serverUrl) {
+    // mkdtemp makes a 0700 folder; the server runs as the postgres user when we are root, so open it up.
+    const scratch = await mkdtemp(join(tmpdir(), 'nest-prebuilds-test-'));
+    await chmod(scratch, 0o755);
+    globalThis.__PREBUILDS_SCRATCH__ = scratch;
     const embedded = await startEmbeddedPostgres({
-      dataDir: join(await mkdtemp(join(tmpdir(), 'nest-prebuilds-test-')), 'postgres'),
+      dataDir: join(scratch, 'postgres'),
       port: await freePort(),
       database: 'postgres',
     });

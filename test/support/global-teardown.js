@@ -1,3 +1,5 @@
+import { rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import pg from 'pg';
 
 export default async function globalTeardown() {
@@ -6,6 +8,9 @@ export default async function globalTeardown() {
   const embedded = globalThis.__PREBUILDS_EMBEDDED__;
   if (embedded) {
     await embedded.stop();
+    // The whole throwaway cluster goes: the folder we made, and the data wherever it really was.
+    await rm(dirname(embedded.dataDir), { recursive: true, force: true });
+    await rm(globalThis.__PREBUILDS_SCRATCH__, { recursive: true, force: true });
     return;
   }
   if (!serverUrl || !template) return;

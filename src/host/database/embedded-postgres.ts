@@ -28,6 +28,8 @@ export interface EmbeddedPostgres {
   url: string;
   /** The maintenance URL (database `postgres`), for CREATE DATABASE and the like. */
   adminUrl: string;
+  /** Where the data really is (it moves to /var/tmp when the postgres user cannot reach the asked-for folder). */
+  dataDir: string;
   stop(): Promise<void>;
 }
 
@@ -66,6 +68,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   return {
     url: `postgres://postgres@127.0.0.1:${options.port}/${options.database}`,
     adminUrl,
+    dataDir,
     stop: async () => {
       if (runningPort(dataDir, bin, runAs) !== null)
         run(bin.pg_ctl, ['stop', '-D', dataDir, '-m', 'fast', '-w'], runAs);

@@ -219,7 +219,7 @@ describe('ReconcilerService', () => {
     const deleting = await ctx.reconciler.reconcileTemplate(templateId);
     expect(deleting.presets[0].actions).toEqual([{ type: 'delete', workspaceIds: [old] }]);
 
-    expect(await ctx.app.get(PresetRepository).resume(presetId, ctx.clock.now())).toBe(templateId);
+    expect(await ctx.app.get(PresetRepository).resume(presetId, ctx.clock.now(), 3)).toBe(templateId);
     ctx.clock.advance(1000);
     expect((await ctx.reconciler.reconcileTemplate(templateId)).presets[0].actions).toEqual([
       { type: 'create', count: 1 },

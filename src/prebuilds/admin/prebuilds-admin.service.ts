@@ -1,9 +1,10 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Clock } from '../clock/clock.js';
 import { PresetRepository } from '../database/preset.repository.js';
 import { PrebuildsSettingsRepository } from '../database/settings.repository.js';
 import { PrebuildsMetricsService } from '../metrics/prebuilds-metrics.service.js';
 import { PrebuildsErrorCode, PrebuildsException } from '../errors/prebuilds.exception.js';
+import { PREBUILDS_OPTIONS, type ResolvedPrebuildsOptions } from '../prebuilds.options.js';
 import { PrebuildsChannel } from '../pubsub/channels.js';
 import { PrebuildsPubsub } from '../pubsub/prebuilds-pubsub.js';
 import type { CycleResult } from '../reconciler/cycle-result.js';
@@ -28,10 +29,17 @@ export class PrebuildsAdminService {
     private readonly pubsub: PrebuildsPubsub,
     private readonly clock: Clock,
     private readonly metrics: PrebuildsMetricsService,
+    @Inject(PREBUILDS_OPTIONS) private readonly options: ResolvedPrebuildsOptions,
   ) {}
 
-  /** A cycle now (all templates, or one). Another replica (or this one) already running a cycle → 409. */
+  /**
+   * A cycle now (all templates, or one). An unknown template → 404; another replica (or this one) already running a
+   * cycle → 409.
+   */
   async reconcileNow(templateId?: string): Promise<ReconcileNowResponse> {
+    if (templateId && !(await this.presets.templateExists(templateId))) {
+      throw new PrebuildsException(PrebuildsErrorCode.TemplateNotFound, `template ${templateId} not found`);
+    }
     const result = templateId
       ? await this.reconciler.reconcileTemplate(templateId)
       : await this.reconciler.reconcileAll();
@@ -68,7 +76,7 @@ export class PrebuildsAdminService {
 
   /** Back to healthy with a failure reset; a no-op for a healthy preset. Wakes the reconciler for its template. */
   async resumePreset(presetId: string, actor: string): Promise<{ presetId: string; status: 'healthy' }> {
-    const templateId = await this.presets.resume(presetId, this.clock.now());
+    const templateId = await this.presets.resume(presetId, this.clock.now(), this.options.failureHardLimit);
     if (!templateId)
       throw new PrebuildsException(PrebuildsErrorCode.PresetNotFound, `preset ${presetId} not found`);
     this.logger.log({ msg: 'preset resumed', event: 'preset_resumed', presetId, actor });

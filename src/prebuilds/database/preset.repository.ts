@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import type { PrebuildStatus } from '../state/types.js';
+import { atHardLimitSql } from './hard-limit.sql.js';
 
 /** Writes to presets' prebuild state: status, failure reset, invalidation. */
 @Injectable()
@@ -20,20 +21,28 @@ export class PresetRepository {
     return rows.map((row: { id: string }) => row.id);
   }
 
+  /** Whether a template row exists (soft-deleted ones included: their prebuilds still get reconciled away). */
+  async templateExists(templateId: string): Promise<boolean> {
+    const rows = await this.dataSource.query(`SELECT 1 FROM templates WHERE id = $1`, [templateId]);
+    return rows.length > 0;
+  }
+
   /**
    * Back to healthy, and failures of builds created up to now stop counting (for the hard limit and backoff alike).
-   * A healthy preset keeps its reset time, so resuming it is a no-op. Returns the preset's template id, or null for
+   * A healthy preset keeps its reset time, so resuming it is a no-op; "healthy" means neither stored as limited nor
+   * at the limit right now (the status endpoint computes the limit live, before any cycle stores it). Returns the preset's template id, or null for
    * an unknown preset.
    */
-  async resume(presetId: string, now: Date): Promise<string | null> {
+  async resume(presetId: string, now: Date, failureHardLimit: number): Promise<string | null> {
     const [rows] = await this.dataSource.query(
       `UPDATE template_version_presets p
           SET prebuild_status = 'healthy',
-              failure_reset_at = CASE WHEN p.prebuild_status = 'healthy' THEN p.failure_reset_at ELSE $2 END
+              failure_reset_at = CASE WHEN p.prebuild_status <> 'healthy' OR ${atHardLimitSql('p', '$3::int')}
+                                      THEN $2 ELSE p.failure_reset_at END
          FROM template_versions v
         WHERE p.id = $1 AND v.id = p.template_version_id
         RETURNING v.template_id AS "templateId"`,
-      [presetId, now],
+      [presetId, now, failureHardLimit],
     );
     return rows[0]?.templateId ?? null;
   }

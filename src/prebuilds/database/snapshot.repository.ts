@@ -9,6 +9,7 @@ import type {
   RunningPrebuildRow,
   SnapshotInput,
 } from '../state/types.js';
+import { atHardLimitSql } from './hard-limit.sql.js';
 import { PREBUILDS_SYSTEM_USER_ID as PREBUILDS_USER } from './system-ids.js';
 
 export interface SnapshotQuery {
@@ -163,31 +164,23 @@ export class PrebuildsSnapshotRepository {
     const lookbackSince = new Date(query.now.getTime() - query.backoffLookbackMs);
     const rows: { presetId: string; numFailed: number; lastFailedAt: Date | null; hardLimited: boolean }[] =
       await manager.query(
-        `SELECT p.id AS "presetId", COALESCE(f.num_failed, 0) AS "numFailed", f.last_failed_at AS "lastFailedAt",
-                COALESCE(h.hard_limited, false) AS "hardLimited"
-           FROM template_version_presets p
-           JOIN template_versions v ON v.id = p.template_version_id
-           JOIN templates t ON t.id = v.template_id AND t.active_version_id = v.id
-           LEFT JOIN LATERAL (
-             SELECT count(*)::int AS num_failed, max(j.completed_at) AS last_failed_at
-               FROM workspace_builds b JOIN provisioner_jobs j ON j.id = b.job_id
-              WHERE b.preset_id = p.id AND b.transition = 'start' AND b.initiator_id = '${PREBUILDS_USER}'
-                AND b.created_at > COALESCE(p.failure_reset_at, '-infinity')
-                AND j.job_status = 'failed' AND j.completed_at >= $2
-           ) f ON true
-           LEFT JOIN LATERAL (
-             SELECT count(*) = $3 AND bool_and(last.job_status = 'failed') AS hard_limited
-               FROM (SELECT j.job_status
-                       FROM workspace_builds b JOIN provisioner_jobs j ON j.id = b.job_id
-                      WHERE b.preset_id = p.id AND b.transition = 'start' AND b.initiator_id = '${PREBUILDS_USER}'
-                        AND b.created_at > COALESCE(p.failure_reset_at, '-infinity')
-                        AND j.job_status IN ('succeeded', 'failed')
-                      ORDER BY b.created_at DESC, b.id DESC
-                      LIMIT $3) last
-           ) h ON $3 > 0
-          WHERE p.desired_instances IS NOT NULL AND NOT t.deleted AND t.deprecated = ''
-            AND ($1::uuid IS NULL OR t.id = $1)
-            AND (f.num_failed > 0 OR h.hard_limited)`,
+        `SELECT * FROM (
+           SELECT p.id AS "presetId", COALESCE(f.num_failed, 0) AS "numFailed", f.last_failed_at AS "lastFailedAt",
+                  COALESCE(${atHardLimitSql('p', '$3::int')}, false) AS "hardLimited"
+             FROM template_version_presets p
+             JOIN template_versions v ON v.id = p.template_version_id
+             JOIN templates t ON t.id = v.template_id AND t.active_version_id = v.id
+             LEFT JOIN LATERAL (
+               SELECT count(*)::int AS num_failed, max(j.completed_at) AS last_failed_at
+                 FROM workspace_builds b JOIN provisioner_jobs j ON j.id = b.job_id
+                WHERE b.preset_id = p.id AND b.transition = 'start' AND b.initiator_id = '${PREBUILDS_USER}'
+                  AND b.created_at > COALESCE(p.failure_reset_at, '-infinity')
+                  AND j.job_status = 'failed' AND j.completed_at >= $2
+             ) f ON true
+            WHERE p.desired_instances IS NOT NULL AND NOT t.deleted AND t.deprecated = ''
+              AND ($1::uuid IS NULL OR t.id = $1)
+         ) failures
+         WHERE "numFailed" > 0 OR "hardLimited"`,
         [query.templateId, lookbackSince, query.failureHardLimit],
       );
     return {

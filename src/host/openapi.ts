@@ -10,7 +10,12 @@ export function setupOpenApi(app: INestApplication): void {
         'the permission each route requires is listed in its description and as `x-required-permission`.',
     )
     .setVersion('2')
-    .addBearerAuth()
+    .addBearerAuth({
+      type: 'http',
+      scheme: 'bearer',
+      bearerFormat: 'opaque API token',
+      description: 'Authorization: Bearer <token>',
+    })
     .build();
   const document = SwaggerModule.createDocument(app, config);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });

@@ -1,11 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals';
-import {
-  BadRequestException,
-  ConflictException,
-  Logger,
-  NotFoundException,
-  ValidationPipe,
-} from '@nestjs/common';
+import { BadRequestException, Logger, ValidationPipe } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { DemoSeedService } from '../../src/host/seed/demo-seed.service.js';
 import { CreateTemplateDto } from '../../src/host/templates/dto/create-template.dto.js';
@@ -187,7 +181,7 @@ describe('TemplatesService', () => {
     const before = await rowCounts(ds);
     await expect(
       service.createTemplate({ name: name.toUpperCase(), version: fullVersion() }),
-    ).rejects.toThrow(ConflictException);
+    ).rejects.toMatchObject({ code: 'NAME_TAKEN' });
     expect(await rowCounts(ds)).toEqual(before);
     expect(pubsub.published).toHaveLength(1);
   });
@@ -308,7 +302,7 @@ describe('TemplatesService', () => {
     async ({ input, field }) => {
       const before = await rowCounts(ds);
       const attempt = service.createTemplate({ name: uniqueName('bad'), version: fullVersion(), ...input });
-      await expect(attempt).rejects.toThrow(BadRequestException);
+      await expect(attempt).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
       await expect(attempt).rejects.toThrow(field);
       expect(await rowCounts(ds)).toEqual(before);
       expect(pubsub.published).toEqual([]);
@@ -366,7 +360,7 @@ describe('TemplatesService', () => {
     const before = await rowCounts(ds);
     await expect(
       service.createVersion(template.id, { version: fullVersion('v2'), activate: true }),
-    ).rejects.toThrow(ConflictException);
+    ).rejects.toMatchObject({ code: 'NAME_TAKEN' });
     await expect(
       service.createVersion(template.id, {
         version: office([{ cron: '* 9 * * *', instances: 1 }], 'Nowhere/City'),
@@ -378,13 +372,15 @@ describe('TemplatesService', () => {
 
   it('answers 404 for unknown, malformed and deleted templates', async () => {
     const unknown = '5a0c6bd4-0d3e-4a43-9f0a-7d2f1f9a6e11';
-    await expect(service.getTemplate(unknown)).rejects.toThrow(NotFoundException);
-    await expect(service.getTemplate('not-a-uuid')).rejects.toThrow(NotFoundException);
-    await expect(service.createVersion(unknown, { version: fullVersion() })).rejects.toThrow(
-      NotFoundException,
-    );
-    await expect(service.softDeleteTemplate(unknown)).rejects.toThrow(NotFoundException);
-    await expect(service.deprecateTemplate(unknown, 'old')).rejects.toThrow(NotFoundException);
+    await expect(service.getTemplate(unknown)).rejects.toMatchObject({ code: 'TEMPLATE_NOT_FOUND' });
+    await expect(service.getTemplate('not-a-uuid')).rejects.toMatchObject({ code: 'TEMPLATE_NOT_FOUND' });
+    await expect(service.createVersion(unknown, { version: fullVersion() })).rejects.toMatchObject({
+      code: 'TEMPLATE_NOT_FOUND',
+    });
+    await expect(service.softDeleteTemplate(unknown)).rejects.toMatchObject({ code: 'TEMPLATE_NOT_FOUND' });
+    await expect(service.deprecateTemplate(unknown, 'old')).rejects.toMatchObject({
+      code: 'TEMPLATE_NOT_FOUND',
+    });
   });
 
   it('soft-deletes: the row stays, reads and new versions answer 404, the name is free again', async () => {
@@ -401,11 +397,13 @@ describe('TemplatesService', () => {
       { templateId: template.id },
     ]);
 
-    await expect(service.getTemplate(template.id)).rejects.toThrow(NotFoundException);
-    await expect(service.softDeleteTemplate(template.id)).rejects.toThrow(NotFoundException);
-    await expect(service.createVersion(template.id, { version: fullVersion('v2') })).rejects.toThrow(
-      NotFoundException,
-    );
+    await expect(service.getTemplate(template.id)).rejects.toMatchObject({ code: 'TEMPLATE_NOT_FOUND' });
+    await expect(service.softDeleteTemplate(template.id)).rejects.toMatchObject({
+      code: 'TEMPLATE_NOT_FOUND',
+    });
+    await expect(service.createVersion(template.id, { version: fullVersion('v2') })).rejects.toMatchObject({
+      code: 'TEMPLATE_NOT_FOUND',
+    });
     expect(await service.findTemplateIdByName(name)).toBeNull();
     const again = await service.createTemplate({ name, version: fullVersion() });
     expect(await service.findTemplateIdByName(name.toUpperCase())).toBe(again.id);

@@ -137,10 +137,9 @@ describe('admin routes: resume, invalidate, unknown ids', () => {
     ['POST', `/prebuilds/presets/${UNKNOWN_ID}/resume`, undefined, 'PRESET_NOT_FOUND'],
     ['POST', `/templates/${UNKNOWN_ID}/prebuilds/invalidate`, undefined, 'TEMPLATE_NOT_FOUND'],
     ['POST', '/prebuilds/reconcile', { templateId: UNKNOWN_ID }, 'TEMPLATE_NOT_FOUND'],
-    // The host's template routes answer the generic NOT_FOUND (TemplatesService throws Nest's NotFoundException).
-    ['GET', `/templates/${UNKNOWN_ID}`, undefined, 'NOT_FOUND'],
-    ['DELETE', `/templates/${UNKNOWN_ID}`, undefined, 'NOT_FOUND'],
-    ['POST', `/templates/${UNKNOWN_ID}/versions`, { version: { name: 'v2' } }, 'NOT_FOUND'],
+    ['GET', `/templates/${UNKNOWN_ID}`, undefined, 'TEMPLATE_NOT_FOUND'],
+    ['DELETE', `/templates/${UNKNOWN_ID}`, undefined, 'TEMPLATE_NOT_FOUND'],
+    ['POST', `/templates/${UNKNOWN_ID}/versions`, { version: { name: 'v2' } }, 'TEMPLATE_NOT_FOUND'],
     ['GET', `/workspaces/${UNKNOWN_ID}`, undefined, 'WORKSPACE_NOT_FOUND'],
     ['POST', '/workspaces', { templateId: UNKNOWN_ID, name: 'nowhere' }, 'TEMPLATE_NOT_FOUND'],
   ] as const)('%s %s with an unknown id → 404 %s, nothing written', async (method, path, body, code) => {

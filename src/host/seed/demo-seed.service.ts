@@ -1,4 +1,5 @@
-import { ConflictException, Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
+import { PrebuildsErrorCode, PrebuildsException } from '../../prebuilds/errors/prebuilds.exception.js';
 import { TemplatesService } from '../templates/templates.service.js';
 import type { VersionInput } from '../templates/templates.types.js';
 
@@ -53,7 +54,7 @@ export class DemoSeedService {
       });
     } catch (error) {
       // Replicas starting together all see no demo template; the unique name lets exactly one of them create it.
-      if (error instanceof ConflictException) return;
+      if (error instanceof PrebuildsException && error.code === PrebuildsErrorCode.NameTaken) return;
       throw error;
     }
   }

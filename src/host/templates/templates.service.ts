@@ -1,13 +1,8 @@
-import {
-  BadRequestException,
-  ConflictException,
-  Injectable,
-  Logger,
-  NotFoundException,
-} from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { Clock } from '../../prebuilds/clock/clock.js';
 import { DEFAULT_ORGANIZATION_ID } from '../../prebuilds/database/system-ids.js';
+import { PrebuildsErrorCode, PrebuildsException } from '../../prebuilds/errors/prebuilds.exception.js';
 import { PrebuildsChannel, type TemplateMessage } from '../../prebuilds/pubsub/channels.js';
 import { PrebuildsPubsub } from '../../prebuilds/pubsub/prebuilds-pubsub.js';
 import {
@@ -197,13 +192,20 @@ export class TemplatesService {
   ): never {
     switch (violatedConstraint(error)) {
       case TEMPLATE_NAME_CONSTRAINT:
-        throw new ConflictException(`name: a template named '${templateName}' already exists`);
+        throw new PrebuildsException(
+          PrebuildsErrorCode.NameTaken,
+          `name: a template named '${templateName}' already exists`,
+        );
       case VERSION_NAME_CONSTRAINT:
-        throw new ConflictException(
+        throw new PrebuildsException(
+          PrebuildsErrorCode.NameTaken,
           `version.name: the template already has a version named '${versionName}'`,
         );
       case TEMPLATE_ORGANIZATION_CONSTRAINT:
-        throw new BadRequestException(`organizationId: organization '${organizationId}' does not exist`);
+        throw new PrebuildsException(
+          PrebuildsErrorCode.ValidationFailed,
+          `organizationId: organization '${organizationId}' does not exist`,
+        );
       default:
         throw error;
     }
@@ -214,8 +216,8 @@ export class TemplatesService {
     if (!UUID.test(templateId)) throw this.notFound(templateId);
   }
 
-  private notFound(templateId: string): NotFoundException {
-    return new NotFoundException(`template ${templateId} not found`);
+  private notFound(templateId: string): PrebuildsException {
+    return new PrebuildsException(PrebuildsErrorCode.TemplateNotFound, `template ${templateId} not found`);
   }
 }
 

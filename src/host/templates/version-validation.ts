@@ -1,5 +1,5 @@
-import { BadRequestException } from '@nestjs/common';
 import { BuildValidationError } from '../../prebuilds/builder/build-errors.js';
+import { PrebuildsErrorCode, PrebuildsException } from '../../prebuilds/errors/prebuilds.exception.js';
 import { resolveBuildParameters } from '../../prebuilds/builder/parameter-validation.js';
 import { isValidTimezone, schedulesOverlap, validateScheduleCron } from '../../prebuilds/state/index.js';
 import type { ParameterType, PresetInput, VersionInput } from './templates.types.js';
@@ -44,7 +44,7 @@ export interface VersionPlan {
 }
 
 function reject(field: string, reason: string): never {
-  throw new BadRequestException(`${field}: ${reason}`);
+  throw new PrebuildsException(PrebuildsErrorCode.ValidationFailed, `${field}: ${reason}`);
 }
 
 /** Checks a version body and returns it in the shape the repository writes; throws a 400 naming the field. */

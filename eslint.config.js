@@ -23,6 +23,11 @@ export default tseslint.config(
     },
   },
   {
+    // The dashboard's ES module runs in the browser.
+    files: ['src/host/dashboard/public/**/*.js'],
+    languageOptions: { globals: { ...globals.browser } },
+  },
+  {
     files: ['src/prebuilds/state/**/*.ts'],
     rules: {
       // The state engine is pure: no framework, no ORM, no driver.

@@ -1,5 +1,6 @@
 import { type MiddlewareConsumer, Module, type NestModule } from '@nestjs/common';
 import { BearerAuthMiddleware } from './auth/bearer-auth.middleware.js';
+import { DashboardModule } from './dashboard/dashboard.module.js';
 import { HostAuthModule } from './host-auth.module.js';
 import { SimulatedProvisionerService } from './provisioner/simulated-provisioner.service.js';
 import { DemoSeedRunner } from './seed/demo-seed.runner.js';
@@ -13,7 +14,7 @@ import { WorkspacesModule } from './workspaces/workspaces.module.js';
  * authorises), users, templates, workspaces, a simulated provisioner and the demo seed.
  */
 @Module({
-  imports: [HostAuthModule, UsersModule, TemplatesModule, WorkspacesModule],
+  imports: [HostAuthModule, UsersModule, TemplatesModule, WorkspacesModule, DashboardModule],
   providers: [SimulatedProvisionerService, DemoSeedService, DemoSeedRunner],
 })
 export class HostModule implements NestModule {

@@ -1,14 +1,18 @@
-import { Body, Post } from '@nestjs/common';
+import { Body, Get, Post } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
+  ApiBearerAuth,
   ApiConflictResponse,
   ApiCreatedResponse,
+  ApiOkResponse,
   ApiOperation,
+  ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import { PrebuildsController } from '../../prebuilds/http/prebuilds-controller.decorator.js';
+import { permissionsOf } from '../../prebuilds/rbac/permissions.js';
 import { RequirePermission } from '../../prebuilds/rbac/require-permission.decorator.js';
 import { CurrentSubject, type PrebuildsSubject } from '../../prebuilds/rbac/subject.js';
-import { CreatedUserDto, CreateUserDto } from './dto/create-user.dto.js';
+import { CreatedUserDto, CreateUserDto, CurrentUserDto } from './dto/create-user.dto.js';
 import { UsersService } from './users.service.js';
 
 @PrebuildsController('users')
@@ -23,5 +27,20 @@ export class UsersController {
   @ApiConflictResponse({ description: 'username taken (code NAME_TAKEN)' })
   create(@Body() dto: CreateUserDto, @CurrentSubject() subject: PrebuildsSubject): Promise<CreatedUserDto> {
     return this.users.createUser(dto, subject);
+  }
+
+  /** Any authenticated subject: who it is and what it may do (the dashboard shows only the actions it may use). */
+  @Get('me')
+  @ApiBearerAuth()
+  @ApiOperation({ summary: 'The signed-in user, its roles and the permissions they grant' })
+  @ApiOkResponse({ type: CurrentUserDto })
+  @ApiUnauthorizedResponse({ description: 'no authenticated subject (code UNAUTHENTICATED)' })
+  me(@CurrentSubject() subject: PrebuildsSubject): CurrentUserDto {
+    return {
+      id: subject.id,
+      username: subject.username,
+      roles: subject.roles,
+      permissions: [...permissionsOf(subject.roles)].sort(),
+    };
   }
 }

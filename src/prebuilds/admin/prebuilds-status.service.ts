@@ -55,6 +55,7 @@ export class PrebuildsStatusService {
       lastCycleAt: settings.lastCycleCompletedAt?.toISOString() ?? null,
       lastCycleDurationMs: settings.lastCycleDurationMs,
       lastCycleReplica: settings.lastCycleReplica,
+      replicaId: this.options.replicaId,
       presets,
     };
   }

@@ -21,6 +21,8 @@ export interface StatusResponse {
   lastCycleAt: string | null;
   lastCycleDurationMs: number | null;
   lastCycleReplica: string | null;
+  /** The replica that answered (this process), to tell whether it or another one ran the last cycle. */
+  replicaId: string;
   presets: PresetStatus[];
 }
 

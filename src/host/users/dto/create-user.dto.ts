@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { ArrayNotEmpty, ArrayUnique, IsArray, IsIn, IsString, Length, Matches } from 'class-validator';
-import { type Role, ROLES } from '../../../prebuilds/rbac/permissions.js';
+import { PERMISSIONS, type Role, ROLES } from '../../../prebuilds/rbac/permissions.js';
 
 export const USERNAME_PATTERN = /^[a-z0-9][a-z0-9_-]*$/;
 
@@ -28,4 +28,12 @@ export class CreatedUserDto {
   @ApiProperty() username: string;
   @ApiProperty({ enum: ROLES, isArray: true }) roles: string[];
   @ApiProperty({ description: 'bearer token; shown once, stored only as its SHA-256 digest' }) token: string;
+}
+
+/** `GET /users/me`: the signed-in user and the permissions its roles grant. */
+export class CurrentUserDto {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty() username: string;
+  @ApiProperty({ enum: ROLES, isArray: true }) roles: string[];
+  @ApiProperty({ enum: PERMISSIONS, isArray: true }) permissions: string[];
 }

@@ -1,0 +1,557 @@
+/// <reference lib="dom" />
+// The page.evaluate / waitForFunction callbacks run in the browser, hence the DOM types.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { createHostTestApp, type HostTestApp } from '../support/host-app.js';
+import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
+
+/**
+ * The dashboard in a real headless Chromium (Debian's `chromium`, driven by playwright-core) against the whole host
+ * app listening on a port, with the reconcile loop and the simulated provisioner running.
+ */
+const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+const ARTIFACTS_DIR = fileURLToPath(new URL('../artifacts/', import.meta.url));
+
+const browserInstalled = existsSync(CHROMIUM_PATH);
+if (!browserInstalled) {
+  console.warn(
+    `test/dashboard skipped: no Chromium at ${CHROMIUM_PATH}. Install it with ` +
+      '`apt-get update && apt-get install -y chromium` (or point CHROMIUM_PATH at a Chromium binary).',
+  );
+}
+const describeInBrowser = browserInstalled ? describe : describe.skip;
+
+/** Waits until the element's text is exactly `text` (the page refreshes itself every 2 s). */
+async function waitForText(page: Page, selector: string, text: string, timeout = 20_000): Promise<void> {
+  try {
+    await page.waitForFunction(
+      ([sel, expected]) => document.querySelector(sel)?.textContent === expected,
+      [selector, text] as const,
+      { timeout, polling: 50 },
+    );
+  } catch (error) {
+    const actual = await page
+      .locator(selector)
+      .first()
+      .textContent({ timeout: 1000 })
+      .catch(() => null);
+    throw new Error(`${selector}: expected "${text}", still "${actual}" after ${timeout} ms`, {
+      cause: error,
+    });
+  }
+}
+
+const card = (presetId: string) => `article[data-preset-id="${presetId}"]`;
+const field = (presetId: string, name: string) => `${card(presetId)} [data-field="${name}"]`;
+
+/** Every visible text whose colour against its background fails WCAG AA (4.5:1, or 3:1 for large text). */
+function contrastFailures(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const parse = (color: string) => {
+      const [r, g, b, a = 1] = (color.match(/[\d.]+/g) ?? []).map(Number);
+      return { r, g, b, a };
+    };
+    const luminance = ({ r, g, b }: { r: number; g: number; b: number }) => {
+      const channel = (v: number) => {
+        const s = v / 255;
+        return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+      };
+      return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b);
+    };
+    const backgroundOf = (element: Element) => {
+      for (let node: Element | null = element; node; node = node.parentElement) {
+        const color = parse(getComputedStyle(node).backgroundColor);
+        if (color.a > 0) return color;
+      }
+      return { r: 255, g: 255, b: 255, a: 1 };
+    };
+    const failures: string[] = [];
+    for (const element of Array.from(document.body.querySelectorAll('*'))) {
+      const ownText = Array.from(element.childNodes)
+        .filter((node) => node.nodeType === Node.TEXT_NODE)
+        .map((node) => node.textContent ?? '')
+        .join('')
+        .trim();
+      if (!ownText || !element.checkVisibility() || element.closest('.sr-only')) continue;
+      const style = getComputedStyle(element);
+      const l1 = luminance(parse(style.color));
+      const l2 = luminance(backgroundOf(element));
+      const ratio = (Math.max(l1, l2) + 0.05) / (Math.min(l1, l2) + 0.05);
+      const size = parseFloat(style.fontSize);
+      const large = size >= 24 || (size >= 18.66 && Number(style.fontWeight) >= 700);
+      if (ratio < (large ? 3 : 4.5)) failures.push(`"${ownText.slice(0, 40)}": ${ratio.toFixed(2)}:1`);
+    }
+    return failures;
+  });
+}
+
+describeInBrowser('dashboard at GET / in headless Chromium', () => {
+  let db: TestDatabase;
+  let host: HostTestApp;
+  let browser: Browser;
+  let baseUrl: string;
+  let templateId: string;
+  let presetId: string;
+  const contexts: BrowserContext[] = [];
+  /** Uncaught errors and console errors of each page (401/403 answers the page expects aside). */
+  const scriptErrors = new WeakMap<Page, string[]>();
+
+  const asOwner = () => ({ Authorization: `Bearer ${host.tokens.owner}` });
+
+  async function openPage(width = 1280, height = 900): Promise<Page> {
+    const context = await browser.newContext({ viewport: { width, height } });
+    contexts.push(context);
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    page.on('console', (message) => {
+      if (message.type() === 'error' && !/status of 40[13]/.test(message.text())) errors.push(message.text());
+    });
+    scriptErrors.set(page, errors);
+    await page.goto(`${baseUrl}/`);
+    return page;
+  }
+
+  /** Polls GET /prebuilds/status (as the owner) until the preset satisfies `done`. */
+  async function waitForServer(done: (preset: Record<string, number>) => boolean, timeout = 20_000) {
+    const deadline = Date.now() + timeout;
+    for (;;) {
+      const status = await host.http.get('/api/v2/prebuilds/status').set(asOwner()).expect(200);
+      const preset = status.body.presets.find((p: { presetId: string }) => p.presetId === presetId);
+      if (preset && done(preset)) return;
+      if (Date.now() > deadline) throw new Error(`preset never got there: ${JSON.stringify(preset)}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  /** Clicks "claim one" and waits for its outcome ('claimed' or 'built'); the click clears the previous one. */
+  async function claimOne(page: Page): Promise<string | null> {
+    await page.locator(`${card(presetId)} [data-action="claim"]`).click();
+    const result = page.locator(`${card(presetId)} [data-field="result"][data-outcome]`);
+    await result.waitFor();
+    return result.getAttribute('data-outcome');
+  }
+
+  async function signIn(page: Page, token: string): Promise<void> {
+    // The token field has focus when the page opens: type and press Enter, keyboard only.
+    await page.waitForFunction(() => document.activeElement?.id === 'token');
+    await page.keyboard.type(token);
+    await page.keyboard.press('Enter');
+    await page.locator('#identity').waitFor({ state: 'visible' });
+  }
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    host = await createHostTestApp(db.url, {
+      PROVISIONER_ENABLED: 'true',
+      PROVISIONER_BUILD_MS: '100',
+      PREBUILDS_ENABLED: 'true',
+      PREBUILDS_INTERVAL_MS: '1000',
+    });
+    await host.app.listen(0, '127.0.0.1');
+    const { port } = host.app.getHttpServer().address() as AddressInfo;
+    baseUrl = `http://127.0.0.1:${port}`;
+    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
+    await mkdir(ARTIFACTS_DIR, { recursive: true });
+
+    // Paused first, so that the page sees the pool at 0 before it fills.
+    await host.http
+      .put('/api/v2/prebuilds/settings')
+      .set(asOwner())
+      .send({ reconciliationPaused: true })
+      .expect(200);
+    const created = await host.http
+      .post('/api/v2/templates')
+      .set(asOwner())
+      .send({
+        name: 'web-app',
+        version: {
+          name: 'v1',
+          parameters: [{ name: 'region', default: 'eu' }],
+          presets: [{ name: 'eu-small', parameters: { region: 'eu' }, prebuilds: { instances: 2 } }],
+        },
+      })
+      .expect(201);
+    templateId = created.body.id;
+    presetId = created.body.activeVersion.presets[0].id;
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const context of contexts) await context.close().catch(() => undefined);
+    await browser?.close();
+    await host?.close();
+    await db?.drop();
+  });
+
+  it('serves the page and its files from the source folder, with a CSP', async () => {
+    const page = await host.http.get('/').expect(200);
+    expect(page.headers['content-type']).toMatch(/^text\/html/);
+    expect(page.headers['content-security-policy']).toContain("connect-src 'self'");
+    expect(page.text).toContain('/api/v2/dashboard/dashboard.js');
+    const script = await host.http.get('/api/v2/dashboard/dashboard.js').expect(200);
+    expect(script.headers['content-type']).toMatch(/^text\/javascript/);
+    const style = await host.http.get('/api/v2/dashboard/dashboard.css').expect(200);
+    expect(style.headers['content-type']).toMatch(/^text\/css/);
+    await host.http.get('/api/v2/dashboard/index.html').expect(404);
+    await host.http.get('/api/v2/dashboard/..%2Fdashboard.controller.ts').expect(404);
+  });
+
+  it('GET /users/me answers who the token is and what it may do', async () => {
+    const me = await host.http
+      .get('/api/v2/users/me')
+      .set('Authorization', `Bearer ${host.tokens.member}`)
+      .expect(200);
+    expect(me.body).toEqual({
+      id: host.userIds.member,
+      username: 'test-member',
+      roles: ['member'],
+      permissions: ['templates:read', 'workspaces:create', 'workspaces:read'],
+    });
+    await host.http.get('/api/v2/users/me').expect(401);
+  });
+
+  it('rejects a wrong token and keeps nothing', async () => {
+    const page = await openPage();
+    await page.waitForFunction(() => document.activeElement?.id === 'token');
+    await page.keyboard.type('not-a-token');
+    await page.keyboard.press('Enter');
+    await waitForText(page, '#signin-error', 'That token was not accepted. Check it and try again.');
+    expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+    expect(page.url()).toBe(`${baseUrl}/`);
+  });
+
+  it('owner: watches the pool fill from 0, claims, pauses, resumes, reconciles; keyboard and contrast', async () => {
+    const page = await openPage();
+    await signIn(page, host.tokens.owner);
+    await waitForText(page, '#identity-text', 'Signed in as admin (owner)');
+
+    // Paused: the card is there with nothing in it yet, and says so.
+    await page.locator(card(presetId)).waitFor();
+    await waitForText(page, field(presetId, 'desired'), '2');
+    await waitForText(page, field(presetId, 'eligible'), '0');
+    await expect(page.locator(`${card(presetId)} [data-badge="paused"]`).isVisible()).resolves.toBe(true);
+    await waitForText(page, '#loop-state', 'paused');
+    expect(await page.locator(`${card(presetId)} h3`).textContent()).toBe('eu-small');
+    expect(await page.locator(`section[data-template-id="${templateId}"] h2`).textContent()).toBe('web-app');
+    expect(await page.locator(`${card(presetId)} .source`).textContent()).toBe('Desired from the base count');
+    expect(await contrastFailures(page)).toEqual([]);
+
+    // Every action is reachable with Tab, and focus shows.
+    const stops: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      await page.keyboard.press('Tab');
+      stops.push(
+        await page.evaluate(() => {
+          const active = document.activeElement as HTMLElement | null;
+          return active?.id || active?.dataset.action || active?.tagName || '';
+        }),
+      );
+    }
+    expect(stops).toEqual(
+      expect.arrayContaining(['sign-out', 'reconcile', 'pause-toggle', 'invalidate', 'claim']),
+    );
+    await page.locator('#pause-toggle').focus();
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Shift+Tab');
+    const outline = await page.evaluate(() => {
+      const style = getComputedStyle(document.activeElement as Element);
+      return `${document.activeElement?.id} ${style.outlineStyle} ${style.outlineWidth}`;
+    });
+    expect(outline).toBe('pause-toggle solid 3px');
+
+    // Resume with the keyboard: the pool fills from 0 to the desired 2.
+    expect(await page.locator('#pause-toggle').textContent()).toBe('Resume reconciliation');
+    await page.keyboard.press('Enter');
+    await waitForText(page, '#toolbar-result', 'Reconciliation resumed.');
+    await waitForText(page, '#loop-state', 'running');
+    await waitForText(page, field(presetId, 'eligible'), '2');
+    await waitForText(page, field(presetId, 'actual'), '2');
+    await page.locator(`${card(presetId)} [data-badge="healthy"]`).waitFor();
+    expect(await page.locator(`${card(presetId)} [data-badge="paused"]`).count()).toBe(0);
+    await waitForText(page, '#pause-toggle', 'Pause reconciliation');
+    expect(await page.locator('#last-cycle').textContent()).toMatch(
+      /^.+ \(\d+ s ago\) · took \d+ ms · ran on this replica \(.+\)$/,
+    );
+
+    // A claim while running: handed over from the pool, and the pool refills to 2 (a NOTIFY wakes the loop).
+    const result = page.locator(`${card(presetId)} [data-field="result"]`);
+    expect(await claimOne(page)).toBe('claimed');
+    expect(await result.textContent()).toMatch(
+      /^Claimed: workspace claim-[a-z0-9-]+ is yours, handed over from the pool in \d+ ms\.$/,
+    );
+    // The page may still render a status read just before the claim: wait for the server to have refilled first.
+    await waitForServer((preset) => preset.eligible === 2 && preset.starting === 0);
+    await waitForText(page, field(presetId, 'eligible'), '2');
+
+    // Pause: the badge shows; a claim still works, and eligible drops to 1 and stays there.
+    await page.locator('#pause-toggle').click();
+    await waitForText(page, '#loop-state', 'paused');
+    await page.locator(`${card(presetId)} [data-badge="paused"]`).waitFor();
+    await waitForText(page, '#pause-toggle', 'Resume reconciliation');
+    await page.evaluate((selector) => {
+      (document.querySelector(selector) as HTMLElement).dataset.marker = 'same-node';
+    }, card(presetId));
+    expect(await claimOne(page)).toBe('claimed');
+    await waitForText(page, field(presetId, 'eligible'), '1');
+    await page.waitForTimeout(2500); // a cycle interval and a refresh: still 1, nothing started
+    expect(await page.locator(field(presetId, 'eligible')).textContent()).toBe('1');
+    expect(await page.locator(field(presetId, 'starting')).textContent()).toBe('0');
+    // Updated in place across refreshes: the same card node, and the clicked button keeps focus.
+    expect(await page.locator(`${card(presetId)}[data-marker="same-node"]`).count()).toBe(1);
+    expect(await page.evaluate(() => (document.activeElement as HTMLElement).dataset.action)).toBe('claim');
+
+    // Resume: the pool refills.
+    await page.locator('#pause-toggle').click();
+    await waitForText(page, '#loop-state', 'running');
+    await waitForText(page, field(presetId, 'eligible'), '2');
+    expect(await page.locator(`${card(presetId)} [data-badge="paused"]`).count()).toBe(0);
+
+    const claimed: { name: string }[] = await host.dataSource.query(
+      `SELECT name FROM workspaces WHERE owner_id = $1 AND template_id = $2 ORDER BY created_at`,
+      [host.userIds.owner, templateId],
+    );
+    expect(claimed).toHaveLength(2);
+    for (const workspace of claimed) expect(workspace.name).toMatch(/^claim-/);
+
+    // No flicker: once settled, refreshes leave the pools' DOM alone (no node, attribute or text rewritten).
+    await page.waitForTimeout(2200);
+    const mutations = await page.evaluate(
+      () =>
+        new Promise<number>((resolve) => {
+          let count = 0;
+          const observer = new MutationObserver((records) => (count += records.length));
+          observer.observe(document.getElementById('templates') as HTMLElement, {
+            subtree: true,
+            childList: true,
+            attributes: true,
+            characterData: true,
+          });
+          setTimeout(() => {
+            observer.disconnect();
+            resolve(count);
+          }, 4500);
+        }),
+    );
+    expect(mutations).toBe(0);
+
+    // Reconcile now: the per-preset result.
+    await page.locator('#reconcile').click();
+    await page.locator('#reconcile-result').waitFor({ state: 'visible' });
+    const row = page.locator(`#reconcile-rows tr[data-preset-id="${presetId}"]`);
+    await row.waitFor();
+    expect(await row.locator('th').textContent()).toBe('web-app / eu-small');
+    expect(await row.locator('td').first().textContent()).toBe('2');
+    expect(await page.locator('#toolbar-result').textContent()).toMatch(
+      /^Reconciled \d+ presets? in \d+ ms\.$/,
+    );
+
+    // The filled dashboard, at both widths; nothing wider than the window; contrast still passes.
+    expect(await contrastFailures(page)).toEqual([]);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(1280);
+    await page.mouse.move(0, 0);
+    await page.screenshot({
+      path: `${ARTIFACTS_DIR}dashboard-1280.png`,
+      fullPage: true,
+      animations: 'disabled',
+    });
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.waitForTimeout(300);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await page.screenshot({
+      path: `${ARTIFACTS_DIR}dashboard-390.png`,
+      fullPage: true,
+      animations: 'disabled',
+    });
+
+    // A reload keeps the session (sessionStorage), and the token is in no URL and no cookie.
+    await page.reload();
+    await waitForText(page, '#identity-text', 'Signed in as admin (owner)');
+    await waitForText(page, field(presetId, 'eligible'), '2');
+    expect(page.url()).toBe(`${baseUrl}/`);
+    expect(await page.evaluate(() => document.cookie)).toBe('');
+    expect(await page.context().cookies()).toEqual([]);
+
+    // Sign out forgets the token.
+    await page.locator('#sign-out').click();
+    await page.locator('#signin').waitFor({ state: 'visible' });
+    expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+    expect(scriptErrors.get(page)).toEqual([]);
+  }, 120_000);
+
+  it('says so when the API is unreachable, keeps the last data, and recovers', async () => {
+    const page = await openPage();
+    await signIn(page, host.tokens.owner);
+    await waitForText(page, field(presetId, 'desired'), '2');
+    await page.route('**/api/v2/prebuilds/status', (route) => route.abort('connectionrefused'));
+    await page.locator('#unreachable').waitFor({ state: 'visible', timeout: 10_000 });
+    expect(await page.locator('#unreachable').textContent()).toMatch(
+      /^API unreachable \(no answer from the server\)\. Showing the data from .+\. Retrying every 2 s\.$/,
+    );
+    expect(await page.locator(field(presetId, 'desired')).textContent()).toBe('2');
+    expect(await contrastFailures(page)).toEqual([]);
+    await page.unroute('**/api/v2/prebuilds/status');
+    await page.locator('#unreachable').waitFor({ state: 'hidden', timeout: 10_000 });
+  }, 60_000);
+
+  it('member: no admin buttons, and the admin routes answer 403 when called anyway', async () => {
+    const page = await openPage();
+    await signIn(page, host.tokens.member);
+    await waitForText(page, '#identity-text', 'Signed in as test-member (member)');
+    await page.locator('#forbidden').waitFor({ state: 'visible' });
+    expect(await page.locator('#forbidden').textContent()).toContain('do not include prebuilds:read');
+    expect(await page.locator('button:visible').allTextContents()).toEqual(['Sign out']);
+    expect(
+      await page.locator('#reconcile, #pause-toggle, [data-action]').filter({ visible: true }).count(),
+    ).toBe(0);
+
+    const settingsBefore = await host.http.get('/api/v2/prebuilds/settings').set(asOwner()).expect(200);
+    const statuses = await page.evaluate(
+      async ({ token, templateId, presetId }) => {
+        const call = async (method: string, path: string, body?: unknown) => {
+          const response = await fetch(`/api/v2${path}`, {
+            method,
+            headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+            body: body === undefined ? undefined : JSON.stringify(body),
+          });
+          return `${response.status} ${(await response.json()).code}`;
+        };
+        return {
+          pause: await call('PUT', '/prebuilds/settings', { reconciliationPaused: true }),
+          reconcile: await call('POST', '/prebuilds/reconcile', {}),
+          resume: await call('POST', `/prebuilds/presets/${presetId}/resume`),
+          invalidate: await call('POST', `/templates/${templateId}/prebuilds/invalidate`),
+          status: await call('GET', '/prebuilds/status'),
+        };
+      },
+      { token: host.tokens.member, templateId, presetId },
+    );
+    expect(statuses).toEqual({
+      pause: '403 FORBIDDEN',
+      reconcile: '403 FORBIDDEN',
+      resume: '403 FORBIDDEN',
+      invalidate: '403 FORBIDDEN',
+      status: '403 FORBIDDEN',
+    });
+    const settings = await host.http.get('/api/v2/prebuilds/settings').set(asOwner()).expect(200);
+    expect(settings.body).toEqual(settingsBefore.body);
+  });
+
+  it('template-admin and auditor see only the actions their roles allow', async () => {
+    const templateAdmin = await openPage();
+    await signIn(templateAdmin, host.tokens['template-admin']);
+    await templateAdmin.locator(card(presetId)).waitFor();
+    await waitForText(templateAdmin, field(presetId, 'desired'), '2');
+    expect(await templateAdmin.locator('button:visible').allTextContents()).toEqual([
+      'Sign out',
+      'Reconcile now',
+      'Invalidate prebuilds of template web-app',
+      'Claim one from web-app / eu-small',
+    ]);
+
+    // Invalidate (it asks first): the pool's prebuilds expire and are replaced.
+    templateAdmin.once('dialog', (dialog) => void dialog.accept());
+    await templateAdmin
+      .locator(`section[data-template-id="${templateId}"] [data-action="invalidate"]`)
+      .click();
+    await waitForText(
+      templateAdmin,
+      `section[data-template-id="${templateId}"] .action-result`,
+      'Invalidated 1 preset: their prebuilds are being replaced.',
+    );
+    const [{ invalidated }] = await host.dataSource.query(
+      `SELECT last_invalidated_at IS NOT NULL AS invalidated FROM template_version_presets WHERE id = $1`,
+      [presetId],
+    );
+    expect(invalidated).toBe(true);
+    await waitForServer((preset) => preset.eligible === 2 && preset.expired === 0);
+
+    const auditor = await openPage(390, 844);
+    await signIn(auditor, host.tokens.auditor);
+    await auditor.locator(card(presetId)).waitFor();
+    await waitForText(auditor, field(presetId, 'desired'), '2');
+    expect(await auditor.locator('button:visible').allTextContents()).toEqual(['Sign out']);
+  });
+
+  it('badges: hard-limited with its resume button, validation failed; desired from a schedule', async () => {
+    const created = await host.http
+      .post('/api/v2/templates')
+      .set(asOwner())
+      .send({
+        name: 'batch-jobs',
+        version: {
+          name: 'v1',
+          parameters: [{ name: 'arch', default: 'x86' }],
+          presets: [
+            { name: 'gpu', parameters: { arch: 'gpu' }, prebuilds: { instances: 0 } },
+            { name: 'arm', parameters: { arch: 'arm' }, prebuilds: { instances: 0 } },
+            {
+              name: 'nightly',
+              parameters: { arch: 'x86' },
+              prebuilds: {
+                instances: 0,
+                timezone: 'UTC',
+                schedules: [{ cron: '* 0-23 * * *', instances: 1 }],
+              },
+            },
+          ],
+        },
+      })
+      .expect(201);
+    const ids: Record<string, string> = Object.fromEntries(
+      created.body.activeVersion.presets.map((p: { id: string; name: string }) => [p.name, p.id]),
+    );
+    await host.dataSource.query(
+      `UPDATE template_version_presets
+          SET prebuild_status = CASE WHEN id = $1 THEN 'hard_limited' ELSE 'validation_failed' END
+        WHERE id IN ($1, $2)`,
+      [ids.gpu, ids.arm],
+    );
+
+    const page = await openPage();
+    await signIn(page, host.tokens.owner);
+    await page.locator(`${card(ids.gpu)} [data-badge="hard-limited"]`).waitFor();
+    await page.locator(`${card(ids.arm)} [data-badge="validation-failed"]`).waitFor();
+    expect(await page.locator(`${card(ids.nightly)} .source`).textContent()).toBe(
+      'Desired from schedule * 0-23 * * *',
+    );
+    await waitForText(page, field(ids.nightly, 'eligible'), '1');
+    const resumeButtons = page.locator('[data-action="resume-preset"]').filter({ visible: true });
+    expect(await resumeButtons.count()).toBe(1);
+    expect(await resumeButtons.textContent()).toBe('Resume preset batch-jobs / gpu');
+    expect(await contrastFailures(page)).toEqual([]);
+    await page.mouse.move(0, 0);
+    await page.screenshot({
+      path: `${ARTIFACTS_DIR}dashboard-badges-1280.png`,
+      fullPage: true,
+      animations: 'disabled',
+    });
+
+    await resumeButtons.click();
+    await waitForText(
+      page,
+      `${card(ids.gpu)} [data-field="result"]`,
+      'Preset resumed: its failures are forgotten and creation restarts on the next cycle.',
+    );
+    await page.locator(`${card(ids.gpu)} [data-badge="healthy"]`).waitFor();
+    expect(await page.locator(`${card(ids.gpu)} [data-action="resume-preset"]`).isVisible()).toBe(false);
+    const [{ status }] = await host.dataSource.query(
+      `SELECT prebuild_status AS status FROM template_version_presets WHERE id = $1`,
+      [ids.gpu],
+    );
+    expect(status).toBe('healthy');
+  });
+});

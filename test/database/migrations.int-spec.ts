@@ -31,7 +31,11 @@ describe('migrations', () => {
       runPrebuildsMigrations(db.url),
     ]);
     // Two replicas starting together: the advisory lock serialises them, so exactly one applies.
-    expect([...applied, ...again]).toEqual(['InitialSchema1764288000000', 'RunningJobsIndex1764374400000']);
+    expect([...applied, ...again]).toEqual([
+      'InitialSchema1764288000000',
+      'RunningJobsIndex1764374400000',
+      'FailedJobsIndex1764460800000',
+    ]);
 
     await dataSource.initialize();
     expect(await userTables(dataSource)).toEqual(

@@ -1,0 +1,283 @@
+import { performance } from 'node:perf_hooks';
+import type pg from 'pg';
+import { ClaimService } from '../../src/prebuilds/claim/claim.service.js';
+import { PREBUILDS_SYSTEM_USER_ID } from '../../src/prebuilds/database/system-ids.js';
+import { BENCH_NOW, FixedClock } from '../support/doubles.js';
+import { explainStatements, withParameter, type PlanSection } from '../support/explain.js';
+import { closeClients, connectClients, withClient } from '../support/pg.js';
+import { createPrebuildsApp } from '../support/prebuilds-app.js';
+import type { ResultRow } from '../support/report.js';
+import { onFreshDatabase, type BenchContext, type ScenarioOutcome } from '../support/scenario.js';
+import { seedPools, seedUsers, type PoolSeed, type SeededPreset } from '../support/seed.js';
+import type { CapturedStatement } from '../support/statement-log.js';
+import { distribution, round } from '../support/stats.js';
+import { sampleWaits } from '../support/wait-sampler.js';
+
+export const CONCURRENCY = 64;
+const ELIGIBLE = 5_000;
+/**
+ * Fewer claims than eligible prebuilds by more than the number of claimers: with SKIP LOCKED a claimer misses only
+ * when every remaining row is locked by another, so a miss here would be a bug, not the pool running dry. --quick
+ * makes fewer claims from the same pool.
+ */
+export const FULL_CLAIMS = ELIGIBLE - CONCURRENCY - 1;
+export const QUICK_CLAIMS = 2_000;
+const TITLE = 'claim, 64 concurrent claimers, 5,000 eligible (ClaimService)';
+
+const ONE_BIG_POOL = (now: Date): PoolSeed => ({
+  label: 'claim',
+  templates: 1,
+  presetsPerTemplate: 1,
+  desired: ELIGIBLE,
+  running: ELIGIBLE,
+  deletedHistory: 0,
+  oldVersion: true,
+  scheduleEvery: 0,
+  now,
+});
+
+export interface ClaimRun {
+  seconds: number;
+  /** CPU this Node process spent during the run (ms): the module's own share of the work. */
+  nodeCpuMs: number;
+  latencies: number[];
+  workspaceIds: string[];
+  misses: number;
+}
+
+/** Claimers share one counter of claims still to make; each runs its claims one after another. */
+export async function runClaimers(
+  claims: number,
+  claim: (claimer: number, n: number) => Promise<string | null>,
+): Promise<ClaimRun> {
+  let next = 0;
+  const latencies: number[] = [];
+  const workspaceIds: string[] = [];
+  let misses = 0;
+  const cpu = process.cpuUsage();
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async (_, claimer) => {
+      while (next < claims) {
+        const n = next++;
+        const t = performance.now();
+        const id = await claim(claimer, n);
+        latencies.push(performance.now() - t);
+        if (id) workspaceIds.push(id);
+        else misses += 1;
+      }
+    }),
+  );
+  const used = process.cpuUsage(cpu);
+  const nodeCpuMs = (used.user + used.system) / 1000;
+  return { seconds: (performance.now() - started) / 1000, nodeCpuMs, latencies, workspaceIds, misses };
+}
+
+/**
+ * The hottest case: every claimer wants the same preset, so each claim skips the rows the others hold. Our side is
+ * ClaimService with the real PostgresPubsub (the refill NOTIFY and the job post are part of a claim), on a pool of
+ * as many connections as claimers; the baseline is the bare claim UPDATE on as many plain connections.
+ */
+export async function runClaim(ctx: BenchContext): Promise<ScenarioOutcome> {
+  const claims = ctx.quick ? QUICK_CLAIMS : FULL_CLAIMS;
+  const ours = await onFreshDatabase(ctx, 'claim', async (db) => {
+    const { preset, users } = await seed(db.url);
+    const app = await createPrebuildsApp({
+      url: db.url,
+      clock: new FixedClock(BENCH_NOW),
+      pubsub: 'postgres',
+      poolSize: CONCURRENCY,
+    });
+    try {
+      const service = app.get(ClaimService);
+      const claimAs = (claimer: number, name: string) =>
+        service.createWorkspace({
+          templateId: preset.templateId,
+          ownerId: users[claimer],
+          name,
+          presetId: preset.presetId,
+        });
+      const warmup = await app.statements.record(() => claimAs(0, 'warmup'));
+      const statement = warmup.find(
+        (s) => /SKIP LOCKED/.test(s.query) && /^\s*UPDATE workspaces/.test(s.query),
+      );
+      if (!statement) throw new Error('the claim statement was not recorded');
+      const before = await explainClaim(db.url, statement, `${ELIGIBLE - 1} eligible, before the run`);
+      const sent = app.statements.count;
+      const waits = await sampleWaits(db.url);
+      const run = await runClaimers(claims, async (claimer, n) => {
+        const result = await claimAs(claimer, `claim-${n}`);
+        return result.claimed ? result.id : null;
+      });
+      const waitProfile = await waits.stop();
+      const statements = app.statements.count - sent;
+      const after = await explainClaim(db.url, statement, `${ELIGIBLE - 1 - claims} eligible, after the run`);
+      const doubles = await withClient(db.url, (client) => countDoubles(client, preset, run, 1));
+      return {
+        run,
+        doubles,
+        statementsPerClaim: round(statements / claims, 1),
+        statementsOfOneClaim: warmup.length,
+        statementList: warmup.map((s) => s.query.trim().split('\n')[0].slice(0, 90)),
+        waitProfile,
+        plans: [before, after],
+      };
+    } finally {
+      await app.close();
+    }
+  });
+
+  const baseline = await runBareClaimBaseline(ctx, claims, 'claim_base');
+
+  const oursLatency = distribution(ours.run.latencies);
+  const baseLatency = distribution(baseline.run.latencies);
+  const rate = (run: ClaimRun) => Math.round(run.workspaceIds.length / run.seconds);
+  const rows: ResultRow[] = [
+    {
+      scenario: TITLE,
+      metric: 'claims/s',
+      unit: '/s',
+      ours: rate(ours.run),
+      baseline: rate(baseline.run),
+      target: { op: '>=', value: 2000 },
+    },
+    {
+      scenario: TITLE,
+      metric: 'latency p50',
+      unit: 'ms',
+      ours: oursLatency.p50,
+      baseline: baseLatency.p50,
+      target: null,
+    },
+    {
+      scenario: TITLE,
+      metric: 'latency p99',
+      unit: 'ms',
+      ours: oursLatency.p99,
+      baseline: baseLatency.p99,
+      target: { op: '<=', value: 25 },
+    },
+    {
+      scenario: TITLE,
+      metric: 'double hand-outs',
+      unit: 'count',
+      ours: ours.doubles.doubles,
+      baseline: baseline.doubles.doubles,
+      target: { op: '<=', value: 0 },
+      note: `misses ${ours.run.misses} / ${baseline.run.misses}`,
+    },
+  ];
+  return {
+    key: 'claim',
+    rows,
+    plans: ours.plans,
+    details: {
+      concurrency: CONCURRENCY,
+      eligible: ELIGIBLE,
+      claims,
+      ours: {
+        seconds: round(ours.run.seconds, 3),
+        claimsPerSecond: rate(ours.run),
+        nodeCpuMsPerClaim: round(ours.run.nodeCpuMs / claims, 3),
+        misses: ours.run.misses,
+        latencyMs: oursLatency,
+        checks: ours.doubles,
+        statementsPerClaim: ours.statementsPerClaim,
+        statementsOfOneClaim: ours.statementsOfOneClaim,
+        statements: ours.statementList,
+        waits: ours.waitProfile,
+      },
+      baseline: {
+        seconds: round(baseline.run.seconds, 3),
+        claimsPerSecond: rate(baseline.run),
+        nodeCpuMsPerClaim: round(baseline.run.nodeCpuMs / claims, 3),
+        misses: baseline.run.misses,
+        latencyMs: baseLatency,
+        checks: baseline.doubles,
+        waits: baseline.waitProfile,
+      },
+      planTimings: ours.plans.map((p) => ({
+        title: p.title,
+        executionMs: p.executionMs,
+        plainMs: p.plainMs,
+      })),
+    },
+  };
+}
+
+/** The bare claim UPDATE loop on as many plain connections as claimers, on a freshly seeded database. */
+export async function runBareClaimBaseline(ctx: BenchContext, claims: number, label: string) {
+  return onFreshDatabase(ctx, label, async (db) => {
+    const { preset, users } = await seed(db.url);
+    const clients = await connectClients(db.url, CONCURRENCY);
+    try {
+      const waits = await sampleWaits(db.url);
+      const run = await runClaimers(claims, async (claimer, n) => {
+        const { rows } = await clients[claimer].query<{ id: string }>(BARE_CLAIM, [
+          preset.presetId,
+          users[claimer],
+          `claim-${n}`,
+        ]);
+        return rows[0]?.id ?? null;
+      });
+      const waitProfile = await waits.stop();
+      const doubles = await withClient(db.url, (client) => countDoubles(client, preset, run, 0));
+      return { run, doubles, waitProfile };
+    } finally {
+      await closeClients(clients);
+    }
+  });
+}
+
+export async function seed(url: string): Promise<{ preset: SeededPreset; users: string[] }> {
+  return withClient(url, async (client) => {
+    const [preset] = await seedPools(client, ONE_BIG_POOL(BENCH_NOW));
+    const users = await seedUsers(client, 'claim', CONCURRENCY);
+    return { preset, users };
+  });
+}
+
+function explainClaim(url: string, statement: CapturedStatement, when: string): Promise<PlanSection> {
+  const fresh = withParameter(statement, 'warmup', `explained-${when}`);
+  return explainStatements(url, [
+    { title: `claim claimOldestEligible (one preset, ${when})`, statement: fresh },
+  ]).then(([section]) => section);
+}
+
+/**
+ * Counted in the database after the run: a prebuild handed out twice would leave fewer user-owned workspaces than
+ * claims reported (the second UPDATE overwrites the first owner), or two claim builds on one workspace.
+ */
+export async function countDoubles(
+  client: pg.Client,
+  preset: SeededPreset,
+  run: ClaimRun,
+  earlierClaims: number,
+) {
+  const { rows } = await client.query<{ owned: number; claimBuilds: number; claimedWorkspaces: number }>(
+    `SELECT (SELECT count(*) FROM workspaces WHERE preset_id = $1 AND owner_id <> $2)::int AS owned,
+            (SELECT count(*) FROM workspace_builds WHERE reason = 'claim')::int AS "claimBuilds",
+            (SELECT count(DISTINCT workspace_id) FROM workspace_builds WHERE reason = 'claim')::int
+              AS "claimedWorkspaces"`,
+    [preset.presetId, PREBUILDS_SYSTEM_USER_ID],
+  );
+  const { owned, claimBuilds, claimedWorkspaces } = rows[0];
+  const reported = run.workspaceIds.length + earlierClaims;
+  const distinctReported = new Set(run.workspaceIds).size;
+  const doubles = Math.max(
+    reported - owned,
+    claimBuilds - claimedWorkspaces,
+    run.workspaceIds.length - distinctReported,
+  );
+  return { reported, owned, claimBuilds, claimedWorkspaces, distinctReported, doubles };
+}
+
+/** The least SQL a claim can be: take the oldest unlocked prebuild of the preset and give it to the user. */
+const BARE_CLAIM = `
+  UPDATE workspaces SET owner_id = $2, name = $3, updated_at = now()
+   WHERE id = (SELECT id FROM workspaces
+                WHERE owner_id = '${PREBUILDS_SYSTEM_USER_ID}' AND NOT deleted AND preset_id = $1
+                ORDER BY created_at, id
+                LIMIT 1
+                  FOR UPDATE SKIP LOCKED)
+  RETURNING id`;

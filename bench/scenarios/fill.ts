@@ -1,0 +1,151 @@
+import { performance } from 'node:perf_hooks';
+import type pg from 'pg';
+import {
+  DEFAULT_ORGANIZATION_ID,
+  PREBUILDS_SYSTEM_USER_ID,
+} from '../../src/prebuilds/database/system-ids.js';
+import { ReconcilerService } from '../../src/prebuilds/reconciler/reconciler.service.js';
+import { BENCH_NOW, FixedClock } from '../support/doubles.js';
+import { withClient } from '../support/pg.js';
+import { createPrebuildsApp } from '../support/prebuilds-app.js';
+import { onFreshDatabase, type BenchContext, type ScenarioOutcome } from '../support/scenario.js';
+import { seedPools, type PoolSeed } from '../support/seed.js';
+import { round } from '../support/stats.js';
+
+const TEMPLATES = 100;
+const PRESETS_PER_TEMPLATE = 10;
+const DESIRED = 5;
+const EXPECTED = TEMPLATES * PRESETS_PER_TEMPLATE * DESIRED;
+const TITLE = 'fill from empty, 1,000 presets × 5 desired';
+
+const EMPTY_POOLS = (now: Date): PoolSeed => ({
+  label: 'fill',
+  templates: TEMPLATES,
+  presetsPerTemplate: PRESETS_PER_TEMPLATE,
+  desired: DESIRED,
+  running: 0,
+  deletedHistory: 0,
+  oldVersion: true,
+  scheduleEvery: 0,
+  now,
+});
+
+/**
+ * Every pool empty: one reconcileAll() writes all 5,000 workspaces, builds, jobs and build parameters, with the
+ * module's defaults (5 presets in parallel, NOTIFY per batch through the real PostgresPubsub). Timed until the
+ * cycle returns, by which point every write has committed.
+ */
+export async function runFill(ctx: BenchContext): Promise<ScenarioOutcome> {
+  const ours = await onFreshDatabase(ctx, 'fill', async (db) => {
+    await withClient(db.url, (client) => seedPools(client, EMPTY_POOLS(BENCH_NOW)));
+    const app = await createPrebuildsApp({
+      url: db.url,
+      clock: new FixedClock(BENCH_NOW),
+      pubsub: 'postgres',
+    });
+    try {
+      const sent = app.statements.count;
+      const started = performance.now();
+      const result = await app.get(ReconcilerService).reconcileAll();
+      const ms = performance.now() - started;
+      const errors = result.presets.flatMap((p) => p.errors);
+      if (errors.length > 0) throw new Error(`fill cycle failed: ${errors[0]}`);
+      const written = await withClient(db.url, countWritten);
+      return { ms, insideLockMs: result.elapsedMs, statements: app.statements.count - sent, written };
+    } finally {
+      await app.close();
+    }
+  });
+
+  const baseline = await onFreshDatabase(ctx, 'fill_base', async (db) =>
+    withClient(db.url, async (client) => {
+      await seedPools(client, EMPTY_POOLS(BENCH_NOW));
+      const started = performance.now();
+      await client.query(BASELINE_FILL, [PREBUILDS_SYSTEM_USER_ID, DEFAULT_ORGANIZATION_ID, BENCH_NOW]);
+      const ms = performance.now() - started;
+      return { ms, written: await countWritten(client) };
+    }),
+  );
+
+  for (const [who, run] of [
+    ['ours', ours],
+    ['baseline', baseline],
+  ] as const) {
+    if (Object.values(run.written).some((n) => n !== EXPECTED)) {
+      throw new Error(`fill (${who}) wrote ${JSON.stringify(run.written)}, expected ${EXPECTED} of each`);
+    }
+  }
+  const perSecond = (ms: number) => Math.round(EXPECTED / (ms / 1000));
+  return {
+    key: 'fill',
+    rows: [
+      {
+        scenario: TITLE,
+        metric: 'all written',
+        unit: 'ms',
+        ours: round(ours.ms),
+        baseline: round(baseline.ms),
+        target: { op: '<=', value: 1000 },
+      },
+      {
+        scenario: TITLE,
+        metric: 'creates/s',
+        unit: '/s',
+        ours: perSecond(ours.ms),
+        baseline: perSecond(baseline.ms),
+        target: { op: '>=', value: 5000 },
+      },
+    ],
+    details: {
+      creates: EXPECTED,
+      ours: {
+        ...ours,
+        ms: round(ours.ms),
+        insideLockMs: round(ours.insideLockMs),
+        perSecond: perSecond(ours.ms),
+      },
+      baseline: { ...baseline, ms: round(baseline.ms), perSecond: perSecond(baseline.ms) },
+    },
+  };
+}
+
+async function countWritten(client: pg.Client): Promise<Record<string, number>> {
+  const { rows } = await client.query(
+    `SELECT (SELECT count(*) FROM workspaces WHERE owner_id = $1 AND NOT deleted)::int AS workspaces,
+            (SELECT count(*) FROM workspace_builds WHERE initiator_id = $1)::int AS builds,
+            (SELECT count(*) FROM provisioner_jobs WHERE job_status = 'pending')::int AS jobs,
+            (SELECT count(*) FROM workspace_build_parameters)::int AS parameters`,
+    [PREBUILDS_SYSTEM_USER_ID],
+  );
+  return rows[0];
+}
+
+/**
+ * The floor: the same rows (a workspace, a start build, a pending job and the preset's parameter per prebuild) in
+ * one statement, one INSERT per table fed by one set of generated ids. Data-modifying CTEs see one snapshot and
+ * check foreign keys at the end of the statement, so the order of the INSERTs does not matter.
+ */
+const BASELINE_FILL = `
+  WITH wanted AS MATERIALIZED (
+    SELECT gen_random_uuid() AS workspace_id, gen_random_uuid() AS build_id, gen_random_uuid() AS job_id,
+           p.id AS preset_id, p.template_version_id, t.id AS template_id,
+           'prebuild-' || substr(md5(random()::text), 1, 12) AS name
+      FROM template_version_presets p
+      JOIN templates t ON t.active_version_id = p.template_version_id AND NOT t.deleted
+     CROSS JOIN generate_series(1, p.desired_instances)
+     WHERE p.desired_instances IS NOT NULL
+  ), jobs AS (
+    INSERT INTO provisioner_jobs (id, created_at, updated_at) SELECT job_id, $3, $3 FROM wanted
+  ), workspaces AS (
+    INSERT INTO workspaces (id, organization_id, template_id, owner_id, name, preset_id, latest_build_id,
+                            created_at, updated_at)
+    SELECT workspace_id, $2, template_id, $1, name, preset_id, build_id, $3, $3 FROM wanted
+  ), builds AS (
+    INSERT INTO workspace_builds (id, workspace_id, build_number, transition, template_version_id, preset_id,
+                                  initiator_id, reason, job_id, created_at)
+    SELECT build_id, workspace_id, 1, 'start', template_version_id, preset_id, $1, 'prebuild', job_id, $3
+      FROM wanted
+  )
+  INSERT INTO workspace_build_parameters (build_id, name, value)
+  SELECT w.build_id, pp.name, pp.value
+    FROM wanted w JOIN template_version_preset_parameters pp ON pp.preset_id = w.preset_id`;

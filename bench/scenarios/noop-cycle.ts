@@ -1,0 +1,248 @@
+import { performance } from 'node:perf_hooks';
+import { ClaimService } from '../../src/prebuilds/claim/claim.service.js';
+import { PREBUILDS_SYSTEM_USER_ID } from '../../src/prebuilds/database/system-ids.js';
+import { ReconcilerService } from '../../src/prebuilds/reconciler/reconciler.service.js';
+import type { CycleResult } from '../../src/prebuilds/reconciler/cycle-result.js';
+import { BENCH_NOW, FixedClock } from '../support/doubles.js';
+import { explainStatements, withParameter, type PlanSection } from '../support/explain.js';
+import { withClient } from '../support/pg.js';
+import { createPrebuildsApp, type PrebuildsApp } from '../support/prebuilds-app.js';
+import type { ResultRow } from '../support/report.js';
+import { onFreshDatabase, type BenchContext, type ScenarioOutcome } from '../support/scenario.js';
+import { seedPools, seedUsers, type SeededPreset } from '../support/seed.js';
+import type { CapturedStatement } from '../support/statement-log.js';
+import { distribution, megabytes, round } from '../support/stats.js';
+
+export interface NoopScale {
+  key: string;
+  title: string;
+  templates: number;
+  presetsPerTemplate: number;
+  prebuildsPerPreset: number;
+  cycles: number;
+  quickCycles: number;
+  p50TargetMs: number;
+  /** Also measure RSS growth against this limit. */
+  rssTargetMb?: number;
+  /** EXPLAIN the snapshot statements and the claim statement at this scale. */
+  explain: boolean;
+}
+
+const WARMUP_CYCLES = 2;
+
+/**
+ * A cycle that finds every pool full: the price of the loop when there is nothing to do, paid every interval. The
+ * module runs under Nest with the loop off (the bench calls reconcileAll), a fixed clock and a silent pubsub.
+ */
+export async function runNoopCycle(ctx: BenchContext, scale: NoopScale): Promise<ScenarioOutcome> {
+  return onFreshDatabase(ctx, scale.key, async (db) => {
+    const presetCount = scale.templates * scale.presetsPerTemplate;
+    ctx.log(`${scale.key}: seeding ${presetCount} presets × ${scale.prebuildsPerPreset} prebuilds`);
+    const { presets, userId, seedMs } = await withClient(db.url, async (client) => {
+      const started = performance.now();
+      const seeded = await seedPools(client, {
+        label: 'noop',
+        templates: scale.templates,
+        presetsPerTemplate: scale.presetsPerTemplate,
+        desired: scale.prebuildsPerPreset,
+        running: scale.prebuildsPerPreset,
+        deletedHistory: 2,
+        oldVersion: true,
+        scheduleEvery: 10,
+        now: BENCH_NOW,
+      });
+      const [user] = await seedUsers(client, 'noop', 1);
+      return { presets: seeded, userId: user, seedMs: performance.now() - started };
+    });
+
+    const app = await createPrebuildsApp({ url: db.url, clock: new FixedClock(BENCH_NOW), pubsub: 'silent' });
+    try {
+      const reconciler = app.get(ReconcilerService);
+      // Before the first cycle: growth then counts everything cycles allocate and keep, warm-up included.
+      const rssBefore = process.memoryUsage().rss;
+      let rssPeak = rssBefore;
+      for (let i = 0; i < WARMUP_CYCLES; i++) {
+        assertNoop(await reconciler.reconcileAll(), presetCount);
+        rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
+      }
+
+      const cycles = ctx.quick ? scale.quickCycles : scale.cycles;
+      const wallMs: number[] = [];
+      const lockedMs: number[] = [];
+      const statements: number[] = [];
+      for (let i = 0; i < cycles; i++) {
+        const sent = app.statements.count;
+        const started = performance.now();
+        const result = await reconciler.reconcileAll();
+        wallMs.push(performance.now() - started);
+        lockedMs.push(result.elapsedMs);
+        statements.push(app.statements.count - sent);
+        assertNoop(result, presetCount);
+        rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
+      }
+      const rssAfter = process.memoryUsage().rss;
+
+      const recorded = await app.statements.record(() => reconciler.reconcileAll());
+      const cycleStatements = recorded.slice(0, lockTransactionEnd(recorded) + 1);
+      const plans = scale.explain
+        ? await explainAtScale(db.url, app, recorded, presets[0], userId, scale.title)
+        : [];
+      const baseline = await runBaseline(db.url, cycles);
+
+      const wall = distribution(wallMs);
+      const rows: ResultRow[] = [
+        row(scale, 'cycle p50', 'ms', wall.p50, baseline.p50, { op: '<=', value: scale.p50TargetMs }),
+        row(scale, 'cycle p95', 'ms', wall.p95, baseline.p95, null),
+      ];
+      // Constant in the number of presets by design; shown at both scales so that a regression shows.
+      rows.push({
+        scenario: scale.title,
+        metric: 'SQL statements per cycle',
+        unit: 'count',
+        ours: cycleStatements.length,
+        baseline: 1,
+        target: { op: '<=', value: 10 },
+        note: `+${recorded.length - cycleStatements.length} bookkeeping writes after the lock`,
+      });
+      if (scale.rssTargetMb) {
+        // Growth is what the cycles leave behind (after the last one); the peak is the transient working set
+        // of one cycle's snapshot, shown beside it because a host must have room for it too.
+        rows.push(
+          row(scale, 'RSS growth (after − before)', 'MB', megabytes(rssAfter - rssBefore), null, {
+            op: '<=',
+            value: scale.rssTargetMb,
+          }),
+          {
+            ...row(scale, 'RSS peak − before', 'MB', megabytes(rssPeak - rssBefore), null, null),
+            note: `before ${megabytes(rssBefore)}, peak ${megabytes(rssPeak)}, after ${megabytes(rssAfter)} MB`,
+          },
+        );
+      }
+      return {
+        key: scale.key,
+        rows,
+        plans,
+        details: {
+          presets: presetCount,
+          runningPrebuilds: presetCount * scale.prebuildsPerPreset,
+          seedMs: round(seedMs),
+          cycles,
+          wallMs: wall,
+          insideLockMs: distribution(lockedMs),
+          statementsPerCycle: { total: Math.max(...statements), withoutBookkeeping: cycleStatements.length },
+          statements: recorded.map((s) => firstLine(s.query)),
+          rssMb: { before: megabytes(rssBefore), after: megabytes(rssAfter), peak: megabytes(rssPeak) },
+          baseline,
+          planTimings: plans.map((p) => ({ title: p.title, executionMs: p.executionMs, plainMs: p.plainMs })),
+        },
+      };
+    } finally {
+      await app.close();
+    }
+  });
+}
+
+function row(
+  scale: NoopScale,
+  metric: string,
+  unit: string,
+  ours: number,
+  baseline: number | null,
+  target: ResultRow['target'],
+): ResultRow {
+  return { scenario: scale.title, metric, unit, ours, baseline, target };
+}
+
+/** A no-op cycle that did something is a broken bench (wrong seed), not a slow module. */
+function assertNoop(result: CycleResult, presets: number): void {
+  const busy = result.presets.filter((p) => p.actions.length > 0 || p.errors.length > 0);
+  if (!result.acquired || result.presetsTotal !== presets || busy.length > 0) {
+    throw new Error(
+      `no-op cycle was not a no-op: acquired=${result.acquired} presets=${result.presetsTotal}/${presets} ` +
+        `busy=${busy.length} e.g. ${JSON.stringify(busy[0] ?? null)}`,
+    );
+  }
+}
+
+/** The least SQL that finds every pool full: one statement counting running prebuilds per active preset. */
+async function runBaseline(url: string, runs: number) {
+  return withClient(url, async (client) => {
+    const sql = `
+      SELECT p.id, p.desired_instances, count(j.id) AS running
+        FROM template_version_presets p
+        JOIN templates t ON t.active_version_id = p.template_version_id AND NOT t.deleted
+        LEFT JOIN workspaces w ON w.preset_id = p.id AND w.owner_id = $1 AND NOT w.deleted
+        LEFT JOIN workspace_builds b ON b.id = w.latest_build_id AND b.transition = 'start'
+        LEFT JOIN provisioner_jobs j ON j.id = b.job_id AND j.job_status = 'succeeded'
+       WHERE p.desired_instances IS NOT NULL
+       GROUP BY p.id`;
+    const times: number[] = [];
+    for (let i = 0; i < runs + WARMUP_CYCLES; i++) {
+      const started = performance.now();
+      await client.query(sql, [PREBUILDS_SYSTEM_USER_ID]);
+      if (i >= WARMUP_CYCLES) times.push(performance.now() - started);
+    }
+    return distribution(times);
+  });
+}
+
+/**
+ * The cycle proper is its locked transaction; what follows the ROLLBACK is bookkeeping outside the lock (last-cycle
+ * record, event retention, stale-job sweep), counted apart.
+ */
+function lockTransactionEnd(statements: CapturedStatement[]): number {
+  const lock = statements.findIndex((s) => s.query.includes('pg_try_advisory_xact_lock'));
+  const end = statements.findIndex((s, i) => i > lock && /^(ROLLBACK|COMMIT)/.test(s.query.trim()));
+  // Counting would silently give 0 if the cycle's shape changed; a bench that cannot tell must say so.
+  if (lock < 0 || end < 0) throw new Error('the recorded cycle has no locked transaction');
+  return end;
+}
+
+const SNAPSHOT_NAMES: [RegExp, string][] = [
+  [/"usingActiveVersion"/, 'findPresetsWithPrebuilds'],
+  [/FROM prebuild_schedules/, 'findActiveSchedules'],
+  [/AS "workspaceId"/, 'findRunningPrebuilds'],
+  [/IN \('pending', 'running'\)/, 'countInProgress'],
+  [/worker_id IS NULL/, 'countPendingNonActive'],
+  [/"hardLimited"/, 'findFailureStates'],
+];
+
+/** The snapshot reads of a recorded cycle (between the lock and the end of the transaction), then one claim. */
+async function explainAtScale(
+  url: string,
+  app: PrebuildsApp,
+  cycle: CapturedStatement[],
+  preset: SeededPreset,
+  userId: string,
+  scale: string,
+): Promise<PlanSection[]> {
+  const lock = cycle.findIndex((s) => s.query.includes('pg_try_advisory_xact_lock'));
+  const reads = cycle.slice(lock, lockTransactionEnd(cycle)).map((statement, i) => {
+    const name = SNAPSHOT_NAMES.find(([re]) => re.test(statement.query))?.[1];
+    return {
+      title: `${scale}: snapshot ${i === 0 ? 'lock + settings' : (name ?? `statement ${i}`)}`,
+      statement,
+    };
+  });
+  const claimed = await app.statements.record(() =>
+    app.get(ClaimService).createWorkspace({
+      templateId: preset.templateId,
+      ownerId: userId,
+      name: 'explained-claim',
+      presetId: preset.presetId,
+    }),
+  );
+  const claim = claimed.find((s) => /SKIP LOCKED/.test(s.query) && /^\s*UPDATE workspaces/.test(s.query));
+  if (!claim) throw new Error('the claim statement was not recorded');
+  return explainStatements(url, [
+    ...reads,
+    {
+      title: `${scale}: claim claimOldestEligible (10 eligible in the preset)`,
+      statement: withParameter(claim, 'explained-claim', 'explained-again'),
+    },
+  ]);
+}
+
+function firstLine(sql: string): string {
+  return sql.trim().split('\n')[0].slice(0, 100);
+}

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
 import { PrebuildsAdminService } from './admin/prebuilds-admin.service.js';
 import { PrebuildsStatusService } from './admin/prebuilds-status.service.js';
+import { PrebuildCreatorService } from './builder/prebuild-creator.service.js';
 import { WorkspaceBuilderService } from './builder/workspace-builder.service.js';
 import { ClaimObserver } from './claim/claim-observer.js';
 import { PrebuildsAdminController } from './http/prebuilds.controller.js';
@@ -51,6 +52,7 @@ import { ReconcilerService } from './reconciler/reconciler.service.js';
     PrebuildEventRepository,
     WorkspaceBuildRepository,
     WorkspaceBuilderService,
+    PrebuildCreatorService,
     PresetActionExecutor,
     ReconcilerService,
     ReconcileScheduler,

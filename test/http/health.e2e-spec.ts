@@ -9,6 +9,7 @@ import { prebuildsDataSourceOptions } from '../../src/prebuilds/database/data-so
 import { PrebuildsHealthModule } from '../../src/prebuilds/health/health.module.js';
 import { PrebuildsModule } from '../../src/prebuilds/prebuilds.module.js';
 import { PrebuildsPubsub } from '../../src/prebuilds/pubsub/prebuilds-pubsub.js';
+import { ReconcileScheduler } from '../../src/prebuilds/reconciler/reconcile-scheduler.service.js';
 import { FakeClock } from '../support/fake-clock.js';
 import { RecordingPubsub } from '../support/recording-pubsub.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
@@ -26,7 +27,7 @@ describe('GET /healthz and /readyz', () => {
     const moduleRef = await Test.createTestingModule({
       imports: [
         TypeOrmModule.forRoot(prebuildsDataSourceOptions(db.url, { poolSize: 4 })),
-        // Enabled, so readiness judges freshness; with nothing to reconcile, cycles only record their time.
+        // Enabled, so readiness judges freshness (the scheduler is stopped below).
         PrebuildsModule.forRoot({ enabled: true, reconcileIntervalMs: INTERVAL }),
         PrebuildsHealthModule,
       ],
@@ -39,6 +40,9 @@ describe('GET /healthz and /readyz', () => {
     app = moduleRef.createNestApplication({ logger: false });
     app.setGlobalPrefix('api/v2');
     await app.init();
+    // Readiness only needs the loop enabled in the options; a running scheduler would record cycles at the fake
+    // clock's current time behind the test's back.
+    await app.get(ReconcileScheduler).stop();
     ds = app.get(getDataSourceToken());
   });
   afterAll(async () => {

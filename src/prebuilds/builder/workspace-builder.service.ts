@@ -11,7 +11,6 @@ import { PrebuildsPubsub } from '../pubsub/prebuilds-pubsub.js';
 import type { Transition } from '../state/types.js';
 import { BuildValidationError } from './build-errors.js';
 import { resolveBuildParameters } from './parameter-validation.js';
-import { generatePrebuildName } from './prebuild-name.js';
 
 export type DeleteOutcome = 'deleted' | 'claimed' | 'gone';
 
@@ -54,54 +53,6 @@ export class WorkspaceBuilderService {
     private readonly pubsub: PrebuildsPubsub,
     @Inject(PREBUILDS_OPTIONS) private readonly options: ResolvedPrebuildsOptions,
   ) {}
-
-  /**
-   * Creates `count` prebuilds of a preset on its (active) version. The parameters are resolved and validated once,
-   * before anything is written; a BuildValidationError means none was created. Rows go in batches of
-   * `createBatchSize`, each batch one transaction of five statements. Returns the new workspace ids.
-   */
-  async createPrebuilds(presetId: string, count: number, now: Date): Promise<string[]> {
-    const inputs = await this.builds.findPresetBuildInputs(this.dataSource.manager, presetId);
-    if (!inputs) throw new Error(`preset ${presetId} does not exist`);
-    if (inputs.activeVersionId !== inputs.templateVersionId) {
-      throw new Error(`preset ${presetId} is not on its template's active version`);
-    }
-    const parameters = resolveBuildParameters(inputs.definitions, inputs.presetParameters);
-    const created: string[] = [];
-    for (let offset = 0; offset < count; offset += this.options.createBatchSize) {
-      const size = Math.min(this.options.createBatchSize, count - offset);
-      const workspaces = Array.from({ length: size }, () => ({
-        id: randomUUID(),
-        organizationId: inputs.organizationId,
-        templateId: inputs.templateId,
-        ownerId: PREBUILDS_SYSTEM_USER_ID,
-        name: generatePrebuildName(),
-        presetId,
-        latestBuildId: randomUUID(),
-        createdAt: now,
-      }));
-      const builds: NewBuild[] = workspaces.map((workspace) => ({
-        id: workspace.latestBuildId,
-        jobId: randomUUID(),
-        workspaceId: workspace.id,
-        buildNumber: 1,
-        transition: 'start',
-        templateVersionId: inputs.templateVersionId,
-        presetId,
-        initiatorId: PREBUILDS_SYSTEM_USER_ID,
-        reason: 'prebuild',
-        parameters,
-        createdAt: now,
-      }));
-      await this.dataSource.transaction(async (manager) => {
-        await this.builds.insertWorkspaces(manager, workspaces);
-        await this.builds.insertBuilds(manager, builds);
-      });
-      created.push(...workspaces.map((workspace) => workspace.id));
-      await this.postJob(builds[0].jobId);
-    }
-    return created;
-  }
 
   /**
    * Starts deleting a prebuild, in its own transaction. Re-reads the workspace under a row lock and refuses when

@@ -33,6 +33,7 @@ export interface NewBuild {
 }
 
 export interface BuildInputs {
+  presetId: string;
   templateId: string;
   organizationId: string;
   templateVersionId: string;
@@ -61,11 +62,14 @@ export interface CanceledPrebuild {
 /** Writes of workspaces, builds and their provisioner jobs, set-based so that a batch costs a fixed few statements. */
 @Injectable()
 export class WorkspaceBuildRepository {
-  /** What a preset's builds need: its version, the version's parameter definitions and the preset's values. */
-  async findPresetBuildInputs(manager: EntityManager, presetId: string): Promise<BuildInputs | null> {
-    const [row] = await manager.query(
-      `SELECT t.id AS "templateId", t.organization_id AS "organizationId", p.template_version_id AS "templateVersionId",
-              t.active_version_id AS "activeVersionId",
+  /**
+   * What presets' builds need, for many presets in one statement: each preset's version, that version's parameter
+   * definitions and the preset's values, and the template's active version. Presets that do not exist are absent.
+   */
+  async findPresetsBuildInputs(manager: EntityManager, presetIds: string[]): Promise<BuildInputs[]> {
+    return manager.query(
+      `SELECT p.id AS "presetId", t.id AS "templateId", t.organization_id AS "organizationId",
+              p.template_version_id AS "templateVersionId", t.active_version_id AS "activeVersionId",
               COALESCE((SELECT json_agg(json_build_object('name', d.name, 'type', d.type, 'required', d.required,
                                                           'defaultValue', d.default_value) ORDER BY d.ordinal, d.name)
                           FROM template_version_parameters d WHERE d.template_version_id = p.template_version_id),
@@ -75,10 +79,9 @@ export class WorkspaceBuildRepository {
          FROM template_version_presets p
          JOIN template_versions v ON v.id = p.template_version_id
          JOIN templates t ON t.id = v.template_id
-        WHERE p.id = $1`,
-      [presetId],
+        WHERE p.id = ANY($1::uuid[])`,
+      [presetIds],
     );
-    return row ?? null;
   }
 
   async findVersionParameterDefinitions(

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { BuildValidationError } from '../builder/build-errors.js';
+import { PrebuildCreatorService } from '../builder/prebuild-creator.service.js';
 import { WorkspaceBuilderService } from '../builder/workspace-builder.service.js';
 import { PresetRepository } from '../database/preset.repository.js';
 import { PrebuildsMetricsService, presetMetricLabels } from '../metrics/prebuilds-metrics.service.js';
@@ -7,6 +8,14 @@ import { PREBUILDS_OPTIONS, type ResolvedPrebuildsOptions } from '../prebuilds.o
 import type { PresetSnapshot } from '../state/preset-snapshot.js';
 import type { ReconciliationAction } from '../state/types.js';
 import type { PresetCycleResult } from './cycle-result.js';
+
+export interface PendingPresetResult {
+  result: PresetCycleResult;
+  snapshot: PresetSnapshot;
+  /** Prebuilds to create for this preset, written with every other preset's by finishCreates. */
+  pendingCreate: number;
+  fields: Record<string, unknown>;
+}
 
 /** Shared by the presets of one cycle: how many creates the cycle may still write (maxCreatesPerCycle). */
 export class CreateBudget {
@@ -30,12 +39,17 @@ export class PresetActionExecutor {
 
   constructor(
     private readonly builder: WorkspaceBuilderService,
+    private readonly creator: PrebuildCreatorService,
     private readonly presets: PresetRepository,
     private readonly metrics: PrebuildsMetricsService,
     @Inject(PREBUILDS_OPTIONS) private readonly options: ResolvedPrebuildsOptions,
   ) {}
 
-  async execute(snapshot: PresetSnapshot, now: Date, budget: CreateBudget): Promise<PresetCycleResult> {
+  /**
+   * Runs the preset's cancels and deletes, and returns its create (clamped and budgeted) as `pendingCreate` instead
+   * of writing it: the cycle writes all presets' creates together (finishCreates).
+   */
+  async execute(snapshot: PresetSnapshot, now: Date, budget: CreateBudget): Promise<PendingPresetResult> {
     const state = snapshot.calculateState(now);
     const planned = snapshot.calculateActions(now, this.options.backoffIntervalMs);
     const fields = {
@@ -48,9 +62,14 @@ export class PresetActionExecutor {
     };
     const done: ReconciliationAction[] = [];
     const errors: string[] = [];
+    let pendingCreate = 0;
     for (const action of planned) {
       try {
-        const outcome = await this.run(action, snapshot, state.desired, now, budget, fields);
+        if (action.type === 'create') {
+          pendingCreate = this.createCount(action.count, state.desired, budget, fields);
+          continue;
+        }
+        const outcome = await this.run(action, snapshot, now, fields);
         if (outcome) done.push(outcome);
       } catch (error) {
         const message = `${action.type}: ${(error as Error).message}`;
@@ -62,25 +81,75 @@ export class PresetActionExecutor {
           error: message,
           ...fields,
         });
-        if (error instanceof BuildValidationError) {
-          await this.presets.setStatus([snapshot.presetId], 'validation_failed').catch(() => undefined);
-          this.logger.warn({
-            msg: 'preset parameters are invalid; creates stop',
-            event: 'validation_failed',
-            ...fields,
-          });
-        }
       }
     }
-    return { presetId: snapshot.presetId, state, actions: done, errors };
+    return {
+      result: { presetId: snapshot.presetId, state, actions: done, errors },
+      snapshot,
+      pendingCreate,
+      fields,
+    };
+  }
+
+  /** Writes every preset's pending create in cross-preset batches and records each outcome on its preset. */
+  async finishCreates(pending: PendingPresetResult[], now: Date): Promise<void> {
+    const creating = pending.filter((entry) => entry.pendingCreate > 0);
+    const outcomes = await this.creator.createAcross(
+      creating.map((entry) => ({ presetId: entry.snapshot.presetId, count: entry.pendingCreate })),
+      now,
+    );
+    for (const { result, snapshot, fields } of creating) {
+      const outcome = outcomes.get(snapshot.presetId) ?? { created: 0 };
+      if (outcome.created > 0) {
+        result.actions.push({ type: 'create', count: outcome.created });
+        this.metrics.recordCreated(presetMetricLabels(snapshot.preset), outcome.created);
+        this.logger.log({ msg: 'creating prebuilds', event: 'create', count: outcome.created, ...fields });
+      }
+      if (!outcome.error) continue;
+      const message = `create: ${outcome.error.message}`;
+      result.errors.push(message);
+      this.logger.error({
+        msg: 'preset action failed',
+        event: 'action_failed',
+        action: 'create',
+        error: message,
+        ...fields,
+      });
+      if (outcome.error instanceof BuildValidationError) {
+        await this.presets.setStatus([snapshot.presetId], 'validation_failed').catch(() => undefined);
+        this.logger.warn({
+          msg: 'preset parameters are invalid; creates stop',
+          event: 'validation_failed',
+          ...fields,
+        });
+      }
+    }
+  }
+
+  private createCount(
+    wanted: number,
+    desired: number,
+    budget: CreateBudget,
+    fields: Record<string, unknown>,
+  ): number {
+    let count = wanted;
+    if (count > desired) {
+      // The engine should never ask for more than desired; if it does, something upstream is wrong.
+      this.logger.fatal({
+        msg: 'create count above desired; clamped',
+        event: 'create_clamped',
+        wanted,
+        ...fields,
+      });
+      count = desired;
+    }
+    return budget.take(count);
   }
 
   private async run(
-    action: ReconciliationAction,
+    action: Exclude<ReconciliationAction, { type: 'create' }>,
     snapshot: PresetSnapshot,
-    desired: number,
     now: Date,
-    budget: CreateBudget,
     fields: Record<string, unknown>,
   ): Promise<ReconciliationAction | null> {
     switch (action.type) {
@@ -105,25 +174,6 @@ export class PresetActionExecutor {
         }
         this.logger.log({ msg: 'deleting prebuilds', event: 'delete', count: deleted.length, ...fields });
         return deleted.length > 0 ? { type: 'delete', workspaceIds: deleted } : null;
-      }
-      case 'create': {
-        let count = action.count;
-        if (count > desired) {
-          // The engine should never ask for more than desired; if it does, something upstream is wrong.
-          this.logger.fatal({
-            msg: 'create count above desired; clamped',
-            event: 'create_clamped',
-            wanted: count,
-            ...fields,
-          });
-          count = desired;
-        }
-        count = budget.take(count);
-        if (count === 0) return null;
-        await this.builder.createPrebuilds(snapshot.presetId, count, now);
-        this.metrics.recordCreated(presetMetricLabels(snapshot.preset), count);
-        this.logger.log({ msg: 'creating prebuilds', event: 'create', count, ...fields });
-        return { type: 'create', count };
       }
       case 'backoff':
         this.logger.log({

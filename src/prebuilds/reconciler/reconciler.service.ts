@@ -137,9 +137,11 @@ export class ReconcilerService {
     const budget = new CreateBudget(this.options.maxCreatesPerCycle);
     const limit = pLimit(this.options.concurrency);
     const work = snapshot.presetSnapshots().filter((preset) => !preset.canSkipReconciliation());
-    const presets: PresetCycleResult[] = await Promise.all(
+    const pending = await Promise.all(
       work.map((preset) => limit(() => this.executor.execute(preset, now, budget))),
     );
+    await this.executor.finishCreates(pending, now);
+    const presets: PresetCycleResult[] = pending.map((entry) => entry.result);
     // Gauges describe the whole cluster, so only a full cycle may replace them (a template cycle sees a part).
     if (templateId === null) this.recordGauges(snapshot, now);
     return {

@@ -1,0 +1,124 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { randomUUID } from 'node:crypto';
+import type { DataSource } from 'typeorm';
+import { PREBUILDS_SYSTEM_USER_ID } from '../database/system-ids.js';
+import {
+  type NewBuild,
+  type NewWorkspace,
+  WorkspaceBuildRepository,
+} from '../database/workspace-build.repository.js';
+import { PREBUILDS_OPTIONS, type ResolvedPrebuildsOptions } from '../prebuilds.options.js';
+import { resolveBuildParameters } from './parameter-validation.js';
+import { generatePrebuildName } from './prebuild-name.js';
+import { WorkspaceBuilderService } from './workspace-builder.service.js';
+
+export interface CreateRequest {
+  presetId: string;
+  count: number;
+}
+
+/** Per preset: how many were written, or why none (or not all) were. */
+export type CreateOutcome = { created: number; error?: Error };
+
+/**
+ * Writes a cycle's creates for all presets at once. Inputs for every preset are read in one statement and each
+ * preset's parameters are validated before anything is written (a BuildValidationError fails only that preset);
+ * rows then go in batches of `createBatchSize` that span presets, each batch one transaction of five statements and
+ * one job post. Per preset, the fill costs a share of a batch instead of eight round trips and a commit of its own.
+ */
+@Injectable()
+export class PrebuildCreatorService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly builds: WorkspaceBuildRepository,
+    private readonly builder: WorkspaceBuilderService,
+    @Inject(PREBUILDS_OPTIONS) private readonly options: ResolvedPrebuildsOptions,
+  ) {}
+
+  async createAcross(requests: CreateRequest[], now: Date): Promise<Map<string, CreateOutcome>> {
+    const outcomes = new Map<string, CreateOutcome>();
+    const wanted = requests.filter((request) => request.count > 0);
+    if (wanted.length === 0) return outcomes;
+    const inputs = new Map(
+      (
+        await this.builds.findPresetsBuildInputs(
+          this.dataSource.manager,
+          wanted.map((r) => r.presetId),
+        )
+      ).map((row) => [row.presetId, row]),
+    );
+    const rows: { presetId: string; workspace: NewWorkspace; build: NewBuild }[] = [];
+    for (const { presetId, count } of wanted) {
+      outcomes.set(presetId, { created: 0 });
+      const input = inputs.get(presetId);
+      try {
+        if (!input) throw new Error(`preset ${presetId} does not exist`);
+        if (input.activeVersionId !== input.templateVersionId) {
+          throw new Error(`preset ${presetId} is not on its template's active version`);
+        }
+        const parameters = resolveBuildParameters(input.definitions, input.presetParameters);
+        for (let i = 0; i < count; i++)
+          rows.push({ presetId, ...this.newPrebuild(input, presetId, parameters, now) });
+      } catch (error) {
+        outcomes.set(presetId, { created: 0, error: error as Error });
+      }
+    }
+    for (let offset = 0; offset < rows.length; offset += this.options.createBatchSize) {
+      const batch = rows.slice(offset, offset + this.options.createBatchSize);
+      try {
+        await this.dataSource.transaction(async (manager) => {
+          await this.builds.insertWorkspaces(
+            manager,
+            batch.map((row) => row.workspace),
+          );
+          await this.builds.insertBuilds(
+            manager,
+            batch.map((row) => row.build),
+          );
+        });
+        for (const row of batch) (outcomes.get(row.presetId) as CreateOutcome).created += 1;
+        await this.builder.postJob(batch[0].build.jobId);
+      } catch (error) {
+        // The batch rolled back as a whole: every preset in it reports the failure (and keeps what other batches wrote).
+        for (const row of batch) (outcomes.get(row.presetId) as CreateOutcome).error = error as Error;
+      }
+    }
+    return outcomes;
+  }
+
+  private newPrebuild(
+    input: { organizationId: string; templateId: string; templateVersionId: string },
+    presetId: string,
+    parameters: Record<string, string>,
+    now: Date,
+  ): { workspace: NewWorkspace; build: NewBuild } {
+    const workspaceId = randomUUID();
+    const buildId = randomUUID();
+    return {
+      workspace: {
+        id: workspaceId,
+        organizationId: input.organizationId,
+        templateId: input.templateId,
+        ownerId: PREBUILDS_SYSTEM_USER_ID,
+        name: generatePrebuildName(),
+        presetId,
+        latestBuildId: buildId,
+        createdAt: now,
+      },
+      build: {
+        id: buildId,
+        jobId: randomUUID(),
+        workspaceId,
+        buildNumber: 1,
+        transition: 'start',
+        templateVersionId: input.templateVersionId,
+        presetId,
+        initiatorId: PREBUILDS_SYSTEM_USER_ID,
+        reason: 'prebuild',
+        parameters,
+        createdAt: now,
+      },
+    };
+  }
+}

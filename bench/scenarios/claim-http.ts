@@ -3,18 +3,17 @@ import { AppModule } from '../../src/app.module.js';
 import { hashApiToken } from '../../src/host/auth/api-token.js';
 import { loadHostConfig } from '../../src/host/config/host-config.js';
 import { withClient } from '../support/pg.js';
-import type { ResultRow } from '../support/report.js';
 import { onFreshDatabase, type BenchContext, type ScenarioOutcome } from '../support/scenario.js';
 import { distribution, round } from '../support/stats.js';
 import {
   CONCURRENCY,
   FULL_CLAIMS,
   QUICK_CLAIMS,
+  claimRows,
   countDoubles,
   runBareClaimBaseline,
   runClaimers,
   seed,
-  type ClaimRun,
 } from './claim.js';
 
 const TITLE = 'claim, 64 concurrent claimers, 5,000 eligible (through HTTP)';
@@ -73,44 +72,9 @@ export async function runClaimHttp(ctx: BenchContext): Promise<ScenarioOutcome> 
   });
   const baseline = await runBareClaimBaseline(ctx, claims, 'claim_http_base');
 
-  const rate = (run: ClaimRun) => Math.round(run.workspaceIds.length / run.seconds);
   const oursLatency = distribution(ours.run.latencies);
   const baseLatency = distribution(baseline.run.latencies);
-  const rows: ResultRow[] = [
-    {
-      scenario: TITLE,
-      metric: 'claims/s',
-      unit: '/s',
-      ours: rate(ours.run),
-      baseline: rate(baseline.run),
-      target: { op: '>=', value: 2000 },
-    },
-    {
-      scenario: TITLE,
-      metric: 'latency p50',
-      unit: 'ms',
-      ours: oursLatency.p50,
-      baseline: baseLatency.p50,
-      target: null,
-    },
-    {
-      scenario: TITLE,
-      metric: 'latency p99',
-      unit: 'ms',
-      ours: oursLatency.p99,
-      baseline: baseLatency.p99,
-      target: { op: '<=', value: 25 },
-    },
-    {
-      scenario: TITLE,
-      metric: 'double hand-outs',
-      unit: 'count',
-      ours: ours.doubles.doubles,
-      baseline: baseline.doubles.doubles,
-      target: { op: '<=', value: 0 },
-      note: `misses ${ours.run.misses} / ${baseline.run.misses}`,
-    },
-  ];
+  const rows = claimRows(TITLE, ours, baseline);
   return {
     key: 'claim_http',
     rows,

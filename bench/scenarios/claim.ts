@@ -131,42 +131,8 @@ export async function runClaim(ctx: BenchContext): Promise<ScenarioOutcome> {
 
   const oursLatency = distribution(ours.run.latencies);
   const baseLatency = distribution(baseline.run.latencies);
-  const rate = (run: ClaimRun) => Math.round(run.workspaceIds.length / run.seconds);
-  const rows: ResultRow[] = [
-    {
-      scenario: TITLE,
-      metric: 'claims/s',
-      unit: '/s',
-      ours: rate(ours.run),
-      baseline: rate(baseline.run),
-      target: { op: '>=', value: 2000 },
-    },
-    {
-      scenario: TITLE,
-      metric: 'latency p50',
-      unit: 'ms',
-      ours: oursLatency.p50,
-      baseline: baseLatency.p50,
-      target: null,
-    },
-    {
-      scenario: TITLE,
-      metric: 'latency p99',
-      unit: 'ms',
-      ours: oursLatency.p99,
-      baseline: baseLatency.p99,
-      target: { op: '<=', value: 25 },
-    },
-    {
-      scenario: TITLE,
-      metric: 'double hand-outs',
-      unit: 'count',
-      ours: ours.doubles.doubles,
-      baseline: baseline.doubles.doubles,
-      target: { op: '<=', value: 0 },
-      note: `misses ${ours.run.misses} / ${baseline.run.misses}`,
-    },
-  ];
+  const rate = claimRate;
+  const rows = claimRows(TITLE, ours, baseline);
   return {
     key: 'claim',
     rows,
@@ -227,6 +193,38 @@ export async function runBareClaimBaseline(ctx: BenchContext, claims: number, la
       await closeClients(clients);
     }
   });
+}
+
+export const claimRate = (run: ClaimRun): number => Math.round(run.workspaceIds.length / run.seconds);
+
+/** The table rows of a claim race against its baseline: rate, p50, p99 and double hand-outs. */
+export function claimRows(
+  title: string,
+  ours: { run: ClaimRun; doubles: { doubles: number } },
+  baseline: { run: ClaimRun; doubles: { doubles: number } },
+): ResultRow[] {
+  const oursLatency = distribution(ours.run.latencies);
+  const baseLatency = distribution(baseline.run.latencies);
+  const row = (metric: string, unit: string, a: number, b: number, target: ResultRow['target']) => ({
+    scenario: title,
+    metric,
+    unit,
+    ours: a,
+    baseline: b,
+    target,
+  });
+  return [
+    row('claims/s', '/s', claimRate(ours.run), claimRate(baseline.run), { op: '>=', value: 2000 }),
+    row('latency p50', 'ms', oursLatency.p50, baseLatency.p50, null),
+    row('latency p99', 'ms', oursLatency.p99, baseLatency.p99, { op: '<=', value: 25 }),
+    {
+      ...row('double hand-outs', 'count', ours.doubles.doubles, baseline.doubles.doubles, {
+        op: '<=',
+        value: 0,
+      }),
+      note: `misses ${ours.run.misses} / ${baseline.run.misses}`,
+    },
+  ];
 }
 
 export async function seed(url: string): Promise<{ preset: SeededPreset; users: string[] }> {

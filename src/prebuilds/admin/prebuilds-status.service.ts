@@ -84,7 +84,7 @@ export class PrebuildsStatusService {
       const preset = await this.reports.findPresetExpiry(manager, presetId);
       if (!preset)
         throw new PrebuildsException(PrebuildsErrorCode.PresetNotFound, `preset ${presetId} not found`);
-      const expiry = new ExpiryRule({ ...preset } as ConstructorParameters<typeof ExpiryRule>[0]);
+      const expiry = new ExpiryRule(preset);
       const rows = await this.reports.listPresetPrebuilds(manager, presetId);
       return rows.map((row) => ({
         id: row.id,

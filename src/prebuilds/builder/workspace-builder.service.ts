@@ -103,12 +103,10 @@ export class WorkspaceBuilderService {
     request: NewWorkspaceRequest,
     now: Date,
   ): Promise<BuildResult & { workspaceId: string }> {
-    const [template] = await manager.query(
-      `SELECT organization_id AS "organizationId", active_version_id AS "activeVersionId"
-         FROM templates WHERE id = $1 AND NOT deleted`,
-      [request.templateId],
-    );
-    if (!template?.activeVersionId) throw new Error(`template ${request.templateId} has no active version`);
+    const template = await this.builds.findTemplate(manager, request.templateId);
+    if (!template || template.deleted || !template.activeVersionId) {
+      throw new Error(`template ${request.templateId} has no active version`);
+    }
     const definitions = await this.builds.findVersionParameterDefinitions(manager, template.activeVersionId);
     const parameters = resolveBuildParameters(definitions, request.parameters);
     const workspaceId = randomUUID();
@@ -182,10 +180,7 @@ export class WorkspaceBuilderService {
     let versionId = workspace.latestVersionId;
     let parameters: Record<string, string> = {};
     if (request.transition === 'start') {
-      const [template] = await manager.query(
-        `SELECT active_version_id AS "activeVersionId" FROM templates WHERE id = $1`,
-        [workspace.templateId],
-      );
+      const template = await this.builds.findTemplate(manager, workspace.templateId);
       versionId = template?.activeVersionId ?? versionId;
       const definitions = await this.builds.findVersionParameterDefinitions(manager, versionId);
       // Values of the previous build that the new version no longer declares are dropped, not refused.

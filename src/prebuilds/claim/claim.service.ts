@@ -7,6 +7,7 @@ import { WorkspaceBuilderService } from '../builder/workspace-builder.service.js
 import { Clock } from '../clock/clock.js';
 import { ClaimRepository, type PresetOfTemplate } from '../database/claim.repository.js';
 import { PrebuildEventRepository } from '../database/prebuild-event.repository.js';
+import { WorkspaceBuildRepository } from '../database/workspace-build.repository.js';
 import { PrebuildsErrorCode, PrebuildsException } from '../errors/prebuilds.exception.js';
 import { PrebuildsChannel } from '../pubsub/channels.js';
 import { PrebuildsPubsub } from '../pubsub/prebuilds-pubsub.js';
@@ -43,6 +44,7 @@ export class ClaimService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly claims: ClaimRepository,
+    private readonly builds: WorkspaceBuildRepository,
     private readonly builder: WorkspaceBuilderService,
     private readonly events: PrebuildEventRepository,
     private readonly pubsub: PrebuildsPubsub,
@@ -96,11 +98,8 @@ export class ClaimService {
   }
 
   private async claimOrBuild(manager: EntityManager, request: CreateWorkspaceRequest, now: Date) {
-    const [template] = await manager.query(
-      `SELECT active_version_id AS "activeVersionId" FROM templates WHERE id = $1 AND NOT deleted`,
-      [request.templateId],
-    );
-    if (!template)
+    const template = await this.builds.findTemplate(manager, request.templateId);
+    if (!template || template.deleted || !template.activeVersionId)
       throw new PrebuildsException(
         PrebuildsErrorCode.TemplateNotFound,
         `template ${request.templateId} not found`,

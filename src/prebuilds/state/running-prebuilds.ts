@@ -114,7 +114,7 @@ export class ExpiryRule {
   private readonly invalidatedMs: number;
   private readonly ttlMs: number;
 
-  constructor(preset: PresetRow) {
+  constructor(preset: Pick<PresetRow, 'lastInvalidatedAt' | 'ttlSeconds'>) {
     this.invalidatedMs = preset.lastInvalidatedAt?.getTime() ?? Number.NEGATIVE_INFINITY;
     const ttl = preset.ttlSeconds;
     this.ttlMs = ttl !== null && ttl > 0 ? ttl * 1000 : Number.POSITIVE_INFINITY;

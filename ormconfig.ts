@@ -1,8 +1,11 @@
 import 'reflect-metadata';
 import { DataSource } from 'typeorm';
-import { prebuildsDataSourceOptions } from './src/prebuilds/database/data-source-options.js';
+import { hostDataSourceOptions } from './src/host/database/host-data-source.js';
 
-/** The DataSource for the TypeORM CLI (`npm run migration:run|revert|generate`); needs DATABASE_URL. */
+/**
+ * The host app's DataSource for the TypeORM CLI (`npm run migration:run|revert`): the host's own tables only. The
+ * prebuilds module's schema is migrated by runPrebuildsMigrations at start. Needs DATABASE_URL.
+ */
 const url = process.env.DATABASE_URL;
 if (!url) {
   process.stderr.write(
@@ -11,4 +14,4 @@ if (!url) {
   process.exit(1);
 }
 
-export default new DataSource(prebuildsDataSourceOptions(url));
+export default new DataSource(hostDataSourceOptions(url));

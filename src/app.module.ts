@@ -2,12 +2,11 @@ import { DynamicModule, Global, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { LoggerModule } from 'nestjs-pino';
-import { prebuildsDataSourceOptions } from './prebuilds/database/data-source-options.js';
-import { PrebuildsHealthModule } from './prebuilds/health/health.module.js';
-import { PrebuildsBodyErrorFilter } from './prebuilds/http/prebuilds-body-error.filter.js';
-import { PrebuildsModule } from './prebuilds/prebuilds.module.js';
+import { PrebuildsBodyErrorFilter, PrebuildsHealthModule, PrebuildsModule } from './prebuilds/index.js';
+import { ROLE_PERMISSIONS } from './host/auth/roles.js';
 import type { HostConfig } from './host/config/host-config.js';
 import { HOST_CONFIG } from './host/config/host-config.token.js';
+import { hostDataSourceOptions } from './host/database/host-data-source.js';
 import { HostModule } from './host/host.module.js';
 
 export interface AppModuleOptions {
@@ -38,23 +37,23 @@ export class AppModule {
         LoggerModule.forRoot({
           pinoHttp: {
             level: config.logLevel,
+            // Readable lines in a terminal; JSON everywhere else (files, collectors, CI).
+            ...(config.prettyLogs
+              ? { transport: { target: 'pino-pretty', options: { singleLine: true, colorize: true } } }
+              : {}),
             // Probes would drown the request log.
             autoLogging: { ignore: (req) => /\/(healthz|readyz|metrics)$/.test(req.url ?? '') },
             // Request logs include headers; a bearer token must never reach them.
             redact: ['req.headers.authorization'],
           },
         }),
-        TypeOrmModule.forRoot(prebuildsDataSourceOptions(databaseUrl)),
+        // The host's one DataSource; the module queries it too, naming its own schema in every statement.
+        TypeOrmModule.forRoot(hostDataSourceOptions(databaseUrl)),
         PrebuildsModule.forRootAsync({
-          // The module never reads the environment; the host maps its own configuration.
+          // The module never reads the environment; the host maps what its environment sets, and its roles.
           useFactory: (host: HostConfig) => ({
-            enabled: host.prebuilds.enabled,
-            reconcileIntervalMs: host.prebuilds.intervalMs,
-            backoffIntervalMs: host.prebuilds.backoffIntervalMs,
-            backoffLookbackMs: host.prebuilds.backoffLookbackMs,
-            failureHardLimit: host.prebuilds.failureHardLimit,
-            concurrency: host.prebuilds.concurrency,
-            metricsToken: host.metricsToken,
+            ...host.prebuilds,
+            authorization: { rolePermissions: ROLE_PERMISSIONS },
           }),
           inject: [HOST_CONFIG],
         }),
@@ -62,7 +61,7 @@ export class AppModule {
         PrebuildsHealthModule,
       ],
       // Body-parser errors (oversized, malformed JSON) happen before any route, so only a global filter sees them;
-      // it renders just those in our error shape and leaves everything else to Nest.
+      // this host opts in to render just those in the module's error shape.
       providers: [{ provide: APP_FILTER, useClass: PrebuildsBodyErrorFilter }],
     };
   }

@@ -8,7 +8,8 @@ import { ConfigError } from './host/config/config-error.js';
 import { loadHostConfig } from './host/config/host-config.js';
 import { setupOpenApi } from './host/openapi.js';
 import { type EmbeddedPostgres, startEmbeddedPostgres } from './host/database/embedded-postgres.js';
-import { runPrebuildsMigrations } from './prebuilds/database/run-migrations.js';
+import { runPrebuildsMigrations } from './prebuilds/index.js';
+import { runHostMigrations } from './host/database/host-data-source.js';
 
 let embedded: EmbeddedPostgres | null = null;
 
@@ -40,6 +41,8 @@ async function main(): Promise<void> {
     databaseUrl = embedded.url;
   }
   await assertDatabaseReachable(databaseUrl, config.databaseUrl ? 'DATABASE_URL' : 'the embedded PostgreSQL');
+  // The host's own tables (users, tokens) in its migrations table, then the module's schema in its own.
+  await runHostMigrations(databaseUrl);
   await runPrebuildsMigrations(databaseUrl);
 
   const app = await NestFactory.create(AppModule.register({ config, databaseUrl }), { bufferLogs: true });

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type pg from 'pg';
 import { ClaimService } from '../../src/prebuilds/claim/claim.service.js';
-import { PREBUILDS_SYSTEM_USER_ID } from '../../src/prebuilds/database/system-ids.js';
+import { DEFAULT_PREBUILDS_OWNER_ID as PREBUILDS_SYSTEM_USER_ID } from '../../src/prebuilds/database/prebuilds-namespace.js';
 import { BENCH_NOW, FixedClock } from '../support/doubles.js';
 import { explainStatements, withParameter, type PlanSection } from '../support/explain.js';
 import { closeClients, connectClients, withClient } from '../support/pg.js';
@@ -99,7 +99,7 @@ export async function runClaim(ctx: BenchContext): Promise<ScenarioOutcome> {
         });
       const warmup = await app.statements.record(() => claimAs(0, 'warmup'));
       const statement = warmup.find(
-        (s) => /SKIP LOCKED/.test(s.query) && /^\s*UPDATE workspaces/.test(s.query),
+        (s) => /SKIP LOCKED/.test(s.query) && /^\s*UPDATE prebuilds.workspaces/.test(s.query),
       );
       if (!statement) throw new Error('the claim statement was not recorded');
       const before = await explainClaim(db.url, statement, `${ELIGIBLE - 1} eligible, before the run`);
@@ -253,9 +253,9 @@ export async function countDoubles(
   earlierClaims: number,
 ) {
   const { rows } = await client.query<{ owned: number; claimBuilds: number; claimedWorkspaces: number }>(
-    `SELECT (SELECT count(*) FROM workspaces WHERE preset_id = $1 AND owner_id <> $2)::int AS owned,
-            (SELECT count(*) FROM workspace_builds WHERE reason = 'claim')::int AS "claimBuilds",
-            (SELECT count(DISTINCT workspace_id) FROM workspace_builds WHERE reason = 'claim')::int
+    `SELECT (SELECT count(*) FROM prebuilds.workspaces WHERE preset_id = $1 AND owner_id <> $2)::int AS owned,
+            (SELECT count(*) FROM prebuilds.workspace_builds WHERE reason = 'claim')::int AS "claimBuilds",
+            (SELECT count(DISTINCT workspace_id) FROM prebuilds.workspace_builds WHERE reason = 'claim')::int
               AS "claimedWorkspaces"`,
     [preset.presetId, PREBUILDS_SYSTEM_USER_ID],
   );
@@ -272,8 +272,8 @@ export async function countDoubles(
 
 /** The least SQL a claim can be: take the oldest unlocked prebuild of the preset and give it to the user. */
 const BARE_CLAIM = `
-  UPDATE workspaces SET owner_id = $2, name = $3, updated_at = now()
-   WHERE id = (SELECT id FROM workspaces
+  UPDATE prebuilds.workspaces SET owner_id = $2, name = $3, updated_at = now()
+   WHERE id = (SELECT id FROM prebuilds.workspaces
                 WHERE owner_id = '${PREBUILDS_SYSTEM_USER_ID}' AND NOT deleted AND preset_id = $1
                 ORDER BY created_at, id
                 LIMIT 1

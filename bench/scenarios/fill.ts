@@ -1,9 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type pg from 'pg';
-import {
-  DEFAULT_ORGANIZATION_ID,
-  PREBUILDS_SYSTEM_USER_ID,
-} from '../../src/prebuilds/database/system-ids.js';
+import { DEFAULT_ORGANIZATION_ID } from '../../src/host/templates/organizations.js';
+import { DEFAULT_PREBUILDS_OWNER_ID as PREBUILDS_SYSTEM_USER_ID } from '../../src/prebuilds/database/prebuilds-namespace.js';
 import { ReconcilerService } from '../../src/prebuilds/reconciler/reconciler.service.js';
 import { BENCH_NOW, FixedClock } from '../support/doubles.js';
 import { withClient } from '../support/pg.js';
@@ -111,10 +109,10 @@ export async function runFill(ctx: BenchContext): Promise<ScenarioOutcome> {
 
 async function countWritten(client: pg.Client): Promise<Record<string, number>> {
   const { rows } = await client.query(
-    `SELECT (SELECT count(*) FROM workspaces WHERE owner_id = $1 AND NOT deleted)::int AS workspaces,
-            (SELECT count(*) FROM workspace_builds WHERE initiator_id = $1)::int AS builds,
-            (SELECT count(*) FROM provisioner_jobs WHERE job_status = 'pending')::int AS jobs,
-            (SELECT count(*) FROM workspace_build_parameters)::int AS parameters`,
+    `SELECT (SELECT count(*) FROM prebuilds.workspaces WHERE owner_id = $1 AND NOT deleted)::int AS workspaces,
+            (SELECT count(*) FROM prebuilds.workspace_builds WHERE initiator_id = $1)::int AS builds,
+            (SELECT count(*) FROM prebuilds.provisioner_jobs WHERE job_status = 'pending')::int AS jobs,
+            (SELECT count(*) FROM prebuilds.workspace_build_parameters)::int AS parameters`,
     [PREBUILDS_SYSTEM_USER_ID],
   );
   return rows[0];
@@ -130,22 +128,22 @@ const BASELINE_FILL = `
     SELECT gen_random_uuid() AS workspace_id, gen_random_uuid() AS build_id, gen_random_uuid() AS job_id,
            p.id AS preset_id, p.template_version_id, t.id AS template_id,
            'prebuild-' || substr(md5(random()::text), 1, 12) AS name
-      FROM template_version_presets p
-      JOIN templates t ON t.active_version_id = p.template_version_id AND NOT t.deleted
+      FROM prebuilds.template_version_presets p
+      JOIN prebuilds.templates t ON t.active_version_id = p.template_version_id AND NOT t.deleted
      CROSS JOIN generate_series(1, p.desired_instances)
      WHERE p.desired_instances IS NOT NULL
   ), jobs AS (
-    INSERT INTO provisioner_jobs (id, created_at, updated_at) SELECT job_id, $3, $3 FROM wanted
+    INSERT INTO prebuilds.provisioner_jobs (id, created_at, updated_at) SELECT job_id, $3, $3 FROM wanted
   ), workspaces AS (
-    INSERT INTO workspaces (id, organization_id, template_id, owner_id, name, preset_id, latest_build_id,
+    INSERT INTO prebuilds.workspaces (id, organization_id, template_id, owner_id, name, preset_id, latest_build_id,
                             created_at, updated_at)
     SELECT workspace_id, $2, template_id, $1, name, preset_id, build_id, $3, $3 FROM wanted
   ), builds AS (
-    INSERT INTO workspace_builds (id, workspace_id, build_number, transition, template_version_id, preset_id,
+    INSERT INTO prebuilds.workspace_builds (id, workspace_id, build_number, transition, template_version_id, preset_id,
                                   initiator_id, reason, job_id, created_at)
     SELECT build_id, workspace_id, 1, 'start', template_version_id, preset_id, $1, 'prebuild', job_id, $3
       FROM wanted
   )
-  INSERT INTO workspace_build_parameters (build_id, name, value)
+  INSERT INTO prebuilds.workspace_build_parameters (build_id, name, value)
   SELECT w.build_id, pp.name, pp.value
-    FROM wanted w JOIN template_version_preset_parameters pp ON pp.preset_id = w.preset_id`;
+    FROM wanted w JOIN prebuilds.template_version_preset_parameters pp ON pp.preset_id = w.preset_id`;

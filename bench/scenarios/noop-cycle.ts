@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { ClaimService } from '../../src/prebuilds/claim/claim.service.js';
-import { PREBUILDS_SYSTEM_USER_ID } from '../../src/prebuilds/database/system-ids.js';
+import { DEFAULT_PREBUILDS_OWNER_ID as PREBUILDS_SYSTEM_USER_ID } from '../../src/prebuilds/database/prebuilds-namespace.js';
 import { ReconcilerService } from '../../src/prebuilds/reconciler/reconciler.service.js';
 import type { CycleResult } from '../../src/prebuilds/reconciler/cycle-result.js';
 import { BENCH_NOW, FixedClock } from '../support/doubles.js';
@@ -169,11 +169,11 @@ async function runBaseline(url: string, runs: number) {
   return withClient(url, async (client) => {
     const sql = `
       SELECT p.id, p.desired_instances, count(j.id) AS running
-        FROM template_version_presets p
-        JOIN templates t ON t.active_version_id = p.template_version_id AND NOT t.deleted
-        LEFT JOIN workspaces w ON w.preset_id = p.id AND w.owner_id = $1 AND NOT w.deleted
-        LEFT JOIN workspace_builds b ON b.id = w.latest_build_id AND b.transition = 'start'
-        LEFT JOIN provisioner_jobs j ON j.id = b.job_id AND j.job_status = 'succeeded'
+        FROM prebuilds.template_version_presets p
+        JOIN prebuilds.templates t ON t.active_version_id = p.template_version_id AND NOT t.deleted
+        LEFT JOIN prebuilds.workspaces w ON w.preset_id = p.id AND w.owner_id = $1 AND NOT w.deleted
+        LEFT JOIN prebuilds.workspace_builds b ON b.id = w.latest_build_id AND b.transition = 'start'
+        LEFT JOIN prebuilds.provisioner_jobs j ON j.id = b.job_id AND j.job_status = 'succeeded'
        WHERE p.desired_instances IS NOT NULL
        GROUP BY p.id`;
     const times: number[] = [];
@@ -200,7 +200,7 @@ function lockTransactionEnd(statements: CapturedStatement[]): number {
 
 const SNAPSHOT_NAMES: [RegExp, string][] = [
   [/"usingActiveVersion"/, 'findPresetsWithPrebuilds'],
-  [/FROM prebuild_schedules/, 'findActiveSchedules'],
+  [/FROM prebuilds.prebuild_schedules/, 'findActiveSchedules'],
   [/AS "workspaceId"/, 'findRunningPrebuilds'],
   [/IN \('pending', 'running'\)/, 'countInProgress'],
   [/worker_id IS NULL/, 'countPendingNonActive'],
@@ -232,7 +232,9 @@ async function explainAtScale(
       presetId: preset.presetId,
     }),
   );
-  const claim = claimed.find((s) => /SKIP LOCKED/.test(s.query) && /^\s*UPDATE workspaces/.test(s.query));
+  const claim = claimed.find(
+    (s) => /SKIP LOCKED/.test(s.query) && /^\s*UPDATE prebuilds.workspaces/.test(s.query),
+  );
   if (!claim) throw new Error('the claim statement was not recorded');
   return explainStatements(url, [
     ...reads,

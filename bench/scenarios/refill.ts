@@ -1,10 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import type pg from 'pg';
 import { ClaimService } from '../../src/prebuilds/claim/claim.service.js';
-import {
-  DEFAULT_ORGANIZATION_ID,
-  PREBUILDS_SYSTEM_USER_ID,
-} from '../../src/prebuilds/database/system-ids.js';
+import { DEFAULT_ORGANIZATION_ID } from '../../src/host/templates/organizations.js';
+import { DEFAULT_PREBUILDS_OWNER_ID as PREBUILDS_SYSTEM_USER_ID } from '../../src/prebuilds/database/prebuilds-namespace.js';
 import { PREBUILDS_OPTIONS, type ResolvedPrebuildsOptions } from '../../src/prebuilds/prebuilds.options.js';
 import { PostgresPubsub } from '../../src/prebuilds/pubsub/postgres-pubsub.js';
 import { PrebuildsPubsub } from '../../src/prebuilds/pubsub/prebuilds-pubsub.js';
@@ -145,7 +143,7 @@ async function seed(url: string): Promise<{ presets: SeededPreset[]; userId: str
 /** First start builds of the preset's prebuilds: grows by one when a replacement is written. */
 async function countReplacements(client: pg.Client, presetId: string): Promise<number> {
   const { rows } = await client.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM workspace_builds
+    `SELECT count(*)::int AS n FROM prebuilds.workspace_builds
       WHERE preset_id = $1 AND transition = 'start' AND initiator_id = $2 AND build_number = 1`,
     [presetId, PREBUILDS_SYSTEM_USER_ID],
   );
@@ -169,8 +167,8 @@ async function waitForReplacement(
 /** The floor of a NOTIFY-driven refill: the claim and its NOTIFY in one statement... */
 const BARE_CLAIM_AND_NOTIFY = `
   WITH claimed AS (
-    UPDATE workspaces SET owner_id = $2, name = $3, updated_at = now()
-     WHERE id = (SELECT id FROM workspaces
+    UPDATE prebuilds.workspaces SET owner_id = $2, name = $3, updated_at = now()
+     WHERE id = (SELECT id FROM prebuilds.workspaces
                   WHERE owner_id = '${PREBUILDS_SYSTEM_USER_ID}' AND NOT deleted AND preset_id = $1
                   ORDER BY created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)
     RETURNING preset_id)
@@ -181,15 +179,15 @@ const BARE_REPLACE = `
   WITH wanted AS MATERIALIZED (
     SELECT gen_random_uuid() AS workspace_id, gen_random_uuid() AS build_id, gen_random_uuid() AS job_id,
            p.id AS preset_id, p.template_version_id, v.template_id
-      FROM template_version_presets p JOIN template_versions v ON v.id = p.template_version_id
+      FROM prebuilds.template_version_presets p JOIN prebuilds.template_versions v ON v.id = p.template_version_id
      WHERE p.id = $1::uuid
   ), jobs AS (
-    INSERT INTO provisioner_jobs (id) SELECT job_id FROM wanted
+    INSERT INTO prebuilds.provisioner_jobs (id) SELECT job_id FROM wanted
   ), workspaces AS (
-    INSERT INTO workspaces (id, organization_id, template_id, owner_id, name, preset_id, latest_build_id)
+    INSERT INTO prebuilds.workspaces (id, organization_id, template_id, owner_id, name, preset_id, latest_build_id)
     SELECT workspace_id, $3, template_id, $2, 'prebuild-' || substr(md5(random()::text), 1, 12), preset_id, build_id
       FROM wanted
   )
-  INSERT INTO workspace_builds (id, workspace_id, build_number, transition, template_version_id, preset_id,
+  INSERT INTO prebuilds.workspace_builds (id, workspace_id, build_number, transition, template_version_id, preset_id,
                                 initiator_id, reason, job_id)
   SELECT build_id, workspace_id, 1, 'start', template_version_id, preset_id, $2, 'prebuild', job_id FROM wanted`;

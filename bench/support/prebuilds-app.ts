@@ -2,7 +2,7 @@ import { Test, type TestingModule } from '@nestjs/testing';
 import { TypeOrmModule, getDataSourceToken } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { Clock } from '../../src/prebuilds/clock/clock.js';
-import { prebuildsDataSourceOptions } from '../../src/prebuilds/database/data-source-options.js';
+import { testDataSourceOptions } from '../../test/support/test-data-source.js';
 import { PrebuildsModule } from '../../src/prebuilds/prebuilds.module.js';
 import type { PrebuildsModuleOptions } from '../../src/prebuilds/prebuilds.options.js';
 import { PrebuildsPubsub } from '../../src/prebuilds/pubsub/prebuilds-pubsub.js';
@@ -37,7 +37,7 @@ export async function createPrebuildsApp(options: PrebuildsAppOptions): Promise<
   let builder = Test.createTestingModule({
     imports: [
       TypeOrmModule.forRoot(
-        prebuildsDataSourceOptions(options.url, {
+        testDataSourceOptions(options.url, {
           logging: true,
           logger: statements,
           poolSize: options.poolSize ?? 10,

@@ -1,8 +1,6 @@
 import type pg from 'pg';
-import {
-  DEFAULT_ORGANIZATION_ID,
-  PREBUILDS_SYSTEM_USER_ID,
-} from '../../src/prebuilds/database/system-ids.js';
+import { DEFAULT_ORGANIZATION_ID } from '../../src/host/templates/organizations.js';
+import { DEFAULT_PREBUILDS_OWNER_ID as PREBUILDS_SYSTEM_USER_ID } from '../../src/prebuilds/database/prebuilds-namespace.js';
 
 /** A warm pool as a long-running deployment leaves it, written set-based (generate_series), never row by row. */
 export interface PoolSeed {
@@ -38,14 +36,14 @@ export async function seedPools(client: pg.Client, seed: PoolSeed): Promise<Seed
   if (!/^[a-z0-9_]+$/.test(seed.label)) throw new Error(`seed label ${seed.label} must be [a-z0-9_]+`);
   const now = `'${seed.now.toISOString()}'::timestamptz`;
   const label = `'${seed.label}'`;
-  const org = `'${DEFAULT_ORGANIZATION_ID}'::uuid`;
-  const system = `'${PREBUILDS_SYSTEM_USER_ID}'::uuid`;
+  const org = `'${DEFAULT_ORGANIZATION_ID}'::text`;
+  const system = `'${PREBUILDS_SYSTEM_USER_ID}'::text`;
   const every = Math.trunc(seed.scheduleEvery);
   const statements = [
     `CREATE TEMP TABLE seed_templates ON COMMIT DROP AS
-       SELECT gen_random_uuid() AS id, gen_random_uuid() AS active_version, gen_random_uuid() AS old_version, n
+       SELECT gen_random_uuid()::text AS id, gen_random_uuid() AS active_version, gen_random_uuid() AS old_version, n
          FROM generate_series(1, ${Math.trunc(seed.templates)}) n`,
-    `INSERT INTO templates (id, organization_id, name, active_version_id, created_at, updated_at)
+    `INSERT INTO prebuilds.templates (id, organization_id, name, active_version_id, created_at, updated_at)
        SELECT id, ${org}, ${label} || '-tpl-' || n, active_version, ${now} - interval '30 days',
               ${now} - interval '30 days'
          FROM seed_templates`,
@@ -53,25 +51,25 @@ export async function seedPools(client: pg.Client, seed: PoolSeed): Promise<Seed
        SELECT active_version AS id, id AS template_id, true AS active FROM seed_templates
        UNION ALL
        SELECT old_version, id, false FROM seed_templates WHERE ${seed.oldVersion}`,
-    `INSERT INTO template_versions (id, template_id, name, created_at)
+    `INSERT INTO prebuilds.template_versions (id, template_id, name, created_at)
        SELECT id, template_id, CASE WHEN active THEN 'v2' ELSE 'v1' END,
               ${now} - CASE WHEN active THEN interval '1 day' ELSE interval '30 days' END
          FROM seed_versions`,
-    `INSERT INTO template_version_parameters (template_version_id, name, type, required, ordinal)
+    `INSERT INTO prebuilds.template_version_parameters (template_version_id, name, type, required, ordinal)
        SELECT id, 'region', 'string', true, 0 FROM seed_versions`,
     `CREATE TEMP TABLE seed_presets ON COMMIT DROP AS
        SELECT gen_random_uuid() AS id, v.id AS version_id, v.template_id, v.active, n,
               row_number() OVER (ORDER BY v.active DESC, v.template_id, n) AS seq
          FROM seed_versions v CROSS JOIN generate_series(1, ${Math.trunc(seed.presetsPerTemplate)}) n`,
-    `INSERT INTO template_version_presets
+    `INSERT INTO prebuilds.template_version_presets
        (id, template_version_id, name, desired_instances, scheduling_timezone, created_at)
        SELECT id, version_id, 'preset-' || n, ${Math.trunc(seed.desired)},
               CASE WHEN ${every} > 0 AND seq % ${Math.max(every, 1)} = 0 THEN 'UTC' ELSE '' END,
               ${now} - interval '1 day'
          FROM seed_presets`,
-    `INSERT INTO template_version_preset_parameters (preset_id, name, value)
+    `INSERT INTO prebuilds.template_version_preset_parameters (preset_id, name, value)
        SELECT id, 'region', 'eu' FROM seed_presets`,
-    `INSERT INTO prebuild_schedules (preset_id, ordinal, cron_expression, desired_instances)
+    `INSERT INTO prebuilds.prebuild_schedules (preset_id, ordinal, cron_expression, desired_instances)
        SELECT id, 0, '* 0-23 * * 0-6', ${Math.trunc(seed.desired)}
          FROM seed_presets WHERE ${every} > 0 AND seq % ${Math.max(every, 1)} = 0`,
     `CREATE TEMP TABLE seed_workspaces ON COMMIT DROP AS
@@ -83,7 +81,7 @@ export async function seedPools(client: pg.Client, seed: PoolSeed): Promise<Seed
          FROM seed_presets p
         CROSS JOIN generate_series(1, ${Math.trunc(seed.running + seed.deletedHistory)}) i
         WHERE p.active`,
-    `INSERT INTO provisioner_jobs (id, created_at, updated_at, started_at, completed_at)
+    `INSERT INTO prebuilds.provisioner_jobs (id, created_at, updated_at, started_at, completed_at)
        SELECT start_job, created_at, created_at + interval '2 minutes', created_at + interval '5 seconds',
               created_at + interval '2 minutes'
          FROM seed_workspaces
@@ -91,12 +89,12 @@ export async function seedPools(client: pg.Client, seed: PoolSeed): Promise<Seed
        SELECT delete_job, created_at + interval '10 minutes', created_at + interval '11 minutes',
               created_at + interval '10 minutes', created_at + interval '11 minutes'
          FROM seed_workspaces WHERE deleted`,
-    `INSERT INTO workspaces
+    `INSERT INTO prebuilds.workspaces
        (id, organization_id, template_id, owner_id, name, preset_id, latest_build_id, deleted, created_at, updated_at)
        SELECT id, ${org}, template_id, ${system}, ${label} || '-pb-' || seq, preset_id,
               CASE WHEN deleted THEN delete_build ELSE start_build END, deleted, created_at, created_at
          FROM seed_workspaces`,
-    `INSERT INTO workspace_builds
+    `INSERT INTO prebuilds.workspace_builds
        (id, workspace_id, build_number, transition, template_version_id, preset_id, initiator_id, reason, job_id,
         created_at)
        SELECT start_build, id, 1, 'start', version_id, preset_id, ${system}, 'prebuild', start_job, created_at
@@ -105,9 +103,9 @@ export async function seedPools(client: pg.Client, seed: PoolSeed): Promise<Seed
        SELECT delete_build, id, 2, 'delete', version_id, preset_id, ${system}, 'prebuild', delete_job,
               created_at + interval '10 minutes'
          FROM seed_workspaces WHERE deleted`,
-    `INSERT INTO workspace_build_parameters (build_id, name, value)
+    `INSERT INTO prebuilds.workspace_build_parameters (build_id, name, value)
        SELECT start_build, 'region', 'eu' FROM seed_workspaces`,
-    `INSERT INTO workspace_agents (job_id, lifecycle_state, created_at, ready_at)
+    `INSERT INTO prebuilds.workspace_agents (job_id, lifecycle_state, created_at, ready_at)
        SELECT start_job, 'ready', created_at + interval '1 minute', created_at + interval '2 minutes'
          FROM seed_workspaces WHERE NOT deleted`,
   ];

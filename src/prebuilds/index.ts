@@ -7,6 +7,7 @@ export * from './state/index.js';
 
 // The Nest module and its options.
 export { PrebuildsModule } from './prebuilds.module.js';
+export type { PrebuildsModuleExtras } from './prebuilds.module-definition.js';
 export {
   PREBUILDS_OPTIONS,
   resolvePrebuildsOptions,
@@ -15,14 +16,34 @@ export {
 } from './prebuilds.options.js';
 export { Clock, SystemClock } from './clock/clock.js';
 
-// Schema, for the host's DataSource and migrations.
-export { PREBUILDS_ENTITIES } from './database/entities/index.js';
-export { PREBUILDS_MIGRATIONS } from './database/migrations/index.js';
-export { prebuildsDataSourceOptions } from './database/data-source-options.js';
-export { runPrebuildsMigrations } from './database/run-migrations.js';
-export { PREBUILDS_SYSTEM_USER_ID, DEFAULT_ORGANIZATION_ID } from './database/system-ids.js';
+// The module's schema: its migrations run by the host, into the module's own schema and migrations table.
+export {
+  runPrebuildsMigrations,
+  revertPrebuildsMigration,
+  type MigrationTarget,
+  type PrebuildsMigrationOptions,
+} from './database/run-migrations.js';
+export { DEFAULT_PREBUILDS_OWNER_ID, DEFAULT_PREBUILDS_SCHEMA } from './database/prebuilds-namespace.js';
+
+// The catalog: templates, versions and presets under the host's ids.
+export { TemplateCatalogService } from './catalog/template-catalog.service.js';
+export type * from './catalog/catalog.types.js';
+export { PARAMETER_TYPES } from './catalog/catalog.types.js';
+export {
+  IsName,
+  MAX_INSTANCES,
+  NAME_MAX_LENGTH,
+  ParameterDto,
+  PrebuildsDto,
+  PresetDto,
+  ScheduleDto,
+  VersionDto,
+  IsStringRecord,
+} from './catalog/version.dto.js';
 
 // Services a host may inject.
+export { WorkspaceQueryService } from './workspaces/workspace-query.service.js';
+export type { WorkspaceView } from './database/workspace-view.repository.js';
 export { ReconcilerService } from './reconciler/reconciler.service.js';
 export { ReconcileScheduler } from './reconciler/reconcile-scheduler.service.js';
 export type { CycleResult, PresetCycleResult } from './reconciler/cycle-result.js';
@@ -44,10 +65,23 @@ export {
 } from './claim/claim.service.js';
 export { PrebuildsException, PrebuildsErrorCode } from './errors/prebuilds.exception.js';
 // HTTP: the host authenticates and attaches the subject; the module authorises.
-export { attachSubject, CurrentSubject, type PrebuildsSubject } from './rbac/subject.js';
+export {
+  attachSubject,
+  CurrentSubject,
+  type PrebuildsSubject,
+  type PrebuildsSubjectInput,
+} from './rbac/subject.js';
 export { RequirePermission } from './rbac/require-permission.decorator.js';
-export { ROLE_PERMISSIONS, permissionsOf, type Permission, type Role } from './rbac/permissions.js';
+export {
+  PREBUILDS_PERMISSIONS,
+  type AuthorizeFunction,
+  type Permission,
+  type PrebuildsAuthorization,
+  type PrebuildsPermission,
+} from './rbac/permissions.js';
 export { PrebuildsController } from './http/prebuilds-controller.decorator.js';
+export { parseBearerToken } from './http/bearer-token.js';
+export { HostIdParam, UuidParam } from './http/id-param.decorators.js';
 export { PrebuildsExceptionFilter } from './http/prebuilds-exception.filter.js';
 export { PrebuildsBodyErrorFilter } from './http/prebuilds-body-error.filter.js';
 export { PrebuildsMetricsService } from './metrics/prebuilds-metrics.service.js';

@@ -2,13 +2,14 @@ import { Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
 import { PrebuildsAdminService } from './admin/prebuilds-admin.service.js';
 import { PrebuildsStatusService } from './admin/prebuilds-status.service.js';
+import { TemplateCatalogService } from './catalog/template-catalog.service.js';
+import { CatalogRepository } from './database/catalog.repository.js';
+import { WorkspaceViewRepository } from './database/workspace-view.repository.js';
+import { WorkspaceQueryService } from './workspaces/workspace-query.service.js';
 import { PrebuildCreatorService } from './builder/prebuild-creator.service.js';
 import { WorkspaceBuilderService } from './builder/workspace-builder.service.js';
 import { ClaimObserver } from './claim/claim-observer.js';
-import { PrebuildsAdminController } from './http/prebuilds.controller.js';
-import { TemplatePrebuildsController } from './http/template-prebuilds.controller.js';
 import { ClaimMetricsObserver } from './metrics/claim-metrics.observer.js';
-import { MetricsController } from './metrics/metrics.controller.js';
 import { PREBUILDS_METRICS_TOKEN } from './metrics/metrics-token.guard.js';
 import { PrebuildsMetricsService } from './metrics/prebuilds-metrics.service.js';
 import { ClaimService } from './claim/claim.service.js';
@@ -19,11 +20,12 @@ import { PrebuildReportRepository } from './database/prebuild-report.repository.
 import { PresetRepository } from './database/preset.repository.js';
 import { PrebuildsSettingsRepository } from './database/settings.repository.js';
 import { PrebuildsSnapshotRepository } from './database/snapshot.repository.js';
+import { PrebuildsNamespace } from './database/prebuilds-namespace.js';
+import { SchemaOwnerCheck } from './database/schema-owner-check.js';
 import { WorkspaceBuildRepository } from './database/workspace-build.repository.js';
+import { PREBUILDS_MODULE_OPTIONS, PrebuildsConfigurableModule } from './prebuilds.module-definition.js';
 import {
-  PREBUILDS_MODULE_OPTIONS,
   PREBUILDS_OPTIONS,
-  PrebuildsConfigurableModule,
   type ResolvedPrebuildsOptions,
   resolvePrebuildsOptions,
 } from './prebuilds.options.js';
@@ -36,17 +38,27 @@ import { ReconcileScheduler } from './reconciler/reconcile-scheduler.service.js'
 import { ReconcilerService } from './reconciler/reconciler.service.js';
 
 /**
- * Warm pools of prebuilt workspaces. Needs the host's default TypeORM DataSource on this module's schema
- * (PREBUILDS_ENTITIES / PREBUILDS_MIGRATIONS).
+ * Warm pools of prebuilt workspaces. Queries the host's TypeORM DataSource (the default one, or the one named by the
+ * `dataSource` extra) with every statement naming the module's schema, which runPrebuildsMigrations creates.
  */
 @Module({
   imports: [ScheduleModule.forRoot()],
-  controllers: [PrebuildsAdminController, TemplatePrebuildsController, MetricsController],
   providers: [
     { provide: PREBUILDS_OPTIONS, useFactory: resolvePrebuildsOptions, inject: [PREBUILDS_MODULE_OPTIONS] },
     { provide: Clock, useClass: SystemClock },
+    {
+      provide: PrebuildsNamespace,
+      useFactory: (options: ResolvedPrebuildsOptions) =>
+        new PrebuildsNamespace(options.schema, options.prebuildsOwnerId),
+      inject: [PREBUILDS_OPTIONS],
+    },
+    SchemaOwnerCheck,
     { provide: PrebuildsPubsub, useClass: PostgresPubsub },
     PrebuildsSnapshotRepository,
+    CatalogRepository,
+    TemplateCatalogService,
+    WorkspaceViewRepository,
+    WorkspaceQueryService,
     PrebuildsSettingsRepository,
     PresetRepository,
     PrebuildEventRepository,
@@ -73,6 +85,9 @@ import { ReconcilerService } from './reconciler/reconciler.service.js';
   ],
   exports: [
     PREBUILDS_OPTIONS,
+    TemplateCatalogService,
+    WorkspaceQueryService,
+    PrebuildsNamespace,
     Clock,
     PrebuildsPubsub,
     WorkspaceBuilderService,

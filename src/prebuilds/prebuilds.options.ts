@@ -1,8 +1,29 @@
-import { ConfigurableModuleBuilder } from '@nestjs/common';
+import type { PrebuildsAuthorization } from './rbac/permissions.js';
 import { hostname } from 'node:os';
+import {
+  assertOwnerId,
+  assertSchemaName,
+  DEFAULT_PREBUILDS_OWNER_ID,
+  DEFAULT_PREBUILDS_SCHEMA,
+} from './database/prebuilds-namespace.js';
 
 /** What a host passes to PrebuildsModule.forRoot / forRootAsync. Every field is optional. */
 export interface PrebuildsModuleOptions {
+  /**
+   * The PostgreSQL schema holding every table of the module and its migrations table (default `prebuilds`). Must be
+   * the schema runPrebuildsMigrations was given.
+   */
+  schema?: string;
+  /**
+   * The owner id of unclaimed prebuilds, an id the host never gives a user (default DEFAULT_PREBUILDS_OWNER_ID).
+   * Fixed when the schema is first migrated.
+   */
+  prebuildsOwnerId?: string;
+  /**
+   * How the module's guard authorises (its routes and any host route using `@RequirePermission`): the host's
+   * `{ rolePermissions }` map or `{ authorize(subject, permission) }` function. Default: deny every guarded route.
+   */
+  authorization?: PrebuildsAuthorization | null;
   /** Run the reconciliation loop in this process (default true). The HTTP routes work either way. */
   enabled?: boolean;
   /** Interval between full cycles (default 60 s). */
@@ -35,24 +56,15 @@ export interface PrebuildsModuleOptions {
 
 export type ResolvedPrebuildsOptions = Required<PrebuildsModuleOptions>;
 
-export const {
-  ConfigurableModuleClass: PrebuildsConfigurableModule,
-  MODULE_OPTIONS_TOKEN: PREBUILDS_MODULE_OPTIONS,
-  OPTIONS_TYPE: PREBUILDS_OPTIONS_TYPE,
-  ASYNC_OPTIONS_TYPE: PREBUILDS_ASYNC_OPTIONS_TYPE,
-} = new ConfigurableModuleBuilder<PrebuildsModuleOptions>({ moduleName: 'Prebuilds' })
-  .setClassMethodName('forRoot')
-  .setFactoryMethodName('createPrebuildsOptions')
-  // Global by default: a host's own modules (templates, workspaces) inject the builder, clock and pubsub.
-  .setExtras({ isGlobal: true }, (definition, extras) => ({ ...definition, global: extras.isGlobal }))
-  .build();
-
 /** The resolved options (defaults applied, values checked): what services inject. */
 export const PREBUILDS_OPTIONS = Symbol('PREBUILDS_OPTIONS');
 
 /** Applies the defaults once; the only place they live. Throws on a value that cannot work. */
 export function resolvePrebuildsOptions(options: PrebuildsModuleOptions = {}): ResolvedPrebuildsOptions {
   const resolved: ResolvedPrebuildsOptions = {
+    schema: options.schema ?? DEFAULT_PREBUILDS_SCHEMA,
+    prebuildsOwnerId: options.prebuildsOwnerId ?? DEFAULT_PREBUILDS_OWNER_ID,
+    authorization: options.authorization ?? null,
     enabled: options.enabled ?? true,
     reconcileIntervalMs: options.reconcileIntervalMs ?? 60_000,
     backoffIntervalMs: options.backoffIntervalMs ?? 60_000,
@@ -68,6 +80,8 @@ export function resolvePrebuildsOptions(options: PrebuildsModuleOptions = {}): R
     replicaId: options.replicaId ?? `${hostname()}:${process.pid}`,
     metricsToken: options.metricsToken ?? null,
   };
+  assertSchemaName(resolved.schema);
+  assertOwnerId(resolved.prebuildsOwnerId);
   const positive: (keyof ResolvedPrebuildsOptions)[] = [
     'reconcileIntervalMs',
     'concurrency',

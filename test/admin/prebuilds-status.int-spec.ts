@@ -12,12 +12,14 @@ import {
 } from '../support/fixtures.js';
 import { createPrebuildsTestContext, type PrebuildsTestContext } from '../support/prebuilds-test-module.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
+import { TemplateCatalogService } from '../../src/prebuilds/catalog/template-catalog.service.js';
 
 describe('prebuilds status, plan and admin actions', () => {
   let db: TestDatabase;
   let ctx: PrebuildsTestContext;
   let status: PrebuildsStatusService;
   let admin: PrebuildsAdminService;
+  let catalog: TemplateCatalogService;
   let templateId: string;
   let presetId: string;
   let oldPresetId: string;
@@ -28,10 +30,11 @@ describe('prebuilds status, plan and admin actions', () => {
     ctx = await createPrebuildsTestContext(db.url);
     status = ctx.app.get(PrebuildsStatusService);
     admin = ctx.app.get(PrebuildsAdminService);
+    catalog = ctx.app.get(TemplateCatalogService);
     const ds = ctx.dataSource;
     const now = ctx.clock.now().getTime();
     ({ templateId } = await insertTemplate(ds, { name: 'status-tpl' }));
-    const [{ v1 }] = await ds.query(`SELECT active_version_id AS v1 FROM templates WHERE id = $1`, [
+    const [{ v1 }] = await ds.query(`SELECT active_version_id AS v1 FROM prebuilds.templates WHERE id = $1`, [
       templateId,
     ]);
     oldPresetId = await insertPreset(ds, v1, { name: 'old', desiredInstances: 1 });
@@ -111,7 +114,7 @@ describe('prebuilds status, plan and admin actions', () => {
 
   it('plans without executing anything, and says when the loop is paused', async () => {
     await admin.setPaused(true, 'test');
-    const before = await ctx.dataSource.query(`SELECT count(*)::int AS n FROM workspace_builds`);
+    const before = await ctx.dataSource.query(`SELECT count(*)::int AS n FROM prebuilds.workspace_builds`);
     const plan = await status.plan();
     expect(plan.paused).toBe(true);
     const byPreset = Object.fromEntries(plan.presets.map((p) => [p.presetId, p.actions]));
@@ -120,7 +123,9 @@ describe('prebuilds status, plan and admin actions', () => {
       { type: 'create', count: 1 },
     ]);
     expect(byPreset[oldPresetId]).toEqual([{ type: 'delete', workspaceIds: [expect.any(String)] }]);
-    expect(await ctx.dataSource.query(`SELECT count(*)::int AS n FROM workspace_builds`)).toEqual(before);
+    expect(await ctx.dataSource.query(`SELECT count(*)::int AS n FROM prebuilds.workspace_builds`)).toEqual(
+      before,
+    );
     await admin.setPaused(false, 'test');
     expect(await admin.getSettings()).toEqual({ reconciliationPaused: false });
   });
@@ -141,19 +146,19 @@ describe('prebuilds status, plan and admin actions', () => {
 
   it('resumes a hard-limited preset (and is a no-op for a healthy one), and invalidates a template', async () => {
     await ctx.dataSource.query(
-      `UPDATE template_version_presets SET prebuild_status = 'hard_limited' WHERE id = $1`,
+      `UPDATE prebuilds.template_version_presets SET prebuild_status = 'hard_limited' WHERE id = $1`,
       [presetId],
     );
     await admin.resumePreset(presetId, 'test');
     const [after] = await ctx.dataSource.query(
-      `SELECT prebuild_status AS status, failure_reset_at AS reset FROM template_version_presets WHERE id = $1`,
+      `SELECT prebuild_status AS status, failure_reset_at AS reset FROM prebuilds.template_version_presets WHERE id = $1`,
       [presetId],
     );
     expect(after).toEqual({ status: 'healthy', reset: ctx.clock.now() });
     ctx.clock.advance(1000);
     await admin.resumePreset(presetId, 'test');
     const [again] = await ctx.dataSource.query(
-      `SELECT failure_reset_at AS reset FROM template_version_presets WHERE id = $1`,
+      `SELECT failure_reset_at AS reset FROM prebuilds.template_version_presets WHERE id = $1`,
       [presetId],
     );
     expect(again.reset).toEqual(after.reset);
@@ -161,12 +166,10 @@ describe('prebuilds status, plan and admin actions', () => {
       code: 'PRESET_NOT_FOUND',
     });
 
-    expect(await admin.invalidateTemplate(templateId, 'test')).toEqual({ templateId, invalidatedPresets: 1 });
+    expect(await catalog.invalidate(templateId, 'test')).toEqual({ templateId, invalidatedPresets: 1 });
     const report = await status.status();
     expect(report.presets.find((p) => p.presetId === presetId)).toMatchObject({ expired: 2, eligible: 0 });
-    await expect(
-      admin.invalidateTemplate('00000000-0000-4000-8000-00000000dead', 'test'),
-    ).rejects.toMatchObject({
+    await expect(catalog.invalidate('00000000-0000-4000-8000-00000000dead', 'test')).rejects.toMatchObject({
       code: 'TEMPLATE_NOT_FOUND',
     });
   });

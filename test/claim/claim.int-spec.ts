@@ -3,7 +3,7 @@ import type { DataSource } from 'typeorm';
 import { WorkspaceBuilderService } from '../../src/prebuilds/builder/workspace-builder.service.js';
 import { ClaimService } from '../../src/prebuilds/claim/claim.service.js';
 import { PrebuildEventRepository } from '../../src/prebuilds/database/prebuild-event.repository.js';
-import { PREBUILDS_SYSTEM_USER_ID } from '../../src/prebuilds/database/system-ids.js';
+import { DEFAULT_PREBUILDS_OWNER_ID as PREBUILDS_SYSTEM_USER_ID } from '../../src/prebuilds/database/prebuilds-namespace.js';
 import { PrebuildsException } from '../../src/prebuilds/errors/prebuilds.exception.js';
 import { PrebuildsChannel } from '../../src/prebuilds/pubsub/channels.js';
 import { ReconcileScheduler } from '../../src/prebuilds/reconciler/reconcile-scheduler.service.js';
@@ -24,7 +24,9 @@ import { createTestDatabase, type TestDatabase } from '../support/test-database.
 const ago = (minutes: number) => new Date(Date.UTC(2026, 5, 1, 12) - minutes * 60_000);
 
 async function ownerOf(ds: DataSource, workspaceId: string): Promise<string> {
-  const [row] = await ds.query(`SELECT owner_id AS owner FROM workspaces WHERE id = $1`, [workspaceId]);
+  const [row] = await ds.query(`SELECT owner_id AS owner FROM prebuilds.workspaces WHERE id = $1`, [
+    workspaceId,
+  ]);
   return row.owner;
 }
 
@@ -66,14 +68,14 @@ describe('ClaimService', () => {
       expect(result.presetId).toBe(presetId);
     }
     const [{ count }] = await ds.query(
-      `SELECT count(*)::int AS count FROM workspaces WHERE template_id = $1`,
+      `SELECT count(*)::int AS count FROM prebuilds.workspaces WHERE template_id = $1`,
       [templateId],
     );
     expect(count).toBe(3 + 61);
     // The claim renames the prebuild and starts a claim build initiated by the user.
     const [claimBuild] = await ds.query(
       `SELECT w.name, b.build_number AS "buildNumber", b.reason, b.initiator_id AS initiator
-         FROM workspaces w JOIN workspace_builds b ON b.id = w.latest_build_id WHERE w.id = $1`,
+         FROM prebuilds.workspaces w JOIN prebuilds.workspace_builds b ON b.id = w.latest_build_id WHERE w.id = $1`,
       [claimed[0].id],
     );
     expect(claimBuild).toEqual({
@@ -183,7 +185,7 @@ describe('ClaimService', () => {
       versionId: gone.versionId,
       presetId: gonePreset,
     });
-    await ds.query(`UPDATE templates SET deleted = true WHERE id = $1`, [gone.templateId]);
+    await ds.query(`UPDATE prebuilds.templates SET deleted = true WHERE id = $1`, [gone.templateId]);
     await expect(
       claims.createWorkspace({
         templateId: gone.templateId,
@@ -231,7 +233,9 @@ describe('ClaimService', () => {
       parameters: { region: 'us' },
     });
     expect(miss).toMatchObject({ claimed: false, presetId: null });
-    expect(await ds.query(`SELECT 1 FROM prebuild_events WHERE preset_id = $1`, [plainPreset])).toEqual([]);
+    expect(
+      await ds.query(`SELECT 1 FROM prebuilds.prebuild_events WHERE preset_id = $1`, [plainPreset]),
+    ).toEqual([]);
   });
 
   it('records claim_succeeded and claim_missed events, and still creates the workspace when the event write fails', async () => {
@@ -242,7 +246,7 @@ describe('ClaimService', () => {
     await claims.createWorkspace({ templateId, ownerId: alice, name: 'ev-1', presetId });
     await claims.createWorkspace({ templateId, ownerId: alice, name: 'ev-2', presetId });
     const events = await ds.query(
-      `SELECT event_type AS type FROM prebuild_events WHERE preset_id = $1 ORDER BY created_at, event_type`,
+      `SELECT event_type AS type FROM prebuilds.prebuild_events WHERE preset_id = $1 ORDER BY created_at, event_type`,
       [presetId],
     );
     expect(events.map((e: { type: string }) => e.type).sort()).toEqual(['claim_missed', 'claim_succeeded']);
@@ -317,7 +321,7 @@ describe('ClaimService', () => {
       while (Date.now() < deadline && replacements === 0) {
         await new Promise((resolve) => setTimeout(resolve, 50));
         [{ replacements }] = await ds.query(
-          `SELECT count(*)::int AS replacements FROM workspaces WHERE preset_id = $1 AND owner_id = $2`,
+          `SELECT count(*)::int AS replacements FROM prebuilds.workspaces WHERE preset_id = $1 AND owner_id = $2`,
           [presetId, PREBUILDS_SYSTEM_USER_ID],
         );
       }

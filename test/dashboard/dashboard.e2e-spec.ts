@@ -321,7 +321,7 @@ describeInBrowser('dashboard at GET / in headless Chromium', () => {
     expect(await page.locator(`${card(presetId)} [data-badge="paused"]`).count()).toBe(0);
 
     const claimed: { name: string }[] = await host.dataSource.query(
-      `SELECT name FROM workspaces WHERE owner_id = $1 AND template_id = $2 ORDER BY created_at`,
+      `SELECT name FROM prebuilds.workspaces WHERE owner_id = $1 AND template_id = $2 ORDER BY created_at`,
       [host.userIds.owner, templateId],
     );
     expect(claimed).toHaveLength(2);
@@ -473,7 +473,7 @@ describeInBrowser('dashboard at GET / in headless Chromium', () => {
       'Invalidated 1 preset: their prebuilds are being replaced.',
     );
     const [{ invalidated }] = await host.dataSource.query(
-      `SELECT last_invalidated_at IS NOT NULL AS invalidated FROM template_version_presets WHERE id = $1`,
+      `SELECT last_invalidated_at IS NOT NULL AS invalidated FROM prebuilds.template_version_presets WHERE id = $1`,
       [presetId],
     );
     expect(invalidated).toBe(true);
@@ -515,7 +515,7 @@ describeInBrowser('dashboard at GET / in headless Chromium', () => {
       created.body.activeVersion.presets.map((p: { id: string; name: string }) => [p.name, p.id]),
     );
     await host.dataSource.query(
-      `UPDATE template_version_presets
+      `UPDATE prebuilds.template_version_presets
           SET prebuild_status = CASE WHEN id = $1 THEN 'hard_limited' ELSE 'validation_failed' END
         WHERE id IN ($1, $2)`,
       [ids.gpu, ids.arm],
@@ -549,7 +549,7 @@ describeInBrowser('dashboard at GET / in headless Chromium', () => {
     await page.locator(`${card(ids.gpu)} [data-badge="healthy"]`).waitFor();
     expect(await page.locator(`${card(ids.gpu)} [data-action="resume-preset"]`).isVisible()).toBe(false);
     const [{ status }] = await host.dataSource.query(
-      `SELECT prebuild_status AS status FROM template_version_presets WHERE id = $1`,
+      `SELECT prebuild_status AS status FROM prebuilds.template_version_presets WHERE id = $1`,
       [ids.gpu],
     );
     expect(status).toBe('healthy');

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DataSource } from 'typeorm';
-import { prebuildsDataSourceOptions } from '../../src/prebuilds/database/data-source-options.js';
+import { testDataSourceOptions } from '../support/test-data-source.js';
 import { type HostProcess, startHostProcess } from '../support/host-process.js';
 import { readPoolStates } from '../support/pool-state.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
@@ -36,7 +36,7 @@ describe('host app', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    ds = await new DataSource(prebuildsDataSourceOptions(db.url, { poolSize: 2 })).initialize();
+    ds = await new DataSource(testDataSourceOptions(db.url, { poolSize: 2 })).initialize();
   });
   afterAll(async () => {
     for (const host of hosts) await host.stop();
@@ -54,7 +54,7 @@ describe('host app', () => {
 
   it('as three replicas on one database, keeps every demo pool at desired without overshooting', async () => {
     // Drain the pools so that the replicas have work to race for.
-    await ds.query(`UPDATE workspaces SET deleted = true`);
+    await ds.query(`UPDATE prebuilds.workspaces SET deleted = true`);
     hosts.push(...(await Promise.all([1, 2, 3].map(() => startHostProcess(hostEnv(db.url))))));
     await waitForFullPools(ds, 40_000);
     const codes = await Promise.all(hosts.map((host) => host.stop()));

@@ -9,7 +9,7 @@ import {
   type SimulatedProvisionerSettings,
 } from '../../src/host/provisioner/simulated-provisioner.service.js';
 import type { Clock } from '../../src/prebuilds/clock/clock.js';
-import { prebuildsDataSourceOptions } from '../../src/prebuilds/database/data-source-options.js';
+import { testDataSourceOptions } from '../support/test-data-source.js';
 import { ProvisionerJobRepository } from '../../src/prebuilds/provisioner/provisioner-job.repository.js';
 import { ProvisionerJobService } from '../../src/prebuilds/provisioner/provisioner-job.service.js';
 import { PrebuildsChannel } from '../../src/prebuilds/pubsub/channels.js';
@@ -22,6 +22,7 @@ import {
 } from '../provisioner/job-rows.js';
 import { RecordingPubsub } from '../support/recording-pubsub.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
+import { PrebuildsNamespace } from '../../src/prebuilds/database/prebuilds-namespace.js';
 
 const clock: Clock = { now: () => new Date('2026-06-01T12:00:00Z') };
 
@@ -55,7 +56,7 @@ describe('SimulatedProvisionerService', () => {
   beforeAll(async () => {
     Logger.overrideLogger(false);
     db = await createTestDatabase();
-    ds = await new DataSource(prebuildsDataSourceOptions(db.url, { poolSize: 10 })).initialize();
+    ds = await new DataSource(testDataSourceOptions(db.url, { poolSize: 10 })).initialize();
     template = await insertTemplateRows(ds);
   });
   afterAll(async () => {
@@ -64,7 +65,12 @@ describe('SimulatedProvisionerService', () => {
   });
   beforeEach(() => {
     pubsub = new RecordingPubsub();
-    jobs = new ProvisionerJobService(ds, new ProvisionerJobRepository(), clock, pubsub);
+    jobs = new ProvisionerJobService(
+      ds,
+      new ProvisionerJobRepository(new PrebuildsNamespace()),
+      clock,
+      pubsub,
+    );
   });
   afterEach(async () => {
     await provisioner?.beforeApplicationShutdown();
@@ -85,7 +91,9 @@ describe('SimulatedProvisionerService', () => {
     startProvisioner({});
 
     await eventually(async () => (await jobRow(ds, jobId)).status === 'succeeded');
-    const [{ deleted }] = await ds.query(`SELECT deleted FROM workspaces WHERE id = $1`, [workspaceId]);
+    const [{ deleted }] = await ds.query(`SELECT deleted FROM prebuilds.workspaces WHERE id = $1`, [
+      workspaceId,
+    ]);
     expect(deleted).toBe(true);
   });
 
@@ -116,10 +124,10 @@ describe('SimulatedProvisionerService', () => {
     expect((await jobRow(ds, jobId)).status).toBe('pending');
     expect(pubsub.subscribers(PrebuildsChannel.JobPosted)).toBe(0);
     // Leave the queue empty for the next test.
-    await ds.query(`UPDATE provisioner_jobs SET canceled_at = $2, completed_at = $2 WHERE id = $1`, [
-      jobId,
-      clock.now(),
-    ]);
+    await ds.query(
+      `UPDATE prebuilds.provisioner_jobs SET canceled_at = $2, completed_at = $2 WHERE id = $1`,
+      [jobId, clock.now()],
+    );
   });
 
   it('waits on stop for the build in flight, then stops taking jobs', async () => {
@@ -155,7 +163,7 @@ describe('SimulatedProvisionerService', () => {
 
   it('gives up waiting after the shutdown timeout', async () => {
     await ds.query(
-      `UPDATE provisioner_jobs SET canceled_at = $1, completed_at = $1 WHERE started_at IS NULL`,
+      `UPDATE prebuilds.provisioner_jobs SET canceled_at = $1, completed_at = $1 WHERE started_at IS NULL`,
       [clock.now()],
     );
     let building = false;

@@ -4,11 +4,14 @@ import { DataSource } from 'typeorm';
 import { DemoSeedService } from '../../src/host/seed/demo-seed.service.js';
 import { CreateTemplateDto } from '../../src/host/templates/dto/create-template.dto.js';
 import { CreateVersionDto } from '../../src/host/templates/dto/create-version.dto.js';
-import { TemplateRepository } from '../../src/host/templates/template.repository.js';
 import { TemplatesService } from '../../src/host/templates/templates.service.js';
-import type { CreateTemplateInput, VersionInput } from '../../src/host/templates/templates.types.js';
-import { prebuildsDataSourceOptions } from '../../src/prebuilds/database/data-source-options.js';
-import { DEFAULT_ORGANIZATION_ID } from '../../src/prebuilds/database/system-ids.js';
+import type { RegisterTemplateInput, VersionInput } from '../../src/prebuilds/catalog/catalog.types.js';
+import { TemplateCatalogService } from '../../src/prebuilds/catalog/template-catalog.service.js';
+import { CatalogRepository } from '../../src/prebuilds/database/catalog.repository.js';
+import { PrebuildsNamespace } from '../../src/prebuilds/database/prebuilds-namespace.js';
+import { PresetRepository } from '../../src/prebuilds/database/preset.repository.js';
+import { testDataSourceOptions } from '../support/test-data-source.js';
+import { DEFAULT_ORGANIZATION_ID } from '../../src/host/templates/organizations.js';
 import { PrebuildsChannel } from '../../src/prebuilds/pubsub/channels.js';
 import { FakeClock } from '../support/fake-clock.js';
 import { RecordingPubsub } from '../support/recording-pubsub.js';
@@ -25,7 +28,7 @@ const TABLES = [
 
 async function rowCounts(ds: DataSource): Promise<Record<string, number>> {
   const [row] = await ds.query(
-    `SELECT ${TABLES.map((t) => `(SELECT count(*)::int FROM ${t}) AS ${t}`).join(', ')}`,
+    `SELECT ${TABLES.map((t) => `(SELECT count(*)::int FROM prebuilds.${t}) AS ${t}`).join(', ')}`,
   );
   return row;
 }
@@ -68,11 +71,15 @@ describe('TemplatesService', () => {
   let pubsub: RecordingPubsub;
   let clock: FakeClock;
   let service: TemplatesService;
+  let catalog: TemplateCatalogService;
+  const ns = new PrebuildsNamespace();
+  const catalogOf = (publisher: RecordingPubsub) =>
+    new TemplateCatalogService(new CatalogRepository(ds, ns), new PresetRepository(ns, ds), publisher, clock);
 
   beforeAll(async () => {
     Logger.overrideLogger(false);
     db = await createTestDatabase();
-    ds = await new DataSource(prebuildsDataSourceOptions(db.url, { poolSize: 8 })).initialize();
+    ds = await new DataSource(testDataSourceOptions(db.url, { poolSize: 8 })).initialize();
   });
   afterAll(async () => {
     await ds?.destroy();
@@ -81,7 +88,8 @@ describe('TemplatesService', () => {
   beforeEach(() => {
     pubsub = new RecordingPubsub();
     clock = new FakeClock('2026-06-01T12:00:00Z');
-    service = new TemplatesService(new TemplateRepository(ds), pubsub, clock);
+    catalog = catalogOf(pubsub);
+    service = new TemplatesService(catalog);
   });
 
   it('creates a template with its active version, presets and schedules, announces it, and reads it back', async () => {
@@ -164,7 +172,7 @@ describe('TemplatesService', () => {
     // The snapshot reads these columns directly: no prebuilds is NULL, no time zone is ''.
     expect(
       await ds.query(
-        `SELECT name, desired_instances, scheduling_timezone FROM template_version_presets
+        `SELECT name, desired_instances, scheduling_timezone FROM prebuilds.template_version_presets
           WHERE template_version_id = $1 ORDER BY name`,
         [created.activeVersion.id],
       ),
@@ -204,7 +212,7 @@ describe('TemplatesService', () => {
       prebuilds: { instances: 1, ...(timezone === null ? {} : { timezone }), schedules },
     });
 
-  const badInputs: { case: string; input: Partial<CreateTemplateInput>; field: string }[] = [
+  const badInputs: { case: string; input: Partial<RegisterTemplateInput>; field: string }[] = [
     {
       case: 'a minute that is not *',
       input: {
@@ -309,16 +317,39 @@ describe('TemplatesService', () => {
     },
   );
 
-  it('rolls back everything when a statement fails after the first rows were written', async () => {
+  it('validates the shape itself when called directly, without the DTO pipe', async () => {
     const before = await rowCounts(ds);
-    // The DTO would refuse this; called directly, the schedules' CHECK fails after the template, version and
-    // presets were inserted.
     const version = office([{ cron: '* 9 * * *', instances: -1 }]);
-    await expect(service.createTemplate({ name: uniqueName('rollback'), version })).rejects.toThrow(
-      /check constraint/,
+    const attempt = service.createTemplate({ name: uniqueName('shape'), version });
+    await expect(attempt).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+    await expect(attempt).rejects.toThrow(
+      'version.presets.0.prebuilds.schedules.0.instances must not be less than 0',
     );
     expect(await rowCounts(ds)).toEqual(before);
     expect(pubsub.published).toEqual([]);
+  });
+
+  it('rolls back everything when a statement fails after the first rows were written', async () => {
+    const before = await rowCounts(ds);
+    // A duplicate host id fails on the template's primary key; the version written with it goes too.
+    const first = await catalog.registerTemplate({
+      id: 'host-42',
+      organizationId: 'org-a',
+      name: uniqueName('first'),
+      version: fullVersion(),
+    });
+    expect(first.id).toBe('host-42');
+    const afterFirst = await rowCounts(ds);
+    const again = catalog.registerTemplate({
+      id: 'host-42',
+      organizationId: 'org-a',
+      name: uniqueName('second'),
+      version: fullVersion(),
+    });
+    await expect(again).rejects.toMatchObject({ code: 'NAME_TAKEN' });
+    await expect(again).rejects.toThrow("id: a template with id 'host-42' is already registered");
+    expect(await rowCounts(ds)).toEqual(afterFirst);
+    expect(afterFirst).not.toEqual(before);
   });
 
   it('adds versions: inactive by default, active with activate, refusing duplicate names and bad input', async () => {
@@ -378,7 +409,7 @@ describe('TemplatesService', () => {
       code: 'TEMPLATE_NOT_FOUND',
     });
     await expect(service.softDeleteTemplate(unknown)).rejects.toMatchObject({ code: 'TEMPLATE_NOT_FOUND' });
-    await expect(service.deprecateTemplate(unknown, 'old')).rejects.toMatchObject({
+    await expect(catalog.deprecateTemplate(unknown, 'old')).rejects.toMatchObject({
       code: 'TEMPLATE_NOT_FOUND',
     });
   });
@@ -388,9 +419,10 @@ describe('TemplatesService', () => {
     const template = await service.createTemplate({ name, version: fullVersion() });
     clock.advance(1000);
     await service.softDeleteTemplate(template.id);
-    const [row] = await ds.query(`SELECT deleted, updated_at AS "updatedAt" FROM templates WHERE id = $1`, [
-      template.id,
-    ]);
+    const [row] = await ds.query(
+      `SELECT deleted, updated_at AS "updatedAt" FROM prebuilds.templates WHERE id = $1`,
+      [template.id],
+    );
     expect(row).toEqual({ deleted: true, updatedAt: new Date('2026-06-01T12:00:01Z') });
     expect(pubsub.published.map((m) => m.payload)).toEqual([
       { templateId: template.id },
@@ -411,15 +443,16 @@ describe('TemplatesService', () => {
 
   it('deprecates and un-deprecates a template', async () => {
     const template = await service.createTemplate({ name: uniqueName('old'), version: fullVersion() });
-    await service.deprecateTemplate(template.id, 'use v2 of the new template');
+    await catalog.deprecateTemplate(template.id, 'use v2 of the new template');
     expect((await service.getTemplate(template.id)).deprecated).toBe('use v2 of the new template');
-    await service.deprecateTemplate(template.id, '');
+    await catalog.deprecateTemplate(template.id, '');
     expect((await service.getTemplate(template.id)).deprecated).toBe('');
   });
 
   it('still succeeds when the change cannot be published', async () => {
-    const failing = new TemplatesService(new TemplateRepository(ds), new RecordingPubsub(true), clock);
-    const warn = jest.spyOn(failing['logger'], 'warn');
+    const failingCatalog = catalogOf(new RecordingPubsub(true));
+    const failing = new TemplatesService(failingCatalog);
+    const warn = jest.spyOn(failingCatalog['logger'], 'warn');
     const template = await failing.createTemplate({ name: uniqueName('quiet'), version: fullVersion() });
     expect((await failing.getTemplate(template.id)).activeVersion?.presets).toHaveLength(3);
     expect(warn).toHaveBeenCalledWith(
@@ -432,7 +465,9 @@ describe('TemplatesService', () => {
       const seeders = [0, 1, 2].map(() => new DemoSeedService(service));
       await Promise.all(seeders.map((seeder) => seeder.seed()));
       await seeders[0].seed();
-      const [{ count }] = await ds.query(`SELECT count(*)::int AS count FROM templates WHERE name = 'demo'`);
+      const [{ count }] = await ds.query(
+        `SELECT count(*)::int AS count FROM prebuilds.templates WHERE name = 'demo'`,
+      );
       expect(count).toBe(1);
 
       const demo = await service.getTemplate((await service.findTemplateIdByName('demo')) as string);
@@ -550,9 +585,9 @@ describe('template DTOs', () => {
       'version.presets.0.parameters must be an object of at most 200 string values',
     ],
     [
-      'a malformed organizationId',
-      { name: 'x', organizationId: 'org-1', version: { name: 'v' } },
-      'organizationId must be a UUID',
+      'an organizationId that is not a string',
+      { name: 'x', organizationId: 42, version: { name: 'v' } },
+      'organizationId must be a string',
     ],
   ])('refuses %s', async (_case, body, message) => {
     expect((await messages(CreateTemplateDto, body)).join('; ')).toContain(message);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
-import { PREBUILDS_SYSTEM_USER_ID } from '../../src/prebuilds/database/system-ids.js';
+import { DEFAULT_PREBUILDS_OWNER_ID as PREBUILDS_SYSTEM_USER_ID } from '../../src/prebuilds/database/prebuilds-namespace.js';
 import { FakeClock } from '../support/fake-clock.js';
 import { createHostTestApp, type HostTestApp } from '../support/host-app.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
@@ -14,6 +14,7 @@ import {
   insertRunning,
   resultOf,
 } from './http-kit.js';
+import { PrebuildsNamespace } from '../../src/prebuilds/database/prebuilds-namespace.js';
 
 /**
  * POST /prebuilds/reconcile, GET /prebuilds/status and /plan, and the pause, over HTTP on a fake clock. The loop and
@@ -34,8 +35,8 @@ const STATUS_FIELDS = [
   ...['presetId', 'presetName', 'templateId', 'templateName', 'templateVersionId', 'active', 'status'],
   ...['desiredSource', 'failed', 'stopped', 'backoffUntil', ...STATE_FIELDS],
 ];
-/** src/prebuilds/database/advisory-locks.ts: (0x70726562 'preb', 1). */
-const RECONCILE_LOCK = [0x70726562, 1];
+/** The reconcile lock of the default schema: (PrebuildsNamespace.lockNamespace, PrebuildsLock.Reconcile). */
+const RECONCILE_LOCK = [new PrebuildsNamespace().lockNamespace, 1];
 
 describe('admin routes: reconcile, status, plan, pause', () => {
   let db: TestDatabase;
@@ -46,7 +47,7 @@ describe('admin routes: reconcile, status, plan, pause', () => {
   const prebuildCount = async (templateId: string): Promise<number> =>
     (
       await host.dataSource.query(
-        `SELECT count(*)::int AS n FROM workspaces WHERE template_id = $1 AND owner_id = $2 AND NOT deleted`,
+        `SELECT count(*)::int AS n FROM prebuilds.workspaces WHERE template_id = $1 AND owner_id = $2 AND NOT deleted`,
         [templateId, PREBUILDS_SYSTEM_USER_ID],
       )
     )[0].n;
@@ -160,7 +161,7 @@ describe('admin routes: reconcile, status, plan, pause', () => {
       errors: [],
     });
     const [latest] = await host.dataSource.query(
-      `SELECT b.transition FROM workspaces w JOIN workspace_builds b ON b.id = w.latest_build_id WHERE w.id = $1`,
+      `SELECT b.transition FROM prebuilds.workspaces w JOIN prebuilds.workspace_builds b ON b.id = w.latest_build_id WHERE w.id = $1`,
       [stale[2]],
     );
     expect(latest).toEqual({ transition: 'delete' });

@@ -18,12 +18,14 @@ import { BootstrapAdminService } from '../../src/host/auth/bootstrap-admin.servi
 import { UserRepository } from '../../src/host/auth/user.repository.js';
 import { HostAuthModule } from '../../src/host/host-auth.module.js';
 import { UsersModule } from '../../src/host/users/users.module.js';
-import { prebuildsDataSourceOptions } from '../../src/prebuilds/database/data-source-options.js';
+import { testDataSourceOptions } from '../support/test-data-source.js';
 import { PrebuildsBodyErrorFilter } from '../../src/prebuilds/http/prebuilds-body-error.filter.js';
 import { PrebuildsController } from '../../src/prebuilds/http/prebuilds-controller.decorator.js';
 import { RequirePermission } from '../../src/prebuilds/rbac/require-permission.decorator.js';
 import { CurrentSubject, type PrebuildsSubject } from '../../src/prebuilds/rbac/subject.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
+import { ROLE_PERMISSIONS } from '../../src/host/auth/roles.js';
+import { PrebuildsModule } from '../../src/prebuilds/prebuilds.module.js';
 
 @PrebuildsController('dummy')
 class DummyController {
@@ -50,7 +52,13 @@ describe('bearer authentication, RBAC and POST /users', () => {
     // The host's wiring, in small: the middleware for every route, the body-error filter globally.
     @Module({
       imports: [
-        TypeOrmModule.forRoot(prebuildsDataSourceOptions(db.url, { poolSize: 4 })),
+        TypeOrmModule.forRoot(testDataSourceOptions(db.url, { poolSize: 4 })),
+        // The guard on the host's routes is the module's, authorising by the host's role map.
+        PrebuildsModule.forRoot({
+          enabled: false,
+          controllers: false,
+          authorization: { rolePermissions: ROLE_PERMISSIONS },
+        }),
         HostAuthModule,
         UsersModule,
       ],

@@ -5,7 +5,7 @@ import { TypeOrmModule, getDataSourceToken } from '@nestjs/typeorm';
 import request from 'supertest';
 import type { DataSource } from 'typeorm';
 import { Clock } from '../../src/prebuilds/clock/clock.js';
-import { prebuildsDataSourceOptions } from '../../src/prebuilds/database/data-source-options.js';
+import { testDataSourceOptions } from '../support/test-data-source.js';
 import { PrebuildsHealthModule } from '../../src/prebuilds/health/health.module.js';
 import { PrebuildsModule } from '../../src/prebuilds/prebuilds.module.js';
 import { PrebuildsPubsub } from '../../src/prebuilds/pubsub/prebuilds-pubsub.js';
@@ -26,7 +26,7 @@ describe('GET /healthz and /readyz', () => {
     db = await createTestDatabase();
     const moduleRef = await Test.createTestingModule({
       imports: [
-        TypeOrmModule.forRoot(prebuildsDataSourceOptions(db.url, { poolSize: 4 })),
+        TypeOrmModule.forRoot(testDataSourceOptions(db.url, { poolSize: 4 })),
         // Enabled, so readiness judges freshness (the scheduler is stopped below).
         PrebuildsModule.forRoot({ enabled: true, reconcileIntervalMs: INTERVAL }),
         PrebuildsHealthModule,
@@ -61,31 +61,34 @@ describe('GET /healthz and /readyz', () => {
   });
 
   it('is not ready once no cycle has completed for three intervals, and ready again after one', async () => {
-    await ds.query(`UPDATE prebuilds_settings SET last_cycle_completed_at = $1`, [clock.now()]);
+    await ds.query(`UPDATE prebuilds.prebuilds_settings SET last_cycle_completed_at = $1`, [clock.now()]);
     clock.advance(3 * INTERVAL);
     const stale = await request(app.getHttpServer()).get('/api/v2/readyz').expect(503);
     expect(stale.body.error).toEqual({ reconciler: expect.objectContaining({ status: 'down' }) });
 
-    await ds.query(`UPDATE prebuilds_settings SET reconciliation_paused = true`);
+    await ds.query(`UPDATE prebuilds.prebuilds_settings SET reconciliation_paused = true`);
     await request(app.getHttpServer()).get('/api/v2/readyz').expect(200);
     await ds.query(
-      `UPDATE prebuilds_settings SET reconciliation_paused = false, last_cycle_completed_at = $1`,
+      `UPDATE prebuilds.prebuilds_settings SET reconciliation_paused = false, last_cycle_completed_at = $1`,
       [clock.now()],
     );
     await request(app.getHttpServer()).get('/api/v2/readyz').expect(200);
   });
 
   it('is not ready with a pending migration', async () => {
-    const [row] = await ds.query(`SELECT * FROM migrations`);
-    await ds.query(`DELETE FROM migrations`);
+    // The module's own migrations table decides, whatever the host's DataSource lists (the host's is complete).
+    const [row] = await ds.query(`SELECT * FROM prebuilds.migrations`);
+    await ds.query(`DELETE FROM prebuilds.migrations`);
     try {
       const pending = await request(app.getHttpServer()).get('/api/v2/readyz').expect(503);
-      expect(pending.body.error).toEqual({ migrations: expect.objectContaining({ status: 'down' }) });
+      expect(pending.body.error).toEqual({
+        migrations: expect.objectContaining({ status: 'down', pending: ['1764288000000-InitialSchema'] }),
+      });
+      expect(await ds.showMigrations()).toBe(false);
     } finally {
-      await ds.query(`INSERT INTO migrations (id, timestamp, name) VALUES ($1, $2, $3)`, [
-        row.id,
-        row.timestamp,
+      await ds.query(`INSERT INTO prebuilds.migrations (name, applied_at) VALUES ($1, $2)`, [
         row.name,
+        row.applied_at,
       ]);
     }
   });

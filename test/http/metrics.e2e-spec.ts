@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { PREBUILDS_SYSTEM_USER_ID } from '../../src/prebuilds/database/system-ids.js';
+import { DEFAULT_PREBUILDS_OWNER_ID as PREBUILDS_SYSTEM_USER_ID } from '../../src/prebuilds/database/prebuilds-namespace.js';
 import { ProvisionerJobService } from '../../src/prebuilds/provisioner/provisioner-job.service.js';
 import { FakeClock } from '../support/fake-clock.js';
 import { createHostTestApp, type HostTestApp } from '../support/host-app.js';
@@ -113,7 +113,7 @@ describe('GET /metrics', () => {
       false,
     );
     const [betaPrebuild] = await host.dataSource.query(
-      `SELECT id FROM workspaces WHERE preset_id = $1 AND owner_id = $2`,
+      `SELECT id FROM prebuilds.workspaces WHERE preset_id = $1 AND owner_id = $2`,
       [t.presetIds.beta, PREBUILDS_SYSTEM_USER_ID],
     );
     await drainJobs((workspaceId) => workspaceId === betaPrebuild.id);

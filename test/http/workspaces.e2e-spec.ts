@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { PREBUILDS_SYSTEM_USER_ID } from '../../src/prebuilds/database/system-ids.js';
+import { DEFAULT_PREBUILDS_OWNER_ID as PREBUILDS_SYSTEM_USER_ID } from '../../src/prebuilds/database/prebuilds-namespace.js';
 import { insertPrebuild, insertPreset, insertTemplate } from '../support/fixtures.js';
 import { createHostTestApp, type HostTestApp } from '../support/host-app.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
@@ -45,7 +45,7 @@ describe('POST /api/v2/workspaces and GET /api/v2/workspaces/:id', () => {
     expect(claimed).toHaveLength(3);
     expect(new Set(claimed.map((r) => r.body.id))).toEqual(eligible);
     const owners: { id: string; owner: string }[] = await ds.query(
-      `SELECT id, owner_id AS owner FROM workspaces WHERE template_id = $1`,
+      `SELECT id, owner_id AS owner FROM prebuilds.workspaces WHERE template_id = $1`,
       [templateId],
     );
     const ownerById = Object.fromEntries(owners.map((o) => [o.id, o.owner]));

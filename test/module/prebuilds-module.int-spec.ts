@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Injectable, Module } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { prebuildsDataSourceOptions } from '../../src/prebuilds/database/data-source-options.js';
+import { testDataSourceOptions } from '../support/test-data-source.js';
 import { PrebuildsModule } from '../../src/prebuilds/prebuilds.module.js';
 import {
   PREBUILDS_OPTIONS,
@@ -35,7 +35,7 @@ describe('PrebuildsModule', () => {
     prebuilds: ReturnType<typeof PrebuildsModule.forRoot>,
   ): Promise<ResolvedPrebuildsOptions> {
     const moduleRef = await Test.createTestingModule({
-      imports: [TypeOrmModule.forRoot(prebuildsDataSourceOptions(db.url, { poolSize: 2 })), prebuilds],
+      imports: [TypeOrmModule.forRoot(testDataSourceOptions(db.url, { poolSize: 2 })), prebuilds],
     }).compile();
     try {
       return moduleRef.get(PREBUILDS_OPTIONS);

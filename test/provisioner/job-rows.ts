@@ -1,9 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import {
-  DEFAULT_ORGANIZATION_ID,
-  PREBUILDS_SYSTEM_USER_ID,
-} from '../../src/prebuilds/database/system-ids.js';
+import { DEFAULT_ORGANIZATION_ID } from '../../src/host/templates/organizations.js';
+import { DEFAULT_PREBUILDS_OWNER_ID as PREBUILDS_SYSTEM_USER_ID } from '../../src/prebuilds/database/prebuilds-namespace.js';
 import type { Transition } from '../../src/prebuilds/state/types.js';
 
 /** Plain-SQL rows for provisioner tests: a template with one version and workspaces whose builds carry jobs. */
@@ -19,15 +17,15 @@ export async function insertTemplateRows(ds: DataSource): Promise<TemplateRows> 
   const presetId = randomUUID();
   await ds.transaction(async (m) => {
     await m.query(
-      `INSERT INTO templates (id, organization_id, name, active_version_id) VALUES ($1, $2, $3, $4)`,
+      `INSERT INTO prebuilds.templates (id, organization_id, name, active_version_id) VALUES ($1, $2, $3, $4)`,
       [templateId, DEFAULT_ORGANIZATION_ID, `tpl-${templateId.slice(0, 8)}`, versionId],
     );
-    await m.query(`INSERT INTO template_versions (id, template_id, name) VALUES ($1, $2, 'v1')`, [
+    await m.query(`INSERT INTO prebuilds.template_versions (id, template_id, name) VALUES ($1, $2, 'v1')`, [
       versionId,
       templateId,
     ]);
     await m.query(
-      `INSERT INTO template_version_presets (id, template_version_id, name, desired_instances) VALUES ($1, $2, 'p', 1)`,
+      `INSERT INTO prebuilds.template_version_presets (id, template_version_id, name, desired_instances) VALUES ($1, $2, 'p', 1)`,
       [presetId, versionId],
     );
   });
@@ -61,12 +59,12 @@ export async function insertWorkspaceWithJob(
   const createdAt = options.createdAt ?? new Date('2026-01-01T00:00:00Z');
   await ds.transaction(async (m) => {
     await m.query(
-      `INSERT INTO provisioner_jobs (id, created_at, updated_at, started_at, completed_at, canceled_at)
+      `INSERT INTO prebuilds.provisioner_jobs (id, created_at, updated_at, started_at, completed_at, canceled_at)
        VALUES ($1, $2, $2, $3, $4, $5)`,
       [jobId, createdAt, options.startedAt ?? null, options.completedAt ?? null, options.canceledAt ?? null],
     );
     await m.query(
-      `INSERT INTO workspaces (id, organization_id, template_id, owner_id, name, preset_id, latest_build_id, created_at)
+      `INSERT INTO prebuilds.workspaces (id, organization_id, template_id, owner_id, name, preset_id, latest_build_id, created_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
       [
         workspaceId,
@@ -80,7 +78,7 @@ export async function insertWorkspaceWithJob(
       ],
     );
     await m.query(
-      `INSERT INTO workspace_builds (id, workspace_id, build_number, transition, template_version_id, preset_id,
+      `INSERT INTO prebuilds.workspace_builds (id, workspace_id, build_number, transition, template_version_id, preset_id,
                                      initiator_id, job_id, created_at)
        VALUES ($1, $2, 1, $3, $4, $5, $6, $7, $8)`,
       [
@@ -95,11 +93,10 @@ export async function insertWorkspaceWithJob(
       ],
     );
     for (const [name, value] of Object.entries(options.parameters ?? {})) {
-      await m.query(`INSERT INTO workspace_build_parameters (build_id, name, value) VALUES ($1, $2, $3)`, [
-        buildId,
-        name,
-        value,
-      ]);
+      await m.query(
+        `INSERT INTO prebuilds.workspace_build_parameters (build_id, name, value) VALUES ($1, $2, $3)`,
+        [buildId, name, value],
+      );
     }
   });
   return { workspaceId, buildId, jobId };
@@ -111,7 +108,7 @@ export async function jobRow(
 ): Promise<{ status: string; error: string | null; workerId: string | null; completedAt: Date | null }> {
   const [row] = await ds.query(
     `SELECT job_status AS status, error, worker_id AS "workerId", completed_at AS "completedAt"
-       FROM provisioner_jobs WHERE id = $1`,
+       FROM prebuilds.provisioner_jobs WHERE id = $1`,
     [jobId],
   );
   return row;
@@ -122,7 +119,7 @@ export async function agentRows(
   jobId: string,
 ): Promise<{ id: string; lifecycleState: string; readyAt: Date | null }[]> {
   return ds.query(
-    `SELECT id, lifecycle_state AS "lifecycleState", ready_at AS "readyAt" FROM workspace_agents WHERE job_id = $1`,
+    `SELECT id, lifecycle_state AS "lifecycleState", ready_at AS "readyAt" FROM prebuilds.workspace_agents WHERE job_id = $1`,
     [jobId],
   );
 }

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/glo
 import { Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { Clock } from '../../src/prebuilds/clock/clock.js';
-import { prebuildsDataSourceOptions } from '../../src/prebuilds/database/data-source-options.js';
+import { testDataSourceOptions } from '../support/test-data-source.js';
 import { ProvisionerJobError } from '../../src/prebuilds/provisioner/provisioner-job.errors.js';
 import { ProvisionerJobRepository } from '../../src/prebuilds/provisioner/provisioner-job.repository.js';
 import { ProvisionerJobService } from '../../src/prebuilds/provisioner/provisioner-job.service.js';
@@ -16,6 +16,7 @@ import {
   type TemplateRows,
 } from './job-rows.js';
 import { RecordingPubsub } from '../support/recording-pubsub.js';
+import { PrebuildsNamespace } from '../../src/prebuilds/database/prebuilds-namespace.js';
 
 const NOW = new Date('2026-06-01T12:00:00Z');
 const clock: Clock = { now: () => new Date(NOW) };
@@ -32,7 +33,7 @@ describe('ProvisionerJobService', () => {
   beforeAll(async () => {
     Logger.overrideLogger(false);
     db = await createTestDatabase();
-    ds = new DataSource(prebuildsDataSourceOptions(db.url, { poolSize: 25 }));
+    ds = new DataSource(testDataSourceOptions(db.url, { poolSize: 25 }));
     await ds.initialize();
     template = await insertTemplateRows(ds);
   });
@@ -42,10 +43,15 @@ describe('ProvisionerJobService', () => {
   });
   beforeEach(async () => {
     pubsub = new RecordingPubsub();
-    service = new ProvisionerJobService(ds, new ProvisionerJobRepository(), clock, pubsub);
+    service = new ProvisionerJobService(
+      ds,
+      new ProvisionerJobRepository(new PrebuildsNamespace()),
+      clock,
+      pubsub,
+    );
     // Each test sees only the pending jobs it wrote: older tests' leftovers are canceled out of the queue.
     await ds.query(
-      `UPDATE provisioner_jobs SET canceled_at = $1, completed_at = $1 WHERE started_at IS NULL AND canceled_at IS NULL`,
+      `UPDATE prebuilds.provisioner_jobs SET canceled_at = $1, completed_at = $1 WHERE started_at IS NULL AND canceled_at IS NULL`,
       [NOW],
     );
   });
@@ -71,7 +77,7 @@ describe('ProvisionerJobService', () => {
     });
     expect(await jobRow(ds, older.jobId)).toMatchObject({ status: 'running', workerId: 'worker-a' });
     const [{ startedAt }] = await ds.query(
-      `SELECT started_at AS "startedAt" FROM provisioner_jobs WHERE id = $1`,
+      `SELECT started_at AS "startedAt" FROM prebuilds.provisioner_jobs WHERE id = $1`,
       [older.jobId],
     );
     expect(startedAt).toEqual(NOW);
@@ -93,7 +99,7 @@ describe('ProvisionerJobService', () => {
     expect(new Set(acquired)).toEqual(new Set(jobs.map((job) => job.jobId)));
     expect(results.filter((job) => job === null)).toHaveLength(10);
     const owners: { count: number }[] = await ds.query(
-      `SELECT count(DISTINCT worker_id)::int AS count FROM provisioner_jobs WHERE id = ANY($1)`,
+      `SELECT count(DISTINCT worker_id)::int AS count FROM prebuilds.provisioner_jobs WHERE id = ANY($1)`,
       [jobs.map((job) => job.jobId)],
     );
     expect(owners[0].count).toBe(10);
@@ -151,7 +157,7 @@ describe('ProvisionerJobService', () => {
     await service.complete(bad.jobId, { error: 'boom' });
 
     const rows: { id: string; deleted: boolean }[] = await ds.query(
-      `SELECT id, deleted FROM workspaces WHERE id = ANY($1)`,
+      `SELECT id, deleted FROM prebuilds.workspaces WHERE id = ANY($1)`,
       [[ok.workspaceId, bad.workspaceId]],
     );
     expect(Object.fromEntries(rows.map((row) => [row.id, row.deleted]))).toEqual({
@@ -186,7 +192,7 @@ describe('ProvisionerJobService', () => {
   it('ends a job canceled while it ran as canceled, without an agent', async () => {
     const { jobId } = await insertWorkspaceWithJob(ds, template);
     await service.acquireNext('w');
-    await ds.query(`UPDATE provisioner_jobs SET canceled_at = $2 WHERE id = $1`, [jobId, NOW]);
+    await ds.query(`UPDATE prebuilds.provisioner_jobs SET canceled_at = $2 WHERE id = $1`, [jobId, NOW]);
     await service.complete(jobId);
 
     expect((await jobRow(ds, jobId)).status).toBe('canceled');
@@ -209,7 +215,7 @@ describe('ProvisionerJobService', () => {
   it('completes the same way when every publish fails', async () => {
     const failing = new ProvisionerJobService(
       ds,
-      new ProvisionerJobRepository(),
+      new ProvisionerJobRepository(new PrebuildsNamespace()),
       clock,
       new RecordingPubsub(true),
     );
@@ -223,7 +229,9 @@ describe('ProvisionerJobService', () => {
 
     expect((await jobRow(ds, start.jobId)).status).toBe('succeeded');
     expect(await agentRows(ds, start.jobId)).toHaveLength(1);
-    const [{ deleted }] = await ds.query(`SELECT deleted FROM workspaces WHERE id = $1`, [del.workspaceId]);
+    const [{ deleted }] = await ds.query(`SELECT deleted FROM prebuilds.workspaces WHERE id = $1`, [
+      del.workspaceId,
+    ]);
     expect(deleted).toBe(true);
   });
 

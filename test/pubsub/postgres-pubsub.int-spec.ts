@@ -2,10 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Logger } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DataSource } from 'typeorm';
-import { prebuildsDataSourceOptions } from '../../src/prebuilds/database/data-source-options.js';
+import { testDataSourceOptions } from '../support/test-data-source.js';
 import { PrebuildsChannel } from '../../src/prebuilds/pubsub/channels.js';
 import { PostgresPubsub } from '../../src/prebuilds/pubsub/postgres-pubsub.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
+import { PrebuildsNamespace } from '../../src/prebuilds/database/prebuilds-namespace.js';
 
 /** Keeps structured log entries so tests can assert on events, and prints nothing. */
 class RecordingLogger extends Logger {
@@ -41,15 +42,15 @@ describe('PostgresPubsub', () => {
   const opened: PostgresPubsub[] = [];
 
   function open(ds: DataSource, logger = new RecordingLogger()): PostgresPubsub {
-    const pubsub = new PostgresPubsub(ds, logger);
+    const pubsub = new PostgresPubsub(ds, new PrebuildsNamespace(), logger);
     opened.push(pubsub);
     return pubsub;
   }
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    publisherDs = await new DataSource(prebuildsDataSourceOptions(db.url, { poolSize: 4 })).initialize();
-    listenerDs = await new DataSource(prebuildsDataSourceOptions(db.url, { poolSize: 4 })).initialize();
+    publisherDs = await new DataSource(testDataSourceOptions(db.url, { poolSize: 4 })).initialize();
+    listenerDs = await new DataSource(testDataSourceOptions(db.url, { poolSize: 4 })).initialize();
   });
   afterAll(async () => {
     for (const pubsub of opened) await pubsub.close();

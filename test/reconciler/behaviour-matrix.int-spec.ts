@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { PREBUILDS_SYSTEM_USER_ID } from '../../src/prebuilds/database/system-ids.js';
+import { DEFAULT_PREBUILDS_OWNER_ID as PREBUILDS_SYSTEM_USER_ID } from '../../src/prebuilds/database/prebuilds-namespace.js';
 import {
   insertBuild,
   insertPreset,
@@ -128,7 +128,7 @@ describe('reconciler behaviour matrix (8 consecutive cycles each)', () => {
 
       if (!c.activeVersion) await setActiveVersion(ds, templateId, await insertVersion(ds, templateId, {}));
       if (c.templateDeleted)
-        await ds.query(`UPDATE templates SET deleted = true WHERE id = $1`, [templateId]);
+        await ds.query(`UPDATE prebuilds.templates SET deleted = true WHERE id = $1`, [templateId]);
       const before = await latestBuilds(ds, [existing, stopped, users]);
 
       for (let cycle = 0; cycle < 8; cycle++) {
@@ -140,7 +140,7 @@ describe('reconciler behaviour matrix (8 consecutive cycles each)', () => {
 
       const want = expected(c);
       const [{ created }] = await ds.query(
-        `SELECT count(*)::int AS created FROM workspaces
+        `SELECT count(*)::int AS created FROM prebuilds.workspaces
           WHERE template_id = $1 AND owner_id = $2 AND id <> ALL($3::uuid[])`,
         [templateId, PREBUILDS_SYSTEM_USER_ID, [existing, stopped]],
       );
@@ -159,7 +159,7 @@ describe('reconciler behaviour matrix (8 consecutive cycles each)', () => {
           deleted: true,
         });
         const [{ status }] = await ds.query(
-          `SELECT j.job_status AS status FROM workspace_builds b JOIN provisioner_jobs j ON j.id = b.job_id
+          `SELECT j.job_status AS status FROM prebuilds.workspace_builds b JOIN prebuilds.provisioner_jobs j ON j.id = b.job_id
             WHERE b.workspace_id = $1 AND b.build_number = 1`,
           [existing],
         );
@@ -176,7 +176,7 @@ async function latestBuilds(
   const rows: { id: string; transition: string; jobStatus: string; buildNumber: number; deleted: boolean }[] =
     await ds.query(
       `SELECT w.id, b.transition, j.job_status AS "jobStatus", b.build_number AS "buildNumber", w.deleted
-         FROM workspaces w JOIN workspace_builds b ON b.id = w.latest_build_id JOIN provisioner_jobs j ON j.id = b.job_id
+         FROM prebuilds.workspaces w JOIN prebuilds.workspace_builds b ON b.id = w.latest_build_id JOIN prebuilds.provisioner_jobs j ON j.id = b.job_id
         WHERE w.id = ANY($1::uuid[])`,
       [workspaceIds],
     );

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import type { DataSource } from 'typeorm';
-import { PREBUILDS_SYSTEM_USER_ID } from '../../src/prebuilds/database/system-ids.js';
+import { DEFAULT_PREBUILDS_OWNER_ID as PREBUILDS_SYSTEM_USER_ID } from '../../src/prebuilds/database/prebuilds-namespace.js';
 import { PresetRepository } from '../../src/prebuilds/database/preset.repository.js';
 import { PresetActionExecutor } from '../../src/prebuilds/reconciler/preset-action-executor.service.js';
 import {
@@ -24,7 +24,7 @@ const HOUR = 60 * MINUTE;
 async function prebuildsOf(ds: DataSource, presetId: string) {
   const rows: { transition: string; status: string; count: number }[] = await ds.query(
     `SELECT b.transition, j.job_status AS status, count(*)::int AS count
-       FROM workspaces w JOIN workspace_builds b ON b.id = w.latest_build_id JOIN provisioner_jobs j ON j.id = b.job_id
+       FROM prebuilds.workspaces w JOIN prebuilds.workspace_builds b ON b.id = w.latest_build_id JOIN prebuilds.provisioner_jobs j ON j.id = b.job_id
       WHERE w.preset_id = $1 AND w.owner_id = $2 AND NOT w.deleted
       GROUP BY 1, 2`,
     [presetId, PREBUILDS_SYSTEM_USER_ID],
@@ -44,18 +44,18 @@ async function prebuildsOf(ds: DataSource, presetId: string) {
 /** Plays the provisioner: every pending job of the template succeeds (start jobs get a ready agent). */
 async function completeAllJobs(ds: DataSource, at: Date, outcome: { error?: string } = {}) {
   await ds.query(
-    `UPDATE provisioner_jobs SET started_at = $1, completed_at = $1, error = $2 WHERE started_at IS NULL AND canceled_at IS NULL`,
+    `UPDATE prebuilds.provisioner_jobs SET started_at = $1, completed_at = $1, error = $2 WHERE started_at IS NULL AND canceled_at IS NULL`,
     [at, outcome.error ?? null],
   );
   await ds.query(
-    `INSERT INTO workspace_agents (job_id, lifecycle_state, ready_at)
-     SELECT b.job_id, 'ready', $1 FROM workspace_builds b JOIN provisioner_jobs j ON j.id = b.job_id
+    `INSERT INTO prebuilds.workspace_agents (job_id, lifecycle_state, ready_at)
+     SELECT b.job_id, 'ready', $1 FROM prebuilds.workspace_builds b JOIN prebuilds.provisioner_jobs j ON j.id = b.job_id
       WHERE b.transition = 'start' AND j.job_status = 'succeeded'
-        AND NOT EXISTS (SELECT 1 FROM workspace_agents a WHERE a.job_id = b.job_id)`,
+        AND NOT EXISTS (SELECT 1 FROM prebuilds.workspace_agents a WHERE a.job_id = b.job_id)`,
     [at],
   );
   await ds.query(
-    `UPDATE workspaces w SET deleted = true FROM workspace_builds b JOIN provisioner_jobs j ON j.id = b.job_id
+    `UPDATE prebuilds.workspaces w SET deleted = true FROM prebuilds.workspace_builds b JOIN prebuilds.provisioner_jobs j ON j.id = b.job_id
       WHERE b.id = w.latest_build_id AND b.transition = 'delete' AND j.job_status = 'succeeded'`,
   );
 }
@@ -74,7 +74,7 @@ describe('ReconcilerService', () => {
   });
   afterEach(async () => {
     // Each test reconciles only its own template, but pause is cluster-wide.
-    await ctx.dataSource.query(`UPDATE prebuilds_settings SET reconciliation_paused = false`);
+    await ctx.dataSource.query(`UPDATE prebuilds.prebuilds_settings SET reconciliation_paused = false`);
   });
 
   it('creates up to desired, writes builds with the preset parameters, and is idempotent', async () => {
@@ -90,7 +90,7 @@ describe('ReconcilerService', () => {
     for (let i = 0; i < 3; i++) await ctx.reconciler.reconcileTemplate(templateId);
     expect((await prebuildsOf(ds, presetId)).starting).toBe(3);
     const params = await ds.query(
-      `SELECT DISTINCT bp.name, bp.value FROM workspace_builds b JOIN workspace_build_parameters bp ON bp.build_id = b.id
+      `SELECT DISTINCT bp.name, bp.value FROM prebuilds.workspace_builds b JOIN prebuilds.workspace_build_parameters bp ON bp.build_id = b.id
         WHERE b.preset_id = $1`,
       [presetId],
     );
@@ -107,7 +107,7 @@ describe('ReconcilerService', () => {
     await ctx.reconciler.reconcileTemplate(templateId);
     expect((await prebuildsOf(ds, b)).starting).toBe(2);
     const [{ total }] = await ds.query(
-      `SELECT count(*)::int AS total FROM workspaces WHERE preset_id = $1 AND NOT deleted`,
+      `SELECT count(*)::int AS total FROM prebuilds.workspaces WHERE preset_id = $1 AND NOT deleted`,
       [a],
     );
     expect(total).toBe(2);
@@ -156,13 +156,14 @@ describe('ReconcilerService', () => {
       }
     }
     const [{ status }] = await ds.query(
-      `SELECT prebuild_status AS status FROM template_version_presets WHERE id = $1`,
+      `SELECT prebuild_status AS status FROM prebuilds.template_version_presets WHERE id = $1`,
       [broken],
     );
     expect(status).toBe('validation_failed');
-    const [{ count }] = await ds.query(`SELECT count(*)::int AS count FROM workspaces WHERE preset_id = $1`, [
-      broken,
-    ]);
+    const [{ count }] = await ds.query(
+      `SELECT count(*)::int AS count FROM prebuilds.workspaces WHERE preset_id = $1`,
+      [broken],
+    );
     expect(count).toBe(0);
   });
 
@@ -186,9 +187,9 @@ describe('ReconcilerService', () => {
     expect((await ctx.reconciler.reconcileTemplate(templateId)).presets[0].actions).toEqual([
       { type: 'create', count: 1 },
     ]);
-    expect(await ds.query(`SELECT 1 FROM template_version_presets WHERE id = $1`, [presetId])).toHaveLength(
-      1,
-    );
+    expect(
+      await ds.query(`SELECT 1 FROM prebuilds.template_version_presets WHERE id = $1`, [presetId]),
+    ).toHaveLength(1);
   });
 
   it('stops creating at the hard limit but still deletes, until an admin resumes the preset', async () => {
@@ -203,13 +204,15 @@ describe('ReconcilerService', () => {
     const limited = await ctx.reconciler.reconcileTemplate(templateId);
     expect(limited.presets[0].actions).toEqual([]);
     const [{ status }] = await ds.query(
-      `SELECT prebuild_status AS status FROM template_version_presets WHERE id = $1`,
+      `SELECT prebuild_status AS status FROM prebuilds.template_version_presets WHERE id = $1`,
       [presetId],
     );
     expect(status).toBe('hard_limited');
 
     // Deletes still happen: an expired running prebuild is removed even while hard-limited.
-    await ds.query(`UPDATE template_version_presets SET ttl_seconds = 60 WHERE id = $1`, [presetId]);
+    await ds.query(`UPDATE prebuilds.template_version_presets SET ttl_seconds = 60 WHERE id = $1`, [
+      presetId,
+    ]);
     const old = await insertPrebuild(ds, {
       templateId,
       versionId,
@@ -249,7 +252,7 @@ describe('ReconcilerService', () => {
       { type: 'create', count: 1 },
     ]);
 
-    await ds.query(`UPDATE template_version_presets SET last_invalidated_at = $2 WHERE id = $1`, [
+    await ds.query(`UPDATE prebuilds.template_version_presets SET last_invalidated_at = $2 WHERE id = $1`, [
       presetId,
       new Date(now + 1),
     ]);
@@ -328,8 +331,8 @@ describe('ReconcilerService', () => {
     expect(result.presets.find((p) => p.presetId === preset)?.actions).toEqual([{ type: 'cancel_pending' }]);
 
     const states: { id: string; deleted: boolean; status: string }[] = await ds.query(
-      `SELECT w.id, w.deleted, j.job_status AS status FROM workspaces w
-         JOIN workspace_builds b ON b.workspace_id = w.id AND b.build_number = 1 JOIN provisioner_jobs j ON j.id = b.job_id
+      `SELECT w.id, w.deleted, j.job_status AS status FROM prebuilds.workspaces w
+         JOIN prebuilds.workspace_builds b ON b.workspace_id = w.id AND b.build_number = 1 JOIN prebuilds.provisioner_jobs j ON j.id = b.job_id
         WHERE w.id = ANY($1::uuid[])`,
       [[cancel, running, rebuilt, deleting, users, othersPending]],
     );
@@ -339,8 +342,8 @@ describe('ReconcilerService', () => {
     expect(byId[rebuilt].deleted).toBe(false);
     expect(byId[deleting].deleted).toBe(false);
     const [{ status }] = await ds.query(
-      `SELECT j.job_status AS status FROM workspaces w JOIN workspace_builds b ON b.id = w.latest_build_id
-         JOIN provisioner_jobs j ON j.id = b.job_id WHERE w.id = $1`,
+      `SELECT j.job_status AS status FROM prebuilds.workspaces w JOIN prebuilds.workspace_builds b ON b.id = w.latest_build_id
+         JOIN prebuilds.provisioner_jobs j ON j.id = b.job_id WHERE w.id = $1`,
       [rebuilt],
     );
     expect(status).toBe('pending');
@@ -350,11 +353,11 @@ describe('ReconcilerService', () => {
     const ds = ctx.dataSource;
     const { templateId, versionId } = await insertTemplate(ds, {});
     const presetId = await insertPreset(ds, versionId, { desiredInstances: 1 });
-    await ds.query(`UPDATE prebuilds_settings SET reconciliation_paused = true`);
+    await ds.query(`UPDATE prebuilds.prebuilds_settings SET reconciliation_paused = true`);
     const paused = await ctx.reconciler.reconcileTemplate(templateId);
     expect(paused).toMatchObject({ acquired: true, paused: true, presets: [] });
     expect((await prebuildsOf(ds, presetId)).starting).toBe(0);
-    await ds.query(`UPDATE prebuilds_settings SET reconciliation_paused = false`);
+    await ds.query(`UPDATE prebuilds.prebuilds_settings SET reconciliation_paused = false`);
     await ctx.reconciler.reconcileTemplate(templateId);
     expect((await prebuildsOf(ds, presetId)).starting).toBe(1);
   });
@@ -388,7 +391,7 @@ describe('ReconcilerService', () => {
     const result = await ctx.reconciler.reconcileAll();
     expect(result.acquired).toBe(true);
     const [row] = await ctx.dataSource.query(
-      `SELECT last_cycle_completed_at AS at, last_cycle_replica AS replica FROM prebuilds_settings`,
+      `SELECT last_cycle_completed_at AS at, last_cycle_replica AS replica FROM prebuilds.prebuilds_settings`,
     );
     expect(row).toEqual({ at, replica: 'test' });
   });
@@ -413,13 +416,13 @@ describe('ReconcilerService', () => {
       createdAt: new Date(now - MINUTE),
     });
     await ds.query(
-      `UPDATE provisioner_jobs j SET started_at = b.created_at FROM workspace_builds b WHERE b.job_id = j.id AND b.workspace_id = ANY($1::uuid[])`,
+      `UPDATE prebuilds.provisioner_jobs j SET started_at = b.created_at FROM prebuilds.workspace_builds b WHERE b.job_id = j.id AND b.workspace_id = ANY($1::uuid[])`,
       [[lost, busy]],
     );
     await ctx.reconciler.reconcileAll();
     const statuses: { id: string; status: string }[] = await ds.query(
-      `SELECT w.id, j.job_status AS status FROM workspaces w JOIN workspace_builds b ON b.id = w.latest_build_id
-         JOIN provisioner_jobs j ON j.id = b.job_id WHERE w.id = ANY($1::uuid[])`,
+      `SELECT w.id, j.job_status AS status FROM prebuilds.workspaces w JOIN prebuilds.workspace_builds b ON b.id = w.latest_build_id
+         JOIN prebuilds.provisioner_jobs j ON j.id = b.job_id WHERE w.id = ANY($1::uuid[])`,
       [[lost, busy]],
     );
     expect(Object.fromEntries(statuses.map((s) => [s.id, s.status]))).toEqual({
@@ -502,7 +505,7 @@ describe('ReconcilerService across replicas', () => {
     expect(acquired).toBeGreaterThanOrEqual(4);
     expect(maxReplicasInside).toBe(1);
     const [{ count }] = await ds.query(
-      `SELECT count(*)::int AS count FROM workspaces WHERE template_id = $1`,
+      `SELECT count(*)::int AS count FROM prebuilds.workspaces WHERE template_id = $1`,
       [templateId],
     );
     expect(count).toBe(3);

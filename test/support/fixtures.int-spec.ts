@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DataSource } from 'typeorm';
-import { prebuildsDataSourceOptions } from '../../src/prebuilds/database/data-source-options.js';
-import { PREBUILDS_SYSTEM_USER_ID } from '../../src/prebuilds/database/system-ids.js';
+import { testDataSourceOptions } from './test-data-source.js';
+import { DEFAULT_PREBUILDS_OWNER_ID as PREBUILDS_SYSTEM_USER_ID } from '../../src/prebuilds/database/prebuilds-namespace.js';
 import {
   insertBuild,
   insertPrebuild,
@@ -21,7 +21,7 @@ describe('test fixtures', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    ds = await new DataSource(prebuildsDataSourceOptions(db.url, { poolSize: 4 })).initialize();
+    ds = await new DataSource(testDataSourceOptions(db.url, { poolSize: 4 })).initialize();
   });
   afterAll(async () => {
     await ds?.destroy();
@@ -39,7 +39,7 @@ describe('test fixtures', () => {
       jobStatus: status,
       templateVersionId: versionId,
     });
-    const [job] = await ds.query(`SELECT job_status FROM provisioner_jobs WHERE id = $1`, [jobId]);
+    const [job] = await ds.query(`SELECT job_status FROM prebuilds.provisioner_jobs WHERE id = $1`, [jobId]);
     expect(job.job_status).toBe(status);
   });
 
@@ -67,7 +67,7 @@ describe('test fixtures', () => {
     const builds = await ds.query(
       `SELECT b.id, b.build_number AS "buildNumber", b.transition, b.initiator_id AS "initiatorId",
               b.created_at AS "createdAt", j.started_at AS "startedAt"
-         FROM workspace_builds b JOIN provisioner_jobs j ON j.id = b.job_id
+         FROM prebuilds.workspace_builds b JOIN prebuilds.provisioner_jobs j ON j.id = b.job_id
         WHERE b.workspace_id = $1 ORDER BY b.build_number`,
       [workspaceId],
     );
@@ -90,7 +90,7 @@ describe('test fixtures', () => {
       },
     ]);
     const [workspace] = await ds.query(
-      `SELECT latest_build_id AS "latestBuildId", owner_id AS "ownerId", created_at AS "createdAt" FROM workspaces WHERE id = $1`,
+      `SELECT latest_build_id AS "latestBuildId", owner_id AS "ownerId", created_at AS "createdAt" FROM prebuilds.workspaces WHERE id = $1`,
       [workspaceId],
     );
     expect(workspace).toEqual({
@@ -106,7 +106,7 @@ describe('test fixtures', () => {
     const agentsOf = async (jobId: string) =>
       (
         await ds.query(
-          `SELECT lifecycle_state AS state FROM workspace_agents WHERE job_id = $1 ORDER BY state`,
+          `SELECT lifecycle_state AS state FROM prebuilds.workspace_agents WHERE job_id = $1 ORDER BY state`,
           [jobId],
         )
       ).map((row: { state: string }) => row.state);
@@ -130,7 +130,7 @@ describe('test fixtures', () => {
       parameters: [{ name: 'region', required: true }],
     });
     const [template] = await ds.query(
-      `SELECT active_version_id, deprecated, deleted FROM templates WHERE id = $1`,
+      `SELECT active_version_id, deprecated, deleted FROM prebuilds.templates WHERE id = $1`,
       [templateId],
     );
     expect(template).toEqual({
@@ -145,7 +145,9 @@ describe('test fixtures', () => {
     });
     const v3 = await insertVersion(ds, templateId);
     const active = async () =>
-      (await ds.query(`SELECT active_version_id AS id FROM templates WHERE id = $1`, [templateId]))[0].id;
+      (
+        await ds.query(`SELECT active_version_id AS id FROM prebuilds.templates WHERE id = $1`, [templateId])
+      )[0].id;
     expect(await active()).toBe(v2);
     await setActiveVersion(ds, templateId, v3);
     expect(await active()).toBe(v3);
@@ -166,7 +168,7 @@ describe('test fixtures', () => {
     });
     const [preset] = await ds.query(
       `SELECT name, desired_instances, ttl_seconds, scheduling_timezone, prebuild_status, failure_reset_at
-         FROM template_version_presets WHERE id = $1`,
+         FROM prebuilds.template_version_presets WHERE id = $1`,
       [presetId],
     );
     expect(preset).toEqual({
@@ -179,7 +181,7 @@ describe('test fixtures', () => {
     });
     expect(
       await ds.query(
-        `SELECT ordinal, cron_expression, desired_instances FROM prebuild_schedules WHERE preset_id = $1 ORDER BY ordinal`,
+        `SELECT ordinal, cron_expression, desired_instances FROM prebuilds.prebuild_schedules WHERE preset_id = $1 ORDER BY ordinal`,
         [presetId],
       ),
     ).toEqual([
@@ -187,9 +189,10 @@ describe('test fixtures', () => {
       { ordinal: 1, cron_expression: '* 18-20 * * 1-5', desired_instances: 1 },
     ]);
     expect(
-      await ds.query(`SELECT name, value FROM template_version_preset_parameters WHERE preset_id = $1`, [
-        presetId,
-      ]),
+      await ds.query(
+        `SELECT name, value FROM prebuilds.template_version_preset_parameters WHERE preset_id = $1`,
+        [presetId],
+      ),
     ).toEqual([{ name: 'cpu', value: '4' }]);
   });
 
@@ -205,10 +208,10 @@ describe('test fixtures', () => {
     const rows: { id: string; ownerId: string; status: string | null; agents: string[] }[] = await ds.query(
       `SELECT w.id, w.owner_id AS "ownerId", j.job_status AS status,
               COALESCE(array_agg(a.lifecycle_state) FILTER (WHERE a.id IS NOT NULL), '{}') AS agents
-         FROM workspaces w
-         LEFT JOIN workspace_builds b ON b.id = w.latest_build_id
-         LEFT JOIN provisioner_jobs j ON j.id = b.job_id
-         LEFT JOIN workspace_agents a ON a.job_id = j.id
+         FROM prebuilds.workspaces w
+         LEFT JOIN prebuilds.workspace_builds b ON b.id = w.latest_build_id
+         LEFT JOIN prebuilds.provisioner_jobs j ON j.id = b.job_id
+         LEFT JOIN prebuilds.workspace_agents a ON a.job_id = j.id
         WHERE w.id = ANY($1::uuid[])
         GROUP BY w.id, j.job_status`,
       [[ready, notReady, pending, owned]],

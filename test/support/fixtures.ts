@@ -1,9 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
-import {
-  DEFAULT_ORGANIZATION_ID,
-  PREBUILDS_SYSTEM_USER_ID,
-} from '../../src/prebuilds/database/system-ids.js';
+import { DEFAULT_ORGANIZATION_ID } from '../../src/host/templates/organizations.js';
+import { DEFAULT_PREBUILDS_OWNER_ID as PREBUILDS_SYSTEM_USER_ID } from '../../src/prebuilds/database/prebuilds-namespace.js';
 
 /**
  * SQL-level factories for reconciler, claim and host tests. They write rows the way the running system would leave
@@ -36,7 +34,7 @@ async function insertParameters(
 ): Promise<void> {
   if (parameters.length === 0) return;
   await db.query(
-    `INSERT INTO template_version_parameters (template_version_id, name, type, required, default_value, ordinal)
+    `INSERT INTO prebuilds.template_version_parameters (template_version_id, name, type, required, default_value, ordinal)
      SELECT $1::uuid, * FROM unnest($2::text[], $3::text[], $4::boolean[], $5::text[], $6::int[])`,
     [
       versionId,
@@ -72,7 +70,7 @@ export async function insertTemplate(
   // One transaction: the template points at a version inserted after it (the foreign key is deferred to commit).
   await ds.transaction(async (manager) => {
     await manager.query(
-      `INSERT INTO templates (id, organization_id, name, active_version_id, deleted, deprecated, created_at, updated_at)
+      `INSERT INTO prebuilds.templates (id, organization_id, name, active_version_id, deleted, deprecated, created_at, updated_at)
        VALUES ($1, $2, $3, $4, $5, $6, COALESCE($7::timestamptz, now()), COALESCE($7::timestamptz, now()))`,
       [
         templateId,
@@ -85,7 +83,7 @@ export async function insertTemplate(
       ],
     );
     await manager.query(
-      `INSERT INTO template_versions (id, template_id, name, created_at) VALUES ($1, $2, 'v1', COALESCE($3::timestamptz, now()))`,
+      `INSERT INTO prebuilds.template_versions (id, template_id, name, created_at) VALUES ($1, $2, 'v1', COALESCE($3::timestamptz, now()))`,
       [versionId, templateId, options.createdAt ?? null],
     );
     await insertParameters(manager, versionId, options.parameters ?? []);
@@ -102,12 +100,12 @@ export async function insertVersion(
   const versionId = randomUUID();
   await ds.transaction(async (manager) => {
     await manager.query(
-      `INSERT INTO template_versions (id, template_id, name, created_at) VALUES ($1, $2, $3, COALESCE($4::timestamptz, now()))`,
+      `INSERT INTO prebuilds.template_versions (id, template_id, name, created_at) VALUES ($1, $2, $3, COALESCE($4::timestamptz, now()))`,
       [versionId, templateId, options.name ?? uniqueName('v'), options.createdAt ?? null],
     );
     await insertParameters(manager, versionId, options.parameters ?? []);
     if (options.activate) {
-      await manager.query(`UPDATE templates SET active_version_id = $2 WHERE id = $1`, [
+      await manager.query(`UPDATE prebuilds.templates SET active_version_id = $2 WHERE id = $1`, [
         templateId,
         versionId,
       ]);
@@ -117,7 +115,10 @@ export async function insertVersion(
 }
 
 export async function setActiveVersion(ds: DataSource, templateId: string, versionId: string): Promise<void> {
-  await ds.query(`UPDATE templates SET active_version_id = $2 WHERE id = $1`, [templateId, versionId]);
+  await ds.query(`UPDATE prebuilds.templates SET active_version_id = $2 WHERE id = $1`, [
+    templateId,
+    versionId,
+  ]);
 }
 
 /** A preset; `desiredInstances` absent means no prebuilds (NULL), like the column. */
@@ -142,7 +143,7 @@ export async function insertPreset(
   const schedules = options.schedules ?? [];
   await ds.transaction(async (manager) => {
     await manager.query(
-      `INSERT INTO template_version_presets
+      `INSERT INTO prebuilds.template_version_presets
          (id, template_version_id, name, desired_instances, ttl_seconds, scheduling_timezone, prebuild_status,
           last_invalidated_at, failure_reset_at, created_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, COALESCE($10::timestamptz, now()))`,
@@ -161,14 +162,14 @@ export async function insertPreset(
     );
     if (parameters.length > 0) {
       await manager.query(
-        `INSERT INTO template_version_preset_parameters (preset_id, name, value)
+        `INSERT INTO prebuilds.template_version_preset_parameters (preset_id, name, value)
          SELECT $1::uuid, * FROM unnest($2::text[], $3::text[])`,
         [presetId, parameters.map(([name]) => name), parameters.map(([, value]) => value)],
       );
     }
     if (schedules.length > 0) {
       await manager.query(
-        `INSERT INTO prebuild_schedules (preset_id, ordinal, cron_expression, desired_instances)
+        `INSERT INTO prebuilds.prebuild_schedules (preset_id, ordinal, cron_expression, desired_instances)
          SELECT $1::uuid, * FROM unnest($2::int[], $3::text[], $4::int[])`,
         [
           presetId,
@@ -206,10 +207,10 @@ export async function insertWorkspace(
   },
 ): Promise<string> {
   const [row] = await ds.query(
-    `INSERT INTO workspaces (organization_id, template_id, owner_id, name, preset_id, deleted, created_at, updated_at)
-     SELECT t.organization_id, t.id, $2::uuid, $3::text, $4::uuid, $5::boolean, COALESCE($6::timestamptz, now()),
+    `INSERT INTO prebuilds.workspaces (organization_id, template_id, owner_id, name, preset_id, deleted, created_at, updated_at)
+     SELECT t.organization_id, t.id, $2::text, $3::text, $4::uuid, $5::boolean, COALESCE($6::timestamptz, now()),
             COALESCE($6::timestamptz, now())
-       FROM templates t WHERE t.id = $1::uuid
+       FROM prebuilds.templates t WHERE t.id = $1::text
      RETURNING id`,
     [
       options.templateId,
@@ -272,21 +273,21 @@ export async function insertBuild(
   await ds.query(
     `WITH at AS (SELECT COALESCE($7::timestamptz, now()) AS ts),
      job AS (
-       INSERT INTO provisioner_jobs (id, created_at, updated_at, started_at, completed_at, canceled_at, error, worker_id)
+       INSERT INTO prebuilds.provisioner_jobs (id, created_at, updated_at, started_at, completed_at, canceled_at, error, worker_id)
        SELECT $2::uuid, ts, ts, CASE WHEN $8::boolean THEN ts END, CASE WHEN $9::boolean THEN ts END,
               CASE WHEN $10::boolean THEN ts END, CASE WHEN $11::boolean THEN $12::text END, $13::text
          FROM at
      ),
      build AS (
-       INSERT INTO workspace_builds
+       INSERT INTO prebuilds.workspace_builds
          (id, workspace_id, build_number, transition, template_version_id, preset_id, initiator_id, reason, job_id, created_at)
        SELECT $1::uuid, $3::uuid,
-              COALESCE((SELECT max(build_number) FROM workspace_builds WHERE workspace_id = $3::uuid), 0) + 1,
-              $4::text, $5::uuid, $6::uuid, $14::uuid, $15::text, $2::uuid, ts
+              COALESCE((SELECT max(build_number) FROM prebuilds.workspace_builds WHERE workspace_id = $3::uuid), 0) + 1,
+              $4::text, $5::uuid, $6::uuid, $14::text, $15::text, $2::uuid, ts
          FROM at
      ),
-     latest AS (UPDATE workspaces SET latest_build_id = $1::uuid WHERE id = $3::uuid)
-     INSERT INTO workspace_agents (job_id, lifecycle_state, created_at, ready_at)
+     latest AS (UPDATE prebuilds.workspaces SET latest_build_id = $1::uuid WHERE id = $3::uuid)
+     INSERT INTO prebuilds.workspace_agents (job_id, lifecycle_state, created_at, ready_at)
      SELECT $2::uuid, state, ts, CASE WHEN state = 'ready' THEN ts END FROM unnest($16::text[]) AS state, at`,
     [
       buildId,

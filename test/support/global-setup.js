@@ -6,6 +6,7 @@ import pg from 'pg';
 // Jest loads global setup outside its module system, where our `.js` → `.ts` mapping does not apply, so it uses
 // the compiled build (`pretest` runs `npm run build`).
 import { startEmbeddedPostgres } from '../../dist/src/host/database/embedded-postgres.js';
+import { runHostMigrations } from '../../dist/src/host/database/host-data-source.js';
 import { runPrebuildsMigrations } from '../../dist/src/prebuilds/database/run-migrations.js';
 
 /**
@@ -37,6 +38,8 @@ export default async function globalSetup() {
   } finally {
     await admin.end();
   }
+  // Both schemas, as the host app migrates at start: its own tables, then the module's schema.
+  await runHostMigrations(withDatabase(serverUrl, templateName));
   await runPrebuildsMigrations(withDatabase(serverUrl, templateName));
   process.env.PREBUILDS_TEST_SERVER_URL = serverUrl;
   process.env.PREBUILDS_TEST_TEMPLATE_DB = templateName;

@@ -2,6 +2,7 @@ import type { DataSource } from 'typeorm';
 import { PrebuildsSnapshotRepository } from '../../src/prebuilds/database/snapshot.repository.js';
 import { GlobalSnapshot } from '../../src/prebuilds/state/global-snapshot.js';
 import type { ReconciliationState } from '../../src/prebuilds/state/types.js';
+import { PrebuildsNamespace } from '../../src/prebuilds/database/prebuilds-namespace.js';
 
 export interface PoolState extends ReconciliationState {
   presetId: string;
@@ -12,7 +13,7 @@ export interface PoolState extends ReconciliationState {
 
 /** Every preset's state as the reconciler would compute it right now, read straight from the database. */
 export async function readPoolStates(ds: DataSource, now = new Date()): Promise<PoolState[]> {
-  const input = await new PrebuildsSnapshotRepository().read(ds.manager, {
+  const input = await new PrebuildsSnapshotRepository(new PrebuildsNamespace()).read(ds.manager, {
     now,
     templateId: null,
     backoffLookbackMs: 3_600_000,

@@ -3,7 +3,7 @@ import { Test } from '@nestjs/testing';
 import { TypeOrmModule, getDataSourceToken } from '@nestjs/typeorm';
 import type { DataSource, Logger as TypeOrmLogger } from 'typeorm';
 import { Clock } from '../../src/prebuilds/clock/clock.js';
-import { prebuildsDataSourceOptions } from '../../src/prebuilds/database/data-source-options.js';
+import { testDataSourceOptions } from './test-data-source.js';
 import { PrebuildsModule } from '../../src/prebuilds/prebuilds.module.js';
 import type { PrebuildsModuleOptions } from '../../src/prebuilds/prebuilds.options.js';
 import { PrebuildsPubsub } from '../../src/prebuilds/pubsub/prebuilds-pubsub.js';
@@ -46,9 +46,7 @@ export async function createPrebuildsTestContext(
   const sql = new CountingLogger();
   let builder = Test.createTestingModule({
     imports: [
-      TypeOrmModule.forRoot(
-        prebuildsDataSourceOptions(databaseUrl, { logging: true, logger: sql, poolSize: 10 }),
-      ),
+      TypeOrmModule.forRoot(testDataSourceOptions(databaseUrl, { logging: true, logger: sql, poolSize: 10 })),
       PrebuildsModule.forRoot({ enabled: false, replicaId: 'test', ...options }),
     ],
   })

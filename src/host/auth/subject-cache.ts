@@ -1,4 +1,4 @@
-import type { PrebuildsSubject } from '../../prebuilds/rbac/subject.js';
+import type { PrebuildsSubject } from '../../prebuilds/index.js';
 
 export interface SubjectCacheOptions {
   ttlMs: number;

@@ -8,15 +8,13 @@ export interface UserWithRoles {
   roles: string[];
 }
 
-/** Users and their API tokens: all of the host's auth SQL. */
+/** Users and their API tokens, in the host's own tables: all of the host's auth SQL. */
 @Injectable()
 export class UserRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   async ownerExists(): Promise<boolean> {
-    const rows = await this.dataSource.query(
-      `SELECT 1 FROM users WHERE 'owner' = ANY(roles) AND NOT is_system LIMIT 1`,
-    );
+    const rows = await this.dataSource.query(`SELECT 1 FROM users WHERE 'owner' = ANY(roles) LIMIT 1`);
     return rows.length > 0;
   }
 
@@ -43,7 +41,7 @@ export class UserRepository {
     const [row] = await this.dataSource.query(
       `SELECT u.id, u.username, u.roles, t.token_hash AS "tokenHash"
          FROM api_tokens t JOIN users u ON u.id = t.user_id
-        WHERE t.token_hash = $1 AND NOT u.is_system`,
+        WHERE t.token_hash = $1`,
       [tokenHash],
     );
     return row ?? null;

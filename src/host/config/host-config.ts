@@ -1,3 +1,4 @@
+import type { PrebuildsModuleOptions } from '../../prebuilds/index.js';
 import { ConfigError } from './config-error.js';
 
 /** Everything the host app reads from the environment, parsed and checked once at start. */
@@ -10,16 +11,11 @@ export interface HostConfig {
   bootstrapAdminToken: string | null;
   seedDemo: boolean;
   logLevel: string;
-  metricsToken: string | null;
+  /** Human-readable log lines (pino-pretty): on when stdout is a terminal, unless LOG_FORMAT says otherwise. */
+  prettyLogs: boolean;
   provisioner: { enabled: boolean; buildMs: number; failureRate: number; concurrency: number };
-  prebuilds: {
-    enabled: boolean;
-    intervalMs: number;
-    backoffIntervalMs: number;
-    backoffLookbackMs: number;
-    failureHardLimit: number;
-    concurrency: number;
-  };
+  /** Only what the environment sets: the module applies its own defaults to the rest (prebuilds.options.ts). */
+  prebuilds: PrebuildsModuleOptions;
 }
 
 type Env = Record<string, string | undefined>;
@@ -34,22 +30,29 @@ export function loadHostConfig(env: Env = process.env): HostConfig {
     bootstrapAdminToken: read.token('BOOTSTRAP_ADMIN_TOKEN'),
     seedDemo: read.bool('SEED_DEMO', true),
     logLevel: read.oneOf('LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
-    metricsToken: env.METRICS_TOKEN?.trim() || null,
+    prettyLogs:
+      read.oneOf('LOG_FORMAT', process.stdout.isTTY ? 'pretty' : 'json', ['pretty', 'json']) === 'pretty',
     provisioner: {
       enabled: read.bool('PROVISIONER_ENABLED', true),
       buildMs: read.int('PROVISIONER_BUILD_MS', 2000, 0, 3_600_000),
       failureRate: read.float('PROVISIONER_FAILURE_RATE', 0, 0, 1),
       concurrency: read.int('PROVISIONER_CONCURRENCY', 8, 1, 1000),
     },
-    prebuilds: {
-      enabled: read.bool('PREBUILDS_ENABLED', true),
-      intervalMs: read.int('PREBUILDS_INTERVAL_MS', 60_000, 100, 86_400_000),
-      backoffIntervalMs: read.int('PREBUILDS_BACKOFF_INTERVAL_MS', 60_000, 0, 86_400_000),
-      backoffLookbackMs: read.int('PREBUILDS_BACKOFF_LOOKBACK_MS', 3_600_000, 0, 30 * 86_400_000),
-      failureHardLimit: read.int('PREBUILDS_FAILURE_HARD_LIMIT', 3, 0, 1000),
-      concurrency: read.int('PREBUILDS_CONCURRENCY', 5, 1, 100),
-    },
+    prebuilds: definedOnly({
+      enabled: read.bool('PREBUILDS_ENABLED', undefined),
+      reconcileIntervalMs: read.int('PREBUILDS_INTERVAL_MS', undefined, 100, 86_400_000),
+      backoffIntervalMs: read.int('PREBUILDS_BACKOFF_INTERVAL_MS', undefined, 0, 86_400_000),
+      backoffLookbackMs: read.int('PREBUILDS_BACKOFF_LOOKBACK_MS', undefined, 0, 30 * 86_400_000),
+      failureHardLimit: read.int('PREBUILDS_FAILURE_HARD_LIMIT', undefined, 0, 1000),
+      concurrency: read.int('PREBUILDS_CONCURRENCY', undefined, 1, 100),
+      metricsToken: env.METRICS_TOKEN?.trim() || undefined,
+    }),
   };
+}
+
+/** Drops the keys the environment left unset, so that the module's defaults apply to them. */
+function definedOnly<T extends object>(values: T): Partial<T> {
+  return Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined)) as Partial<T>;
 }
 
 class EnvReader {
@@ -60,7 +63,7 @@ class EnvReader {
     return value === '' ? undefined : value;
   }
 
-  int(name: string, fallback: number, min: number, max: number): number {
+  int<F extends number | undefined>(name: string, fallback: F, min: number, max: number): number | F {
     const value = this.raw(name);
     if (value === undefined) return fallback;
     const parsed = Number(value);
@@ -80,7 +83,7 @@ class EnvReader {
     return parsed;
   }
 
-  bool(name: string, fallback: boolean): boolean {
+  bool<F extends boolean | undefined>(name: string, fallback: F): boolean | F {
     const value = this.raw(name)?.toLowerCase();
     if (value === undefined) return fallback;
     if (['true', '1', 'yes'].includes(value)) return true;

@@ -8,10 +8,10 @@ import {
 } from '@nestjs/common';
 import { hostname } from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
-import { PrebuildsChannel } from '../../prebuilds/pubsub/channels.js';
-import { PrebuildsPubsub } from '../../prebuilds/pubsub/prebuilds-pubsub.js';
-import { ProvisionerJobService } from '../../prebuilds/provisioner/provisioner-job.service.js';
-import type { AcquiredJob } from '../../prebuilds/provisioner/provisioner-job.types.js';
+import { PrebuildsChannel } from '../../prebuilds/index.js';
+import { PrebuildsPubsub } from '../../prebuilds/index.js';
+import { ProvisionerJobService } from '../../prebuilds/index.js';
+import type { AcquiredJob } from '../../prebuilds/index.js';
 import type { HostConfig } from '../config/host-config.js';
 import { HOST_CONFIG } from '../config/host-config.token.js';
 

@@ -1,7 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { PrebuildsErrorCode, PrebuildsException } from '../../prebuilds/errors/prebuilds.exception.js';
+import { PrebuildsErrorCode, PrebuildsException, type VersionInput } from '../../prebuilds/index.js';
 import { TemplatesService } from '../templates/templates.service.js';
-import type { VersionInput } from '../templates/templates.types.js';
 
 export const DEMO_TEMPLATE_NAME = 'demo';
 

@@ -1,12 +1,16 @@
 import { Body, Delete, Get, HttpCode, HttpStatus, Post } from '@nestjs/common';
 import { ApiOperation } from '@nestjs/swagger';
-import { PrebuildsController } from '../../prebuilds/http/prebuilds-controller.decorator.js';
-import { UuidParam } from '../../prebuilds/http/uuid-param.decorator.js';
-import { RequirePermission } from '../../prebuilds/rbac/require-permission.decorator.js';
+import {
+  type CreatedTemplate,
+  type CreatedVersion,
+  PrebuildsController,
+  RequirePermission,
+  type TemplateView,
+  UuidParam,
+} from '../../prebuilds/index.js';
 import { CreateTemplateDto } from './dto/create-template.dto.js';
 import { CreateVersionDto } from './dto/create-version.dto.js';
 import { TemplatesService } from './templates.service.js';
-import type { CreatedTemplate, CreatedVersion, TemplateView } from './templates.types.js';
 
 @PrebuildsController('templates')
 export class TemplatesController {

@@ -8,10 +8,10 @@ import {
   ApiOperation,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
-import { PrebuildsController } from '../../prebuilds/http/prebuilds-controller.decorator.js';
-import { permissionsOf } from '../../prebuilds/rbac/permissions.js';
-import { RequirePermission } from '../../prebuilds/rbac/require-permission.decorator.js';
-import { CurrentSubject, type PrebuildsSubject } from '../../prebuilds/rbac/subject.js';
+import { PrebuildsController } from '../../prebuilds/index.js';
+import { permissionsOf } from '../auth/roles.js';
+import { RequirePermission } from '../../prebuilds/index.js';
+import { CurrentSubject, type PrebuildsSubject } from '../../prebuilds/index.js';
 import { CreatedUserDto, CreateUserDto, CurrentUserDto } from './dto/create-user.dto.js';
 import { UsersService } from './users.service.js';
 

@@ -1,22 +1,26 @@
 import { Body, Get, Post } from '@nestjs/common';
 import { ApiOperation } from '@nestjs/swagger';
-import { ClaimService } from '../../prebuilds/claim/claim.service.js';
-import { PrebuildsErrorCode, PrebuildsException } from '../../prebuilds/errors/prebuilds.exception.js';
-import { PrebuildsController } from '../../prebuilds/http/prebuilds-controller.decorator.js';
-import { UuidParam } from '../../prebuilds/http/uuid-param.decorator.js';
-import { RequirePermission } from '../../prebuilds/rbac/require-permission.decorator.js';
-import { CurrentSubject, type PrebuildsSubject } from '../../prebuilds/rbac/subject.js';
+import {
+  ClaimService,
+  CurrentSubject,
+  PrebuildsController,
+  PrebuildsErrorCode,
+  PrebuildsException,
+  type PrebuildsSubject,
+  RequirePermission,
+  UuidParam,
+  WorkspaceQueryService,
+} from '../../prebuilds/index.js';
+import { READ_ANY_WORKSPACE_ROLES } from '../auth/roles.js';
 import { CreateWorkspaceDto } from './dto/create-workspace.dto.js';
-import { WorkspaceViewRepository } from './workspace-view.repository.js';
 
-/** Roles that may read anyone's workspace; everyone else with workspaces:read sees only their own. */
-const READ_ANY_ROLES = new Set(['owner', 'template-admin', 'auditor']);
+const READ_ANY_ROLES: ReadonlySet<string> = new Set(READ_ANY_WORKSPACE_ROLES);
 
 @PrebuildsController('workspaces')
 export class WorkspacesController {
   constructor(
     private readonly claims: ClaimService,
-    private readonly views: WorkspaceViewRepository,
+    private readonly workspaces: WorkspaceQueryService,
   ) {}
 
   @Post()
@@ -30,7 +34,7 @@ export class WorkspacesController {
   @RequirePermission('workspaces:read')
   @ApiOperation({ summary: 'A workspace with its latest build, job status and agents' })
   async get(@UuidParam('id') id: string, @CurrentSubject() subject: PrebuildsSubject) {
-    const view = await this.views.findById(id);
+    const view = await this.workspaces.findWorkspace(id);
     // Someone else's workspace answers exactly like a missing one, so ids cannot be probed.
     if (!view || (view.ownerId !== subject.id && !subject.roles.some((role) => READ_ANY_ROLES.has(role)))) {
       throw new PrebuildsException(PrebuildsErrorCode.WorkspaceNotFound, `workspace ${id} not found`);

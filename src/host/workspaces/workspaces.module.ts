@@ -1,7 +1,6 @@
 import { Module } from '@nestjs/common';
-import { WorkspaceViewRepository } from './workspace-view.repository.js';
 import { WorkspacesController } from './workspaces.controller.js';
 
-/** The host's workspace routes; creation goes through the prebuilds module's ClaimService. */
-@Module({ controllers: [WorkspacesController], providers: [WorkspaceViewRepository] })
+/** The host's workspace routes; creation goes through the prebuilds module's ClaimService, reads through its WorkspaceQueryService. */
+@Module({ controllers: [WorkspacesController] })
 export class WorkspacesModule {}

@@ -84,25 +84,6 @@ export class PrebuildsAdminService {
     return { presetId, status: 'healthy' };
   }
 
-  /** Expires every prebuild of the active version's presets; the reconciler replaces them. */
-  async invalidateTemplate(
-    templateId: string,
-    actor: string,
-  ): Promise<{ templateId: string; invalidatedPresets: number }> {
-    const touched = await this.presets.invalidateActiveVersion(templateId, this.clock.now());
-    if (touched === null)
-      throw new PrebuildsException(PrebuildsErrorCode.TemplateNotFound, `template ${templateId} not found`);
-    this.logger.log({
-      msg: 'template prebuilds invalidated',
-      event: 'invalidated',
-      templateId,
-      presets: touched.length,
-      actor,
-    });
-    await this.wake(templateId);
-    return { templateId, invalidatedPresets: touched.length };
-  }
-
   private async wake(templateId: string): Promise<void> {
     await this.pubsub.publish(PrebuildsChannel.TemplateChanged, { templateId }).catch((error: Error) =>
       this.logger.warn({

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
+import { InjectPrebuildsDataSource } from '../database/prebuilds-data-source.js';
 import type { DataSource } from 'typeorm';
 import { Clock } from '../clock/clock.js';
 import { PrebuildReportRepository } from '../database/prebuild-report.repository.js';
@@ -18,7 +18,7 @@ import type { PlanResponse, PresetPrebuild, PresetStatus, StatusResponse } from 
 @Injectable()
 export class PrebuildsStatusService {
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    @InjectPrebuildsDataSource() private readonly dataSource: DataSource,
     private readonly clock: Clock,
     private readonly snapshots: PrebuildsSnapshotRepository,
     private readonly reports: PrebuildReportRepository,

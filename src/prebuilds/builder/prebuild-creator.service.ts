@@ -1,8 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
+import { InjectPrebuildsDataSource } from '../database/prebuilds-data-source.js';
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { PREBUILDS_SYSTEM_USER_ID } from '../database/system-ids.js';
 import {
   type NewBuild,
   type NewWorkspace,
@@ -30,7 +29,7 @@ export type CreateOutcome = { created: number; error?: Error };
 @Injectable()
 export class PrebuildCreatorService {
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    @InjectPrebuildsDataSource() private readonly dataSource: DataSource,
     private readonly builds: WorkspaceBuildRepository,
     private readonly builder: WorkspaceBuilderService,
     @Inject(PREBUILDS_OPTIONS) private readonly options: ResolvedPrebuildsOptions,
@@ -100,7 +99,7 @@ export class PrebuildCreatorService {
         id: workspaceId,
         organizationId: input.organizationId,
         templateId: input.templateId,
-        ownerId: PREBUILDS_SYSTEM_USER_ID,
+        ownerId: this.options.prebuildsOwnerId,
         name: generatePrebuildName(),
         presetId,
         latestBuildId: buildId,
@@ -114,7 +113,7 @@ export class PrebuildCreatorService {
         transition: 'start',
         templateVersionId: input.templateVersionId,
         presetId,
-        initiatorId: PREBUILDS_SYSTEM_USER_ID,
+        initiatorId: this.options.prebuildsOwnerId,
         reason: 'prebuild',
         parameters,
         createdAt: now,

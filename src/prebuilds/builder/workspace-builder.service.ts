@@ -1,9 +1,8 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
+import { InjectPrebuildsDataSource } from '../database/prebuilds-data-source.js';
 import { randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
 import { Clock } from '../clock/clock.js';
-import { PREBUILDS_SYSTEM_USER_ID } from '../database/system-ids.js';
 import { type NewBuild, WorkspaceBuildRepository } from '../database/workspace-build.repository.js';
 import { PREBUILDS_OPTIONS, type ResolvedPrebuildsOptions } from '../prebuilds.options.js';
 import { PrebuildsChannel } from '../pubsub/channels.js';
@@ -47,7 +46,7 @@ export class WorkspaceBuilderService {
   private readonly logger = new Logger(WorkspaceBuilderService.name);
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    @InjectPrebuildsDataSource() private readonly dataSource: DataSource,
     private readonly builds: WorkspaceBuildRepository,
     private readonly clock: Clock,
     private readonly pubsub: PrebuildsPubsub,
@@ -62,14 +61,14 @@ export class WorkspaceBuilderService {
     const outcome = await this.dataSource.transaction(async (manager) => {
       const workspace = await this.builds.lockLiveWorkspace(manager, workspaceId);
       if (!workspace) return { outcome: 'gone' as const };
-      if (workspace.ownerId !== PREBUILDS_SYSTEM_USER_ID) return { outcome: 'claimed' as const };
+      if (workspace.ownerId !== this.options.prebuildsOwnerId) return { outcome: 'claimed' as const };
       const build = await this.writeBuild(
         manager,
         workspace,
         {
           workspaceId,
           transition: 'delete',
-          initiatorId: PREBUILDS_SYSTEM_USER_ID,
+          initiatorId: this.options.prebuildsOwnerId,
           reason: 'prebuild',
         },
         now,
@@ -154,7 +153,7 @@ export class WorkspaceBuilderService {
         transition: 'delete',
         templateVersionId: row.templateVersionId,
         presetId,
-        initiatorId: PREBUILDS_SYSTEM_USER_ID,
+        initiatorId: this.options.prebuildsOwnerId,
         reason: 'prebuild',
         parameters: {},
         createdAt: now,

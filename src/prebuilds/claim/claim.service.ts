@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
+import { InjectPrebuildsDataSource } from '../database/prebuilds-data-source.js';
 import { performance } from 'node:perf_hooks';
 import type { DataSource, EntityManager } from 'typeorm';
 import { BuildValidationError } from '../builder/build-errors.js';
@@ -42,7 +42,7 @@ export class ClaimService {
   private readonly logger = new Logger('PrebuildsClaim');
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    @InjectPrebuildsDataSource() private readonly dataSource: DataSource,
     private readonly claims: ClaimRepository,
     private readonly builds: WorkspaceBuildRepository,
     private readonly builder: WorkspaceBuilderService,

@@ -1,9 +1,8 @@
 /**
- * Every PostgreSQL advisory lock this module takes, in one place. Locks use the two-key form
- * (namespace, key) so that they cannot collide with a host app's own single-key locks.
+ * Every PostgreSQL advisory lock this module takes, in one place. Locks use the two-key form (namespace, key): the
+ * namespace is derived from the module's schema (PrebuildsNamespace.lockNamespace), so they collide neither with a
+ * host's own single-key locks nor with a second prebuilds module mounted on another schema of the same database.
  */
-export const PREBUILDS_LOCK_NAMESPACE = 0x70726562; // 'preb'
-
 export enum PrebuildsLock {
   /** Held (transaction-scoped) for a whole reconciliation cycle: one reconciler across all replicas. */
   Reconcile = 1,

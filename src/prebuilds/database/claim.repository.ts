@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { PREBUILDS_SYSTEM_USER_ID as PREBUILDS_USER } from './system-ids.js';
+import { PrebuildsNamespace } from './prebuilds-namespace.js';
 
 export interface ClaimedPrebuild {
   workspaceId: string;
@@ -17,6 +17,8 @@ export interface PresetOfTemplate {
 /** The claim: handing an eligible prebuild to a user, and finding which preset a request means. */
 @Injectable()
 export class ClaimRepository {
+  constructor(private readonly ns: PrebuildsNamespace) {}
+
   /**
    * Gives the oldest eligible prebuild of a preset to a user: running (latest build a succeeded start), every agent
    * ready, on the active version of a live template, not expired, still owned by the prebuilds user. SKIP LOCKED
@@ -28,22 +30,22 @@ export class ClaimRepository {
     claim: { presetId: string; userId: string; name: string; now: Date },
   ): Promise<ClaimedPrebuild | null> {
     const [rows] = await manager.query(
-      `UPDATE workspaces w SET owner_id = $2, name = $3, updated_at = $4, last_used_at = $4
+      `UPDATE ${this.ns.schema}.workspaces w SET owner_id = $2, name = $3, updated_at = $4, last_used_at = $4
         WHERE w.id = (
           SELECT c.id
-            FROM workspaces c
-            JOIN workspace_builds b ON b.id = c.latest_build_id
-            JOIN provisioner_jobs j ON j.id = b.job_id
-            JOIN templates t ON t.id = c.template_id
-            JOIN template_version_presets p ON p.id = c.preset_id
-           WHERE c.owner_id = '${PREBUILDS_USER}' AND NOT c.deleted AND c.preset_id = $1
+            FROM ${this.ns.schema}.workspaces c
+            JOIN ${this.ns.schema}.workspace_builds b ON b.id = c.latest_build_id
+            JOIN ${this.ns.schema}.provisioner_jobs j ON j.id = b.job_id
+            JOIN ${this.ns.schema}.templates t ON t.id = c.template_id
+            JOIN ${this.ns.schema}.template_version_presets p ON p.id = c.preset_id
+           WHERE c.owner_id = ${this.ns.owner} AND NOT c.deleted AND c.preset_id = $1
              AND b.transition = 'start' AND j.job_status = 'succeeded'
              AND b.template_version_id = t.active_version_id AND NOT t.deleted
              AND (p.last_invalidated_at IS NULL OR c.created_at >= p.last_invalidated_at)
              AND (COALESCE(p.ttl_seconds, 0) = 0 OR c.created_at >= $4::timestamptz - make_interval(secs => p.ttl_seconds))
              -- NULL (no agents) is not ready. A scalar subquery per candidate: planning the EXISTS pair as joins
              -- cost 2 ms per claim and read every agent row.
-             AND (SELECT bool_and(a.lifecycle_state = 'ready') FROM workspace_agents a WHERE a.job_id = b.job_id)
+             AND (SELECT bool_and(a.lifecycle_state = 'ready') FROM ${this.ns.schema}.workspace_agents a WHERE a.job_id = b.job_id)
            ORDER BY c.created_at, c.id
            LIMIT 1
              FOR UPDATE OF c SKIP LOCKED)
@@ -61,11 +63,11 @@ export class ClaimRepository {
   ): Promise<PresetOfTemplate | null> {
     const [row] = await manager.query(
       `SELECT p.id AS "presetId", p.template_version_id AS "templateVersionId", t.active_version_id AS "activeVersionId",
-              COALESCE((SELECT json_object_agg(pp.name, pp.value) FROM template_version_preset_parameters pp
+              COALESCE((SELECT json_object_agg(pp.name, pp.value) FROM ${this.ns.schema}.template_version_preset_parameters pp
                          WHERE pp.preset_id = p.id), '{}') AS parameters
-         FROM template_version_presets p
-         JOIN template_versions v ON v.id = p.template_version_id
-         JOIN templates t ON t.id = v.template_id
+         FROM ${this.ns.schema}.template_version_presets p
+         JOIN ${this.ns.schema}.template_versions v ON v.id = p.template_version_id
+         JOIN ${this.ns.schema}.templates t ON t.id = v.template_id
         WHERE p.id = $2 AND t.id = $1`,
       [templateId, presetId],
     );
@@ -84,11 +86,11 @@ export class ClaimRepository {
     const [row] = await manager.query(
       `SELECT p.id AS "presetId", p.template_version_id AS "templateVersionId", p.template_version_id AS "activeVersionId",
               COALESCE(params.values, '{}') AS parameters
-         FROM template_version_presets p
+         FROM ${this.ns.schema}.template_version_presets p
          LEFT JOIN LATERAL (
            SELECT json_object_agg(pp.name, pp.value) AS values, count(*) AS n,
                   bool_and(($2::jsonb ->> pp.name) IS NOT DISTINCT FROM pp.value) AS all_equal
-             FROM template_version_preset_parameters pp WHERE pp.preset_id = p.id
+             FROM ${this.ns.schema}.template_version_preset_parameters pp WHERE pp.preset_id = p.id
          ) params ON true
         WHERE p.template_version_id = $1 AND COALESCE(params.all_equal, true)
         ORDER BY COALESCE(params.n, 0) DESC, p.name, p.id

@@ -1,4 +1,4 @@
-import { PREBUILDS_SYSTEM_USER_ID as PREBUILDS_USER } from './system-ids.js';
+import type { PrebuildsNamespace } from './prebuilds-namespace.js';
 
 /**
  * SQL boolean: the last `limit` finished (succeeded or failed) prebuild start builds of the preset `preset`, created
@@ -6,12 +6,12 @@ import { PREBUILDS_SYSTEM_USER_ID as PREBUILDS_USER } from './system-ids.js';
  * (which must clear a limit the snapshot would report even if no cycle has stored it yet), so the two never
  * disagree. `limit` is a SQL expression (a bind parameter); 0 never qualifies. Index: idx_builds_preset_starts.
  */
-export function atHardLimitSql(preset: string, limit: string): string {
+export function atHardLimitSql(ns: PrebuildsNamespace, preset: string, limit: string): string {
   return `(${limit} > 0 AND (
     SELECT count(*) = ${limit} AND bool_and(last.job_status = 'failed')
       FROM (SELECT j.job_status
-              FROM workspace_builds b JOIN provisioner_jobs j ON j.id = b.job_id
-             WHERE b.preset_id = ${preset}.id AND b.transition = 'start' AND b.initiator_id = '${PREBUILDS_USER}'
+              FROM ${ns.schema}.workspace_builds b JOIN ${ns.schema}.provisioner_jobs j ON j.id = b.job_id
+             WHERE b.preset_id = ${preset}.id AND b.transition = 'start' AND b.initiator_id = ${ns.owner}
                AND b.created_at > COALESCE(${preset}.failure_reset_at, '-infinity')
                AND j.job_status IN ('succeeded', 'failed')
              ORDER BY b.created_at DESC, b.id DESC

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { PREBUILDS_SYSTEM_USER_ID as PREBUILDS_USER } from './system-ids.js';
+import { PrebuildsNamespace } from './prebuilds-namespace.js';
 
 export interface FailedStoppedCount {
   presetId: string;
@@ -20,6 +20,8 @@ export interface PresetPrebuildRow {
 /** Reads for operators: what the reconciler leaves alone (failed, stopped) and a preset's prebuilds one by one. */
 @Injectable()
 export class PrebuildReportRepository {
+  constructor(private readonly ns: PrebuildsNamespace) {}
+
   /**
    * Live prebuilds whose latest build is a failed start or a succeeded stop, by preset: the loop never deletes
    * them and never counts them as supply, so an operator has to see them. Served by idx_workspaces_prebuilds.
@@ -29,12 +31,12 @@ export class PrebuildReportRepository {
       `SELECT w.preset_id AS "presetId",
               count(*) FILTER (WHERE b.transition = 'start' AND j.job_status = 'failed')::int AS failed,
               count(*) FILTER (WHERE b.transition = 'stop' AND j.job_status = 'succeeded')::int AS stopped
-         FROM workspaces w
-         JOIN workspace_builds b ON b.id = w.latest_build_id
-         JOIN provisioner_jobs j ON j.id = b.job_id
-        WHERE w.owner_id = '${PREBUILDS_USER}' AND NOT w.deleted AND w.preset_id IS NOT NULL
+         FROM ${this.ns.schema}.workspaces w
+         JOIN ${this.ns.schema}.workspace_builds b ON b.id = w.latest_build_id
+         JOIN ${this.ns.schema}.provisioner_jobs j ON j.id = b.job_id
+        WHERE w.owner_id = ${this.ns.owner} AND NOT w.deleted AND w.preset_id IS NOT NULL
           AND ((b.transition = 'start' AND j.job_status = 'failed') OR (b.transition = 'stop' AND j.job_status = 'succeeded'))
-          AND ($1::uuid IS NULL OR w.template_id = $1)
+          AND ($1::text IS NULL OR w.template_id = $1)
         GROUP BY w.preset_id`,
       [templateId],
     );
@@ -45,13 +47,13 @@ export class PrebuildReportRepository {
     return manager.query(
       `SELECT w.id, w.name, w.created_at AS "createdAt", b.transition, j.job_status AS "jobStatus",
               COALESCE(a.ready, false) AS ready
-         FROM workspaces w
-         JOIN workspace_builds b ON b.id = w.latest_build_id
-         JOIN provisioner_jobs j ON j.id = b.job_id
+         FROM ${this.ns.schema}.workspaces w
+         JOIN ${this.ns.schema}.workspace_builds b ON b.id = w.latest_build_id
+         JOIN ${this.ns.schema}.provisioner_jobs j ON j.id = b.job_id
          LEFT JOIN LATERAL (
-           SELECT bool_and(ag.lifecycle_state = 'ready') AS ready FROM workspace_agents ag WHERE ag.job_id = b.job_id
+           SELECT bool_and(ag.lifecycle_state = 'ready') AS ready FROM ${this.ns.schema}.workspace_agents ag WHERE ag.job_id = b.job_id
          ) a ON true
-        WHERE w.preset_id = $1 AND w.owner_id = '${PREBUILDS_USER}' AND NOT w.deleted
+        WHERE w.preset_id = $1 AND w.owner_id = ${this.ns.owner} AND NOT w.deleted
         ORDER BY w.created_at, w.id`,
       [presetId],
     );
@@ -64,7 +66,7 @@ export class PrebuildReportRepository {
   ): Promise<{ ttlSeconds: number | null; lastInvalidatedAt: Date | null; templateId: string } | null> {
     const [row] = await manager.query(
       `SELECT p.ttl_seconds AS "ttlSeconds", p.last_invalidated_at AS "lastInvalidatedAt", v.template_id AS "templateId"
-         FROM template_version_presets p JOIN template_versions v ON v.id = p.template_version_id
+         FROM ${this.ns.schema}.template_version_presets p JOIN ${this.ns.schema}.template_versions v ON v.id = p.template_version_id
         WHERE p.id = $1`,
       [presetId],
     );

@@ -1,19 +1,23 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
+import { InjectPrebuildsDataSource } from './prebuilds-data-source.js';
 import type { DataSource } from 'typeorm';
 import type { PrebuildStatus } from '../state/types.js';
 import { atHardLimitSql } from './hard-limit.sql.js';
+import { PrebuildsNamespace } from './prebuilds-namespace.js';
 
 /** Writes to presets' prebuild state: status, failure reset, invalidation. */
 @Injectable()
 export class PresetRepository {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly ns: PrebuildsNamespace,
+    @InjectPrebuildsDataSource() private readonly dataSource: DataSource,
+  ) {}
 
   /** Sets the status of presets that do not have it yet; returns the ids that changed (for logging once). */
   async setStatus(presetIds: string[], status: PrebuildStatus): Promise<string[]> {
     if (presetIds.length === 0) return [];
     const [rows] = await this.dataSource.query(
-      `UPDATE template_version_presets SET prebuild_status = $2
+      `UPDATE ${this.ns.schema}.template_version_presets SET prebuild_status = $2
         WHERE id = ANY($1::uuid[]) AND prebuild_status <> $2
         RETURNING id`,
       [presetIds, status],
@@ -23,7 +27,9 @@ export class PresetRepository {
 
   /** Whether a template row exists (soft-deleted ones included: their prebuilds still get reconciled away). */
   async templateExists(templateId: string): Promise<boolean> {
-    const rows = await this.dataSource.query(`SELECT 1 FROM templates WHERE id = $1`, [templateId]);
+    const rows = await this.dataSource.query(`SELECT 1 FROM ${this.ns.schema}.templates WHERE id = $1`, [
+      templateId,
+    ]);
     return rows.length > 0;
   }
 
@@ -35,11 +41,11 @@ export class PresetRepository {
    */
   async resume(presetId: string, now: Date, failureHardLimit: number): Promise<string | null> {
     const [rows] = await this.dataSource.query(
-      `UPDATE template_version_presets p
+      `UPDATE ${this.ns.schema}.template_version_presets p
           SET prebuild_status = 'healthy',
-              failure_reset_at = CASE WHEN p.prebuild_status <> 'healthy' OR ${atHardLimitSql('p', '$3::int')}
+              failure_reset_at = CASE WHEN p.prebuild_status <> 'healthy' OR ${atHardLimitSql(this.ns, 'p', '$3::int')}
                                       THEN $2 ELSE p.failure_reset_at END
-         FROM template_versions v
+         FROM ${this.ns.schema}.template_versions v
         WHERE p.id = $1 AND v.id = p.template_version_id
         RETURNING v.template_id AS "templateId"`,
       [presetId, now, failureHardLimit],
@@ -52,13 +58,14 @@ export class PresetRepository {
    * the template does not exist (deleted templates count as not existing).
    */
   async invalidateActiveVersion(templateId: string, now: Date): Promise<string[] | null> {
-    const [template] = await this.dataSource.query(`SELECT 1 FROM templates WHERE id = $1 AND NOT deleted`, [
-      templateId,
-    ]);
+    const [template] = await this.dataSource.query(
+      `SELECT 1 FROM ${this.ns.schema}.templates WHERE id = $1 AND NOT deleted`,
+      [templateId],
+    );
     if (!template) return null;
     const [rows] = await this.dataSource.query(
-      `UPDATE template_version_presets p SET last_invalidated_at = $2
-         FROM templates t
+      `UPDATE ${this.ns.schema}.template_version_presets p SET last_invalidated_at = $2
+         FROM ${this.ns.schema}.templates t
         WHERE t.id = $1 AND p.template_version_id = t.active_version_id
         RETURNING p.id`,
       [templateId, now],

@@ -10,7 +10,7 @@ import type {
   SnapshotInput,
 } from '../state/types.js';
 import { atHardLimitSql } from './hard-limit.sql.js';
-import { PREBUILDS_SYSTEM_USER_ID as PREBUILDS_USER } from './system-ids.js';
+import { PrebuildsNamespace } from './prebuilds-namespace.js';
 
 export interface SnapshotQuery {
   now: Date;
@@ -27,6 +27,8 @@ export interface SnapshotQuery {
  */
 @Injectable()
 export class PrebuildsSnapshotRepository {
+  constructor(private readonly ns: PrebuildsNamespace) {}
+
   async read(manager: EntityManager, query: SnapshotQuery): Promise<SnapshotInput> {
     // Sequential on purpose: one transaction is one connection, so parallel queries would only queue.
     const presets = await this.findPresetsWithPrebuilds(manager, query.templateId);
@@ -61,14 +63,14 @@ export class PrebuildsSnapshotRepository {
               p.desired_instances AS "desiredInstances", p.ttl_seconds AS "ttlSeconds",
               p.last_invalidated_at AS "lastInvalidatedAt", p.scheduling_timezone AS "schedulingTimezone",
               p.prebuild_status AS "prebuildStatus"
-         FROM template_version_presets p
-         JOIN template_versions v ON v.id = p.template_version_id
-         JOIN templates t ON t.id = v.template_id
+         FROM ${this.ns.schema}.template_version_presets p
+         JOIN ${this.ns.schema}.template_versions v ON v.id = p.template_version_id
+         JOIN ${this.ns.schema}.templates t ON t.id = v.template_id
         WHERE p.desired_instances IS NOT NULL
-          AND ($1::uuid IS NULL OR t.id = $1)
+          AND ($1::text IS NULL OR t.id = $1)
           AND ((t.active_version_id = p.template_version_id AND NOT t.deleted AND t.deprecated = '')
-               OR EXISTS (SELECT 1 FROM workspaces w
-                           WHERE w.preset_id = p.id AND w.owner_id = '${PREBUILDS_USER}' AND NOT w.deleted))
+               OR EXISTS (SELECT 1 FROM ${this.ns.schema}.workspaces w
+                           WHERE w.preset_id = p.id AND w.owner_id = ${this.ns.owner} AND NOT w.deleted))
         ORDER BY t.name, p.name, p.id`,
       [templateId],
     );
@@ -79,12 +81,12 @@ export class PrebuildsSnapshotRepository {
     return manager.query(
       `SELECT s.preset_id AS "presetId", s.cron_expression AS "cronExpression",
               s.desired_instances AS "desiredInstances"
-         FROM prebuild_schedules s
-         JOIN template_version_presets p ON p.id = s.preset_id
-         JOIN template_versions v ON v.id = p.template_version_id
-         JOIN templates t ON t.id = v.template_id AND t.active_version_id = v.id
+         FROM ${this.ns.schema}.prebuild_schedules s
+         JOIN ${this.ns.schema}.template_version_presets p ON p.id = s.preset_id
+         JOIN ${this.ns.schema}.template_versions v ON v.id = p.template_version_id
+         JOIN ${this.ns.schema}.templates t ON t.id = v.template_id AND t.active_version_id = v.id
         WHERE NOT t.deleted AND t.deprecated = '' AND p.desired_instances IS NOT NULL
-          AND ($1::uuid IS NULL OR t.id = $1)
+          AND ($1::text IS NULL OR t.id = $1)
         ORDER BY s.preset_id, s.ordinal`,
       [templateId],
     );
@@ -99,16 +101,16 @@ export class PrebuildsSnapshotRepository {
     return manager.query(
       `SELECT w.id AS "workspaceId", w.preset_id AS "presetId", w.template_id AS "templateId",
               b.template_version_id AS "templateVersionId",
-              (EXISTS (SELECT 1 FROM workspace_agents ag WHERE ag.job_id = b.job_id)
-               AND NOT EXISTS (SELECT 1 FROM workspace_agents ag
+              (EXISTS (SELECT 1 FROM ${this.ns.schema}.workspace_agents ag WHERE ag.job_id = b.job_id)
+               AND NOT EXISTS (SELECT 1 FROM ${this.ns.schema}.workspace_agents ag
                                 WHERE ag.job_id = b.job_id AND ag.lifecycle_state <> 'ready')) AS ready,
               w.created_at AS "createdAt"
-         FROM workspaces w
-         JOIN workspace_builds b ON b.id = w.latest_build_id
-         JOIN provisioner_jobs j ON j.id = b.job_id
-        WHERE w.owner_id = '${PREBUILDS_USER}' AND NOT w.deleted
+         FROM ${this.ns.schema}.workspaces w
+         JOIN ${this.ns.schema}.workspace_builds b ON b.id = w.latest_build_id
+         JOIN ${this.ns.schema}.provisioner_jobs j ON j.id = b.job_id
+        WHERE w.owner_id = ${this.ns.owner} AND NOT w.deleted
           AND b.transition = 'start' AND j.job_status = 'succeeded'
-          AND ($1::uuid IS NULL OR w.template_id = $1)`,
+          AND ($1::text IS NULL OR w.template_id = $1)`,
       [templateId],
     );
   }
@@ -121,13 +123,13 @@ export class PrebuildsSnapshotRepository {
     return manager.query(
       `SELECT w.preset_id AS "presetId", w.template_id AS "templateId",
               b.template_version_id AS "templateVersionId", b.transition, count(*)::int AS count
-         FROM workspaces w
-         JOIN workspace_builds b ON b.id = w.latest_build_id
-         JOIN provisioner_jobs j ON j.id = b.job_id
-         JOIN templates t ON t.id = w.template_id AND t.active_version_id = b.template_version_id
-        WHERE w.owner_id = '${PREBUILDS_USER}' AND NOT w.deleted AND w.preset_id IS NOT NULL
+         FROM ${this.ns.schema}.workspaces w
+         JOIN ${this.ns.schema}.workspace_builds b ON b.id = w.latest_build_id
+         JOIN ${this.ns.schema}.provisioner_jobs j ON j.id = b.job_id
+         JOIN ${this.ns.schema}.templates t ON t.id = w.template_id AND t.active_version_id = b.template_version_id
+        WHERE w.owner_id = ${this.ns.owner} AND NOT w.deleted AND w.preset_id IS NOT NULL
           AND j.job_status IN ('pending', 'running')
-          AND ($1::uuid IS NULL OR w.template_id = $1)
+          AND ($1::text IS NULL OR w.template_id = $1)
         GROUP BY 1, 2, 3, 4`,
       [templateId],
     );
@@ -137,15 +139,15 @@ export class PrebuildsSnapshotRepository {
   countPendingNonActive(manager: EntityManager, templateId: string | null): Promise<PendingNonActiveRow[]> {
     return manager.query(
       `SELECT b.preset_id AS "presetId", count(*)::int AS count
-         FROM workspaces w
-         JOIN workspace_builds b ON b.id = w.latest_build_id
-         JOIN provisioner_jobs j ON j.id = b.job_id
-         JOIN templates t ON t.id = w.template_id
-        WHERE w.owner_id = '${PREBUILDS_USER}' AND NOT w.deleted AND b.preset_id IS NOT NULL
+         FROM ${this.ns.schema}.workspaces w
+         JOIN ${this.ns.schema}.workspace_builds b ON b.id = w.latest_build_id
+         JOIN ${this.ns.schema}.provisioner_jobs j ON j.id = b.job_id
+         JOIN ${this.ns.schema}.templates t ON t.id = w.template_id
+        WHERE w.owner_id = ${this.ns.owner} AND NOT w.deleted AND b.preset_id IS NOT NULL
           AND b.build_number = 1 AND b.transition = 'start'
           AND j.job_status = 'pending' AND j.worker_id IS NULL
           AND b.template_version_id <> t.active_version_id
-          AND ($1::uuid IS NULL OR w.template_id = $1)
+          AND ($1::text IS NULL OR w.template_id = $1)
         GROUP BY b.preset_id`,
       [templateId],
     );
@@ -166,25 +168,25 @@ export class PrebuildsSnapshotRepository {
       await manager.query(
         `SELECT * FROM (
            SELECT p.id AS "presetId", COALESCE(f.num_failed, 0) AS "numFailed", f.last_failed_at AS "lastFailedAt",
-                  COALESCE(${atHardLimitSql('p', '$3::int')}, false) AS "hardLimited"
+                  COALESCE(${atHardLimitSql(this.ns, 'p', '$3::int')}, false) AS "hardLimited"
              -- Only presets with at least one failed prebuild start can back off or be at the limit; starting from
              -- those (idx_jobs_failed) instead of every active preset keeps a healthy cluster's cycle cheap.
              FROM (SELECT DISTINCT fb.preset_id
-                     FROM provisioner_jobs fj JOIN workspace_builds fb ON fb.job_id = fj.id
+                     FROM ${this.ns.schema}.provisioner_jobs fj JOIN ${this.ns.schema}.workspace_builds fb ON fb.job_id = fj.id
                     WHERE fj.job_status = 'failed' AND fb.transition = 'start'
-                      AND fb.initiator_id = '${PREBUILDS_USER}') failing
-             JOIN template_version_presets p ON p.id = failing.preset_id
-             JOIN template_versions v ON v.id = p.template_version_id
-             JOIN templates t ON t.id = v.template_id AND t.active_version_id = v.id
+                      AND fb.initiator_id = ${this.ns.owner}) failing
+             JOIN ${this.ns.schema}.template_version_presets p ON p.id = failing.preset_id
+             JOIN ${this.ns.schema}.template_versions v ON v.id = p.template_version_id
+             JOIN ${this.ns.schema}.templates t ON t.id = v.template_id AND t.active_version_id = v.id
              LEFT JOIN LATERAL (
                SELECT count(*)::int AS num_failed, max(j.completed_at) AS last_failed_at
-                 FROM workspace_builds b JOIN provisioner_jobs j ON j.id = b.job_id
-                WHERE b.preset_id = p.id AND b.transition = 'start' AND b.initiator_id = '${PREBUILDS_USER}'
+                 FROM ${this.ns.schema}.workspace_builds b JOIN ${this.ns.schema}.provisioner_jobs j ON j.id = b.job_id
+                WHERE b.preset_id = p.id AND b.transition = 'start' AND b.initiator_id = ${this.ns.owner}
                   AND b.created_at > COALESCE(p.failure_reset_at, '-infinity')
                   AND j.job_status = 'failed' AND j.completed_at >= $2
              ) f ON true
             WHERE p.desired_instances IS NOT NULL AND NOT t.deleted AND t.deprecated = ''
-              AND ($1::uuid IS NULL OR t.id = $1)
+              AND ($1::text IS NULL OR t.id = $1)
          ) failures
          WHERE "numFailed" > 0 OR "hardLimited"`,
         [query.templateId, lookbackSince, query.failureHardLimit],

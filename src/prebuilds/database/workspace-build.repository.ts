@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { ParameterDefinition } from '../builder/parameter-validation.js';
 import type { Transition } from '../state/types.js';
-import { PREBUILDS_SYSTEM_USER_ID as PREBUILDS_USER } from './system-ids.js';
+import { PrebuildsNamespace } from './prebuilds-namespace.js';
 
 export interface NewWorkspace {
   id: string;
@@ -62,6 +62,8 @@ export interface CanceledPrebuild {
 /** Writes of workspaces, builds and their provisioner jobs, set-based so that a batch costs a fixed few statements. */
 @Injectable()
 export class WorkspaceBuildRepository {
+  constructor(private readonly ns: PrebuildsNamespace) {}
+
   /**
    * What presets' builds need, for many presets in one statement: each preset's version, that version's parameter
    * definitions and the preset's values, and the template's active version. Presets that do not exist are absent.
@@ -72,13 +74,13 @@ export class WorkspaceBuildRepository {
               p.template_version_id AS "templateVersionId", t.active_version_id AS "activeVersionId",
               COALESCE((SELECT json_agg(json_build_object('name', d.name, 'type', d.type, 'required', d.required,
                                                           'defaultValue', d.default_value) ORDER BY d.ordinal, d.name)
-                          FROM template_version_parameters d WHERE d.template_version_id = p.template_version_id),
+                          FROM ${this.ns.schema}.template_version_parameters d WHERE d.template_version_id = p.template_version_id),
                        '[]') AS definitions,
               COALESCE((SELECT json_object_agg(pp.name, pp.value)
-                          FROM template_version_preset_parameters pp WHERE pp.preset_id = p.id), '{}') AS "presetParameters"
-         FROM template_version_presets p
-         JOIN template_versions v ON v.id = p.template_version_id
-         JOIN templates t ON t.id = v.template_id
+                          FROM ${this.ns.schema}.template_version_preset_parameters pp WHERE pp.preset_id = p.id), '{}') AS "presetParameters"
+         FROM ${this.ns.schema}.template_version_presets p
+         JOIN ${this.ns.schema}.template_versions v ON v.id = p.template_version_id
+         JOIN ${this.ns.schema}.templates t ON t.id = v.template_id
         WHERE p.id = ANY($1::uuid[])`,
       [presetIds],
     );
@@ -91,7 +93,7 @@ export class WorkspaceBuildRepository {
   ): Promise<{ organizationId: string; activeVersionId: string | null; deleted: boolean } | null> {
     const [row] = await manager.query(
       `SELECT organization_id AS "organizationId", active_version_id AS "activeVersionId", deleted
-         FROM templates WHERE id = $1`,
+         FROM ${this.ns.schema}.templates WHERE id = $1`,
       [templateId],
     );
     return row ?? null;
@@ -103,7 +105,7 @@ export class WorkspaceBuildRepository {
   ): Promise<ParameterDefinition[]> {
     return manager.query(
       `SELECT name, type, required, default_value AS "defaultValue"
-         FROM template_version_parameters WHERE template_version_id = $1 ORDER BY ordinal, name`,
+         FROM ${this.ns.schema}.template_version_parameters WHERE template_version_id = $1 ORDER BY ordinal, name`,
       [versionId],
     );
   }
@@ -111,10 +113,10 @@ export class WorkspaceBuildRepository {
   async insertWorkspaces(manager: EntityManager, workspaces: NewWorkspace[]): Promise<void> {
     if (workspaces.length === 0) return;
     await manager.query(
-      `INSERT INTO workspaces (id, organization_id, template_id, owner_id, name, preset_id, latest_build_id,
+      `INSERT INTO ${this.ns.schema}.workspaces (id, organization_id, template_id, owner_id, name, preset_id, latest_build_id,
                                created_at, updated_at)
        SELECT id, org, tpl, owner, name, preset, build, at, at
-         FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::uuid[], $7::uuid[],
+         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::uuid[], $7::uuid[],
                      $8::timestamptz[]) AS x(id, org, tpl, owner, name, preset, build, at)`,
       [
         workspaces.map((w) => w.id),
@@ -137,14 +139,14 @@ export class WorkspaceBuildRepository {
   async insertBuilds(manager: EntityManager, builds: NewBuild[]): Promise<void> {
     if (builds.length === 0) return;
     await manager.query(
-      `INSERT INTO provisioner_jobs (id, created_at, updated_at, started_at, completed_at)
+      `INSERT INTO ${this.ns.schema}.provisioner_jobs (id, created_at, updated_at, started_at, completed_at)
        SELECT id, at, at, done, done FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[]) AS x(id, at, done)`,
       [builds.map((b) => b.jobId), builds.map((b) => b.createdAt), builds.map((b) => b.completedAt ?? null)],
     );
     await manager.query(
-      `INSERT INTO workspace_builds (id, workspace_id, build_number, transition, template_version_id, preset_id,
+      `INSERT INTO ${this.ns.schema}.workspace_builds (id, workspace_id, build_number, transition, template_version_id, preset_id,
                                      initiator_id, reason, job_id, created_at)
-       SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::text[], $5::uuid[], $6::uuid[], $7::uuid[],
+       SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::text[], $5::uuid[], $6::uuid[], $7::text[],
                             $8::text[], $9::uuid[], $10::timestamptz[])`,
       [
         builds.map((b) => b.id),
@@ -164,7 +166,7 @@ export class WorkspaceBuildRepository {
     );
     if (parameters.length > 0) {
       await manager.query(
-        `INSERT INTO workspace_build_parameters (build_id, name, value)
+        `INSERT INTO ${this.ns.schema}.workspace_build_parameters (build_id, name, value)
          SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[])`,
         [parameters.map((p) => p.buildId), parameters.map((p) => p.name), parameters.map((p) => p.value)],
       );
@@ -179,7 +181,7 @@ export class WorkspaceBuildRepository {
   ): Promise<void> {
     if (pointers.length === 0) return;
     await manager.query(
-      `UPDATE workspaces w SET latest_build_id = x.build, deleted = w.deleted OR x.deleted, updated_at = $4
+      `UPDATE ${this.ns.schema}.workspaces w SET latest_build_id = x.build, deleted = w.deleted OR x.deleted, updated_at = $4
          FROM unnest($1::uuid[], $2::uuid[], $3::bool[]) AS x(id, build, deleted)
         WHERE w.id = x.id`,
       [
@@ -197,9 +199,9 @@ export class WorkspaceBuildRepository {
       `SELECT w.id, w.owner_id AS "ownerId", w.template_id AS "templateId", w.preset_id AS "presetId",
               b.build_number AS "latestBuildNumber", b.template_version_id AS "latestVersionId",
               b.preset_id AS "latestPresetId",
-              COALESCE((SELECT json_object_agg(bp.name, bp.value) FROM workspace_build_parameters bp
+              COALESCE((SELECT json_object_agg(bp.name, bp.value) FROM ${this.ns.schema}.workspace_build_parameters bp
                          WHERE bp.build_id = b.id), '{}') AS "latestParameters"
-         FROM workspaces w JOIN workspace_builds b ON b.id = w.latest_build_id
+         FROM ${this.ns.schema}.workspaces w JOIN ${this.ns.schema}.workspace_builds b ON b.id = w.latest_build_id
         WHERE w.id = $1 AND NOT w.deleted
           FOR UPDATE OF w`,
       [workspaceId],
@@ -219,17 +221,17 @@ export class WorkspaceBuildRepository {
     return manager.query(
       `WITH doomed AS (
          SELECT w.id AS workspace_id, b.template_version_id, b.build_number, j.id AS job_id
-           FROM workspaces w
-           JOIN workspace_builds b ON b.id = w.latest_build_id
-           JOIN provisioner_jobs j ON j.id = b.job_id
-           JOIN templates t ON t.id = w.template_id
-          WHERE w.owner_id = '${PREBUILDS_USER}' AND NOT w.deleted AND b.preset_id = $1
+           FROM ${this.ns.schema}.workspaces w
+           JOIN ${this.ns.schema}.workspace_builds b ON b.id = w.latest_build_id
+           JOIN ${this.ns.schema}.provisioner_jobs j ON j.id = b.job_id
+           JOIN ${this.ns.schema}.templates t ON t.id = w.template_id
+          WHERE w.owner_id = ${this.ns.owner} AND NOT w.deleted AND b.preset_id = $1
             AND b.build_number = 1 AND b.transition = 'start'
             AND j.started_at IS NULL AND j.canceled_at IS NULL AND j.completed_at IS NULL AND j.worker_id IS NULL
             AND b.template_version_id <> t.active_version_id
             FOR UPDATE OF w, j SKIP LOCKED
        ), canceled AS (
-         UPDATE provisioner_jobs j SET canceled_at = $2, completed_at = $2, updated_at = $2
+         UPDATE ${this.ns.schema}.provisioner_jobs j SET canceled_at = $2, completed_at = $2, updated_at = $2
            FROM doomed WHERE j.id = doomed.job_id
        )
        SELECT workspace_id AS "workspaceId", template_version_id AS "templateVersionId",

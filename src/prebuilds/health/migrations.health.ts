@@ -1,21 +1,31 @@
 import { Injectable } from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import type { DataSource } from 'typeorm';
+import { InjectPrebuildsDataSource } from '../database/prebuilds-data-source.js';
+import { PrebuildsNamespace } from '../database/prebuilds-namespace.js';
+import { appliedPrebuildsMigrations, pendingMigrationNames } from '../database/run-migrations.js';
 
-/** Down while the database lacks a migration this build knows about (a replica newer than its schema). */
+/**
+ * Down while the module's schema lacks a migration this build knows about (a replica newer than its schema). Reads
+ * the module's own migrations table, whatever migrations the host's DataSource lists.
+ */
 @Injectable()
 export class MigrationsHealthIndicator {
   constructor(
     private readonly health: HealthIndicatorService,
-    @InjectDataSource() private readonly dataSource: DataSource,
+    @InjectPrebuildsDataSource() private readonly dataSource: DataSource,
+    private readonly ns: PrebuildsNamespace,
   ) {}
 
-  check(key = 'migrations') {
+  async check(key = 'migrations') {
     const session = this.health.check(key);
-    return this.dataSource.showMigrations().then(
-      (pending) => (pending ? session.down({ message: 'pending migrations' }) : session.up()),
-      (error: Error) => session.down({ message: error.message }),
-    );
+    try {
+      const pending = pendingMigrationNames(
+        await appliedPrebuildsMigrations((sql, params) => this.dataSource.query(sql, params), this.ns),
+      );
+      return pending.length > 0 ? session.down({ message: 'pending migrations', pending }) : session.up();
+    } catch (error) {
+      return session.down({ message: (error as Error).message });
+    }
   }
 }

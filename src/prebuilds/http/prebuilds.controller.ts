@@ -1,4 +1,5 @@
-import { Body, Get, HttpCode, Post, Put } from '@nestjs/common';
+import { Get, HttpCode, Post, Put } from '@nestjs/common';
+import { ApiBody } from '@nestjs/swagger';
 import { ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import { PrebuildsAdminService } from '../admin/prebuilds-admin.service.js';
 import { PrebuildsStatusService } from '../admin/prebuilds-status.service.js';
@@ -7,7 +8,8 @@ import { CurrentSubject, type PrebuildsSubject } from '../rbac/subject.js';
 import { ReconcileDto } from './dto/reconcile.dto.js';
 import { PrebuildsSettingsDto } from './dto/settings.dto.js';
 import { PrebuildsController } from './prebuilds-controller.decorator.js';
-import { UuidParam } from './uuid-param.decorator.js';
+import { UuidParam } from './id-param.decorators.js';
+import { StrictBody } from './strict-body.decorator.js';
 
 /** Operating the pools. One line per route: the permission is declared, the work is the services'. */
 @PrebuildsController('prebuilds')
@@ -21,7 +23,8 @@ export class PrebuildsAdminController {
   @HttpCode(200)
   @RequirePermission('prebuilds:reconcile')
   @ApiOperation({ summary: 'Run a cycle now (409 RECONCILE_IN_PROGRESS when one is already running)' })
-  reconcile(@Body() dto: ReconcileDto) {
+  @ApiBody({ type: ReconcileDto, required: false })
+  reconcile(@StrictBody(ReconcileDto) dto: ReconcileDto) {
     return this.admin.reconcileNow(dto.templateId);
   }
 
@@ -58,8 +61,12 @@ export class PrebuildsAdminController {
   @Put('settings')
   @RequirePermission('prebuilds:admin')
   @ApiOkResponse({ type: PrebuildsSettingsDto })
-  putSettings(@Body() dto: PrebuildsSettingsDto, @CurrentSubject() subject: PrebuildsSubject) {
-    return this.admin.setPaused(dto.reconciliationPaused, subject.username);
+  @ApiBody({ type: PrebuildsSettingsDto })
+  putSettings(
+    @StrictBody(PrebuildsSettingsDto) dto: PrebuildsSettingsDto,
+    @CurrentSubject() subject: PrebuildsSubject,
+  ) {
+    return this.admin.setPaused(dto.reconciliationPaused, subject.id);
   }
 
   @Post('presets/:id/resume')
@@ -67,6 +74,6 @@ export class PrebuildsAdminController {
   @RequirePermission('prebuilds:admin')
   @ApiOperation({ summary: 'Reset a hard-limited preset (a no-op for a healthy one)' })
   resume(@UuidParam('id') presetId: string, @CurrentSubject() subject: PrebuildsSubject) {
-    return this.admin.resumePreset(presetId, subject.username);
+    return this.admin.resumePreset(presetId, subject.id);
   }
 }

@@ -1,14 +1,14 @@
 import { HttpCode, Post } from '@nestjs/common';
 import { ApiOperation } from '@nestjs/swagger';
-import { PrebuildsAdminService } from '../admin/prebuilds-admin.service.js';
+import { TemplateCatalogService } from '../catalog/template-catalog.service.js';
 import { RequirePermission } from '../rbac/require-permission.decorator.js';
 import { CurrentSubject, type PrebuildsSubject } from '../rbac/subject.js';
 import { PrebuildsController } from './prebuilds-controller.decorator.js';
-import { UuidParam } from './uuid-param.decorator.js';
+import { HostIdParam } from './id-param.decorators.js';
 
 @PrebuildsController('templates', 'prebuilds')
 export class TemplatePrebuildsController {
-  constructor(private readonly admin: PrebuildsAdminService) {}
+  constructor(private readonly catalog: TemplateCatalogService) {}
 
   @Post(':id/prebuilds/invalidate')
   @HttpCode(200)
@@ -16,7 +16,7 @@ export class TemplatePrebuildsController {
   @ApiOperation({
     summary: "Expire every prebuild of the template's active version; the reconciler replaces them",
   })
-  invalidate(@UuidParam('id') templateId: string, @CurrentSubject() subject: PrebuildsSubject) {
-    return this.admin.invalidateTemplate(templateId, subject.username);
+  invalidate(@HostIdParam('id') templateId: string, @CurrentSubject() subject: PrebuildsSubject) {
+    return this.catalog.invalidate(templateId, subject.id);
   }
 }

@@ -1,9 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import type { JobStatus } from '../database/entities/provisioner-job.entity.js';
-import { PREBUILDS_SYSTEM_USER_ID as PREBUILDS_USER } from '../database/system-ids.js';
 import type { Transition } from '../state/types.js';
-import type { AcquiredJob, AgentLifecycleReport } from './provisioner-job.types.js';
+import type { AcquiredJob, AgentLifecycleReport, JobStatus } from './provisioner-job.types.js';
+import { PrebuildsNamespace } from '../database/prebuilds-namespace.js';
 
 /** A job locked for completion, with what completing it touches. */
 export interface LockedJob {
@@ -23,6 +22,8 @@ export interface LockedJob {
 /** The provisioner side of jobs: acquisition, completion and what completion writes (agents, deletion). */
 @Injectable()
 export class ProvisionerJobRepository {
+  constructor(private readonly ns: PrebuildsNamespace) {}
+
   /**
    * Takes the oldest pending job for `workerId`, with its build. SKIP LOCKED lets concurrent daemons each take a
    * different job instead of queueing on the same row; a job canceled before it was taken never qualifies.
@@ -37,8 +38,8 @@ export class ProvisionerJobRepository {
   ): Promise<AcquiredJob | null> {
     const [row] = await manager.query(
       `WITH acquired AS (
-         UPDATE provisioner_jobs SET started_at = $2, updated_at = $2, worker_id = $1
-          WHERE id = (SELECT id FROM provisioner_jobs
+         UPDATE ${this.ns.schema}.provisioner_jobs SET started_at = $2, updated_at = $2, worker_id = $1
+          WHERE id = (SELECT id FROM ${this.ns.schema}.provisioner_jobs
                        WHERE started_at IS NULL AND canceled_at IS NULL
                        ORDER BY created_at, id
                        LIMIT 1
@@ -48,11 +49,11 @@ export class ProvisionerJobRepository {
        SELECT a.id AS "jobId", b.id AS "buildId", b.workspace_id AS "workspaceId", w.template_id AS "templateId",
               b.template_version_id AS "templateVersionId", b.preset_id AS "presetId", b.transition,
               b.build_number AS "buildNumber",
-              COALESCE((SELECT json_object_agg(bp.name, bp.value) FROM workspace_build_parameters bp
+              COALESCE((SELECT json_object_agg(bp.name, bp.value) FROM ${this.ns.schema}.workspace_build_parameters bp
                          WHERE bp.build_id = b.id), '{}') AS parameters
          FROM acquired a
-         JOIN workspace_builds b ON b.job_id = a.id
-         JOIN workspaces w ON w.id = b.workspace_id`,
+         JOIN ${this.ns.schema}.workspace_builds b ON b.job_id = a.id
+         JOIN ${this.ns.schema}.workspaces w ON w.id = b.workspace_id`,
       [workerId, now],
     );
     return row ?? null;
@@ -65,12 +66,12 @@ export class ProvisionerJobRepository {
   async lockJob(manager: EntityManager, jobId: string): Promise<LockedJob | null> {
     const [row] = await manager.query(
       `SELECT j.id AS "jobId", b.id AS "buildId", b.workspace_id AS "workspaceId", w.template_id AS "templateId",
-              b.preset_id AS "presetId", b.transition, (b.initiator_id = '${PREBUILDS_USER}') AS "isPrebuild",
+              b.preset_id AS "presetId", b.transition, (b.initiator_id = ${this.ns.owner}) AS "isPrebuild",
               j.started_at AS "startedAt",
               j.completed_at AS "completedAt", j.canceled_at AS "canceledAt"
-         FROM provisioner_jobs j
-         JOIN workspace_builds b ON b.job_id = j.id
-         JOIN workspaces w ON w.id = b.workspace_id
+         FROM ${this.ns.schema}.provisioner_jobs j
+         JOIN ${this.ns.schema}.workspace_builds b ON b.job_id = j.id
+         JOIN ${this.ns.schema}.workspaces w ON w.id = b.workspace_id
         WHERE j.id = $1
           FOR UPDATE OF j`,
       [jobId],
@@ -90,7 +91,7 @@ export class ProvisionerJobRepository {
   ): Promise<JobStatus> {
     // TypeORM answers an UPDATE with [rows, rowCount].
     const [rows]: [{ status: JobStatus }[], number] = await manager.query(
-      `UPDATE provisioner_jobs SET completed_at = $2, updated_at = $2, error = $3 WHERE id = $1
+      `UPDATE ${this.ns.schema}.provisioner_jobs SET completed_at = $2, updated_at = $2, error = $3 WHERE id = $1
        RETURNING job_status AS status`,
       [jobId, now, error],
     );
@@ -108,10 +109,10 @@ export class ProvisionerJobRepository {
     now: Date,
   ): Promise<{ jobId: string; templateId: string; presetId: string | null }[]> {
     const [rows] = await manager.query(
-      `UPDATE provisioner_jobs j
+      `UPDATE ${this.ns.schema}.provisioner_jobs j
           SET completed_at = $2, updated_at = $2,
               error = COALESCE(j.error, 'provisioner lost: the job did not complete within the job timeout')
-         FROM workspace_builds b JOIN workspaces w ON w.id = b.workspace_id
+         FROM ${this.ns.schema}.workspace_builds b JOIN ${this.ns.schema}.workspaces w ON w.id = b.workspace_id
         WHERE b.job_id = j.id AND j.started_at IS NOT NULL AND j.completed_at IS NULL AND j.started_at < $1
         RETURNING j.id AS "jobId", w.template_id AS "templateId", b.preset_id AS "presetId"`,
       [startedBefore, now],
@@ -121,7 +122,7 @@ export class ProvisionerJobRepository {
 
   async insertAgent(manager: EntityManager, jobId: string, now: Date): Promise<string> {
     const [row] = await manager.query(
-      `INSERT INTO workspace_agents (job_id, lifecycle_state, created_at) VALUES ($1, 'created', $2) RETURNING id`,
+      `INSERT INTO ${this.ns.schema}.workspace_agents (job_id, lifecycle_state, created_at) VALUES ($1, 'created', $2) RETURNING id`,
       [jobId, now],
     );
     return row.id;
@@ -129,10 +130,10 @@ export class ProvisionerJobRepository {
 
   /** A successful delete build removes the workspace. Index: workspaces primary key. */
   async markWorkspaceDeleted(manager: EntityManager, workspaceId: string, now: Date): Promise<void> {
-    await manager.query(`UPDATE workspaces SET deleted = true, updated_at = $2 WHERE id = $1`, [
-      workspaceId,
-      now,
-    ]);
+    await manager.query(
+      `UPDATE ${this.ns.schema}.workspaces SET deleted = true, updated_at = $2 WHERE id = $1`,
+      [workspaceId, now],
+    );
   }
 
   /**
@@ -146,7 +147,7 @@ export class ProvisionerJobRepository {
     now: Date,
   ): Promise<boolean> {
     const [, count]: [unknown[], number] = await manager.query(
-      `UPDATE workspace_agents
+      `UPDATE ${this.ns.schema}.workspace_agents
           SET lifecycle_state = $2,
               ready_at = CASE WHEN $2 = 'ready' THEN COALESCE(ready_at, $3) ELSE ready_at END
         WHERE id = $1`,
@@ -158,7 +159,7 @@ export class ProvisionerJobRepository {
   /** The agents a job brought up, oldest first. Index: idx_agents_job (job_id, lifecycle_state). */
   async findAgentIdsOfJob(manager: EntityManager, jobId: string): Promise<string[]> {
     const rows: { id: string }[] = await manager.query(
-      `SELECT id FROM workspace_agents WHERE job_id = $1 ORDER BY created_at, id`,
+      `SELECT id FROM ${this.ns.schema}.workspace_agents WHERE job_id = $1 ORDER BY created_at, id`,
       [jobId],
     );
     return rows.map((row) => row.id);

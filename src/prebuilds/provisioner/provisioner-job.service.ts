@@ -1,5 +1,5 @@
 import { Injectable, Optional, Logger } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
+import { InjectPrebuildsDataSource } from '../database/prebuilds-data-source.js';
 import type { DataSource } from 'typeorm';
 import { PrebuildsMetricsService } from '../metrics/prebuilds-metrics.service.js';
 import { Clock } from '../clock/clock.js';
@@ -24,7 +24,7 @@ export class ProvisionerJobService {
   private readonly logger = new Logger(ProvisionerJobService.name);
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    @InjectPrebuildsDataSource() private readonly dataSource: DataSource,
     private readonly jobs: ProvisionerJobRepository,
     private readonly clock: Clock,
     private readonly pubsub: PrebuildsPubsub,

@@ -22,3 +22,6 @@ export interface JobOutcome {
 export type AgentLifecycleReport = 'starting' | 'ready' | 'start_error';
 
 export const AGENT_LIFECYCLE_REPORTS: readonly AgentLifecycleReport[] = ['starting', 'ready', 'start_error'];
+
+/** A job's status, derived by PostgreSQL from its timestamps and error (the stored generated column job_status). */
+export type JobStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'canceling' | 'canceled';

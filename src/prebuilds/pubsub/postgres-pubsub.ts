@@ -1,7 +1,8 @@
 import { Injectable, Logger, OnModuleDestroy, OnModuleInit, Optional } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
+import { InjectPrebuildsDataSource } from '../database/prebuilds-data-source.js';
 import pg from 'pg';
 import type { DataSource } from 'typeorm';
+import { PrebuildsNamespace } from '../database/prebuilds-namespace.js';
 import type { PrebuildsChannel } from './channels.js';
 import { PrebuildsPubsub } from './prebuilds-pubsub.js';
 
@@ -46,7 +47,8 @@ export class PostgresPubsub extends PrebuildsPubsub implements OnModuleInit, OnM
   private closing: Promise<void> | null = null;
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    @InjectPrebuildsDataSource() private readonly dataSource: DataSource,
+    private readonly ns: PrebuildsNamespace,
     @Optional() private readonly logger: Logger = new Logger(PostgresPubsub.name),
   ) {
     super();
@@ -62,10 +64,15 @@ export class PostgresPubsub extends PrebuildsPubsub implements OnModuleInit, OnM
   }
 
   async publish(channel: PrebuildsChannel, payload: object): Promise<void> {
-    await this.dataSource.query('SELECT pg_notify($1, $2)', [channel, JSON.stringify(payload)]);
+    await this.dataSource.query('SELECT pg_notify($1, $2)', [
+      this.ns.channel(channel),
+      JSON.stringify(payload),
+    ]);
   }
 
-  subscribe(channel: PrebuildsChannel, handler: Handler): () => void {
+  subscribe(logical: PrebuildsChannel, handler: Handler): () => void {
+    // Handlers are kept by the PostgreSQL channel name, which is what notifications arrive with.
+    const channel = this.ns.channel(logical);
     let set = this.handlers.get(channel);
     if (!set) {
       set = new Set();

@@ -1,49 +1,42 @@
-/** Every permission a route can require. Owners hold all of them. */
-export const PERMISSIONS = [
-  'templates:read',
-  'templates:update',
+import type { PrebuildsSubject } from './subject.js';
+
+/**
+ * The permissions the module's own routes require (DESIGN.md, HTTP surface). Roles are the host's: it maps them to
+ * these (and to its own permissions, which its routes may check with the same guard).
+ */
+export const PREBUILDS_PERMISSIONS = [
   'prebuilds:read',
   'prebuilds:reconcile',
   'prebuilds:admin',
-  'workspaces:create',
-  'workspaces:read',
-  'users:create',
+  'templates:update',
 ] as const;
 
-export type Permission = (typeof PERMISSIONS)[number];
-
-export const ROLES = ['owner', 'template-admin', 'auditor', 'member'] as const;
-
-export type Role = (typeof ROLES)[number];
+export type PrebuildsPermission = (typeof PREBUILDS_PERMISSIONS)[number];
 
 /**
- * DESIGN.md's roles table. `member` gets `workspaces:read` for its own workspaces only: RBAC grants the permission,
- * the host's workspace service narrows it to the owner (the guard cannot know whose workspace a route reads).
+ * A permission a route checks: one of the module's, or any string a host's own routes declare with
+ * `@RequirePermission` (the module passes it to the host's authorization unchanged).
  */
-export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
-  owner: PERMISSIONS,
-  'template-admin': [
-    'templates:read',
-    'templates:update',
-    'prebuilds:read',
-    'prebuilds:reconcile',
-    'workspaces:create',
-    'workspaces:read',
-  ],
-  auditor: ['templates:read', 'prebuilds:read', 'workspaces:read'],
-  member: ['templates:read', 'workspaces:create', 'workspaces:read'],
-};
+export type Permission = PrebuildsPermission | (string & {});
 
-export function isRole(value: string): value is Role {
-  return (ROLES as readonly string[]).includes(value);
-}
+/** Decides whether a subject holds a permission; may be async (a host's policy service). */
+export type AuthorizeFunction = (
+  subject: PrebuildsSubject,
+  permission: Permission,
+) => boolean | Promise<boolean>;
 
-/** The union of the roles' permissions. Unknown role names grant nothing (fail closed), they do not throw. */
-export function permissionsOf(roles: readonly string[]): ReadonlySet<Permission> {
-  const granted = new Set<Permission>();
-  for (const role of roles) {
-    if (!isRole(role)) continue;
-    for (const permission of ROLE_PERMISSIONS[role]) granted.add(permission);
-  }
-  return granted;
+/**
+ * How the module authorises: the host's role → permissions map (a subject holds the union of its roles'), or the
+ * host's own function. Without either, every guarded route is denied (fail closed).
+ */
+export type PrebuildsAuthorization =
+  { rolePermissions: Readonly<Record<string, readonly string[]>> } | { authorize: AuthorizeFunction };
+
+/** One function whatever form the host chose. Unknown roles grant nothing; they do not throw. */
+export function authorizerOf(authorization: PrebuildsAuthorization | null): AuthorizeFunction {
+  if (authorization === null) return () => false;
+  if ('authorize' in authorization) return authorization.authorize;
+  const map = authorization.rolePermissions;
+  return (subject, permission) =>
+    subject.roles.some((role) => Object.hasOwn(map, role) && map[role].includes(permission));
 }

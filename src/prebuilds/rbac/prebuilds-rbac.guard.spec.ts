@@ -2,6 +2,7 @@ import { describe, expect, it, jest, beforeEach } from '@jest/globals';
 import { type ExecutionContext, Logger, UseGuards } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { PrebuildsErrorCode, PrebuildsException } from '../errors/prebuilds.exception.js';
+import { resolvePrebuildsOptions, type ResolvedPrebuildsOptions } from '../prebuilds.options.js';
 import { PrebuildsRbacGuard } from './prebuilds-rbac.guard.js';
 import { RequirePermission } from './require-permission.decorator.js';
 
@@ -30,9 +31,9 @@ function request(subject?: unknown): object {
   };
 }
 
-function codeOf(run: () => unknown): PrebuildsErrorCode | undefined {
+async function codeOf(run: () => Promise<unknown>): Promise<PrebuildsErrorCode | undefined> {
   try {
-    run();
+    await run();
   } catch (error) {
     if (error instanceof PrebuildsException) return error.code;
     throw error;
@@ -40,8 +41,18 @@ function codeOf(run: () => unknown): PrebuildsErrorCode | undefined {
   return undefined;
 }
 
+const ROLE_MAP = {
+  owner: ['prebuilds:read', 'prebuilds:reconcile', 'prebuilds:admin', 'templates:update'],
+  'template-admin': ['prebuilds:read', 'prebuilds:reconcile', 'templates:update'],
+  auditor: ['prebuilds:read'],
+};
+
+function guardWith(authorization: ResolvedPrebuildsOptions['authorization']): PrebuildsRbacGuard {
+  return new PrebuildsRbacGuard(new Reflector(), resolvePrebuildsOptions({ authorization }));
+}
+
 describe('PrebuildsRbacGuard', () => {
-  const guard = new PrebuildsRbacGuard(new Reflector());
+  const guard = guardWith({ rolePermissions: ROLE_MAP });
   let warn: ReturnType<typeof jest.spyOn>;
 
   beforeEach(() => {
@@ -49,25 +60,25 @@ describe('PrebuildsRbacGuard', () => {
     warn.mockClear();
   });
 
-  it('answers 401 without a subject', () => {
-    expect(codeOf(() => guard.canActivate(contextFor('reconcile', request())))).toBe(
+  it('answers 401 without a subject', async () => {
+    expect(await codeOf(() => guard.canActivate(contextFor('reconcile', request())))).toBe(
       PrebuildsErrorCode.Unauthenticated,
     );
     expect(warn).not.toHaveBeenCalled();
   });
 
-  it('treats a malformed subject as none', () => {
+  it('treats a malformed subject as none', async () => {
     const malformed = { id: 'u1', username: 'x', roles: 'owner' };
-    expect(codeOf(() => guard.canActivate(contextFor('reconcile', request(malformed))))).toBe(
+    expect(await codeOf(() => guard.canActivate(contextFor('reconcile', request(malformed))))).toBe(
       PrebuildsErrorCode.Unauthenticated,
     );
   });
 
-  it('answers 403 naming the permission, and logs the denial', () => {
+  it('answers 403 naming the permission, and logs the denial', async () => {
     const subject = { id: 'u-auditor', username: 'audrey', roles: ['auditor'] };
     let thrown: unknown;
     try {
-      guard.canActivate(contextFor('reconcile', request(subject)));
+      await guard.canActivate(contextFor('reconcile', request(subject)));
     } catch (error) {
       thrown = error;
     }
@@ -83,15 +94,53 @@ describe('PrebuildsRbacGuard', () => {
     });
   });
 
-  it('allows a subject whose roles grant the permission', () => {
+  it('allows a subject whose roles grant the permission', async () => {
     const subject = { id: 'u-ta', username: 'tina', roles: ['member', 'template-admin'] };
-    expect(guard.canActivate(contextFor('reconcile', request(subject)))).toBe(true);
+    expect(await guard.canActivate(contextFor('reconcile', request(subject)))).toBe(true);
     expect(warn).not.toHaveBeenCalled();
   });
 
-  it('denies everyone, owners included, on a guarded route that declares no permission', () => {
+  it('accepts a subject with only an id (roles default to none) and denies it under a role map', async () => {
+    expect(await codeOf(() => guard.canActivate(contextFor('reconcile', request({ id: '2' }))))).toBe(
+      PrebuildsErrorCode.Forbidden,
+    );
+  });
+
+  it("asks the host's authorize function, with the subject and the route's permission", async () => {
+    const asked: [string, string][] = [];
+    const byFunction = guardWith({
+      authorize: async (subject, permission) => {
+        asked.push([subject.id, permission]);
+        return subject.id === '2';
+      },
+    });
+    expect(await byFunction.canActivate(contextFor('reconcile', request({ id: '2' })))).toBe(true);
+    expect(await codeOf(() => byFunction.canActivate(contextFor('reconcile', request({ id: '3' }))))).toBe(
+      PrebuildsErrorCode.Forbidden,
+    );
+    expect(asked).toEqual([
+      ['2', 'prebuilds:reconcile'],
+      ['3', 'prebuilds:reconcile'],
+    ]);
+  });
+
+  it('denies everything when the host configured no authorization (fail closed)', async () => {
     const subject = { id: 'u-owner', username: 'olga', roles: ['owner'] };
-    expect(codeOf(() => guard.canActivate(contextFor('undeclared', request(subject))))).toBe(
+    expect(await codeOf(() => guardWith(null).canActivate(contextFor('reconcile', request(subject))))).toBe(
+      PrebuildsErrorCode.Forbidden,
+    );
+  });
+
+  it('does not read inherited properties of the role map as roles', async () => {
+    const subject = { id: 'u1', roles: ['constructor', 'toString'] };
+    expect(await codeOf(() => guard.canActivate(contextFor('reconcile', request(subject))))).toBe(
+      PrebuildsErrorCode.Forbidden,
+    );
+  });
+
+  it('denies everyone, owners included, on a guarded route that declares no permission', async () => {
+    const subject = { id: 'u-owner', username: 'olga', roles: ['owner'] };
+    expect(await codeOf(() => guard.canActivate(contextFor('undeclared', request(subject))))).toBe(
       PrebuildsErrorCode.Forbidden,
     );
   });

@@ -1,24 +1,32 @@
-import { type CanActivate, type ExecutionContext, Injectable, Logger } from '@nestjs/common';
+import { type CanActivate, type ExecutionContext, Inject, Injectable, Logger } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { PrebuildsErrorCode, PrebuildsException } from '../errors/prebuilds.exception.js';
 import { routeOf } from '../http/request-route.js';
-import { type Permission, permissionsOf } from './permissions.js';
+import { PREBUILDS_OPTIONS, type ResolvedPrebuildsOptions } from '../prebuilds.options.js';
+import { type AuthorizeFunction, authorizerOf, type Permission } from './permissions.js';
 import { subjectOf } from './subject.js';
 
 /** Metadata key under which `@RequirePermission` stores the route's permission. */
 export const PREBUILDS_PERMISSION_KEY = 'prebuilds:required-permission';
 
 /**
- * Authorises a route against the permission it declares, for the subject the host put on the request.
- * No subject → 401; a subject without the permission → 403, logged so that denials are auditable.
+ * Authorises a route against the permission it declares, for the subject the host put on the request, by the
+ * host's authorization option (a role map or a function). No subject → 401; a subject without the permission → 403,
+ * logged so that denials are auditable.
  */
 @Injectable()
 export class PrebuildsRbacGuard implements CanActivate {
   private readonly logger = new Logger(PrebuildsRbacGuard.name);
+  private readonly authorize: AuthorizeFunction;
 
-  constructor(private readonly reflector: Reflector) {}
+  constructor(
+    private readonly reflector: Reflector,
+    @Inject(PREBUILDS_OPTIONS) options: ResolvedPrebuildsOptions,
+  ) {
+    this.authorize = authorizerOf(options.authorization);
+  }
 
-  canActivate(context: ExecutionContext): boolean {
+  async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<object>();
     const subject = subjectOf(request);
     if (!subject) throw new PrebuildsException(PrebuildsErrorCode.Unauthenticated, 'authentication required');
@@ -28,7 +36,7 @@ export class PrebuildsRbacGuard implements CanActivate {
       context.getClass(),
     ]);
     // A guarded route that declares no permission is a wiring mistake: deny rather than allow everyone.
-    if (permission && permissionsOf(subject.roles).has(permission)) return true;
+    if (permission && (await this.authorize(subject, permission))) return true;
 
     this.logger.warn({
       msg: 'access denied',

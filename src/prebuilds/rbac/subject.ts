@@ -2,11 +2,17 @@ import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import { PrebuildsErrorCode, PrebuildsException } from '../errors/prebuilds.exception.js';
 
 /** Who is calling, as the host authenticated them. The module only reads it; it never authenticates. */
-export interface PrebuildsSubject {
+export interface PrebuildsSubjectInput {
+  /** The host's id for the caller (opaque text): owner of the workspaces it claims, initiator of its builds. */
   id: string;
-  username: string;
-  roles: string[];
+  /** For logs only; the id when the host has no names. */
+  username?: string;
+  /** The host's role names, read by a `rolePermissions` authorization (default none). */
+  roles?: string[];
 }
+
+/** A subject as the module hands it to handlers and to the host's authorize function: every field present. */
+export type PrebuildsSubject = Required<PrebuildsSubjectInput>;
 
 /** The request property the host's authentication sets: `request.subject`. */
 export const PREBUILDS_SUBJECT_PROPERTY = 'subject';
@@ -20,14 +26,14 @@ type RequestLike = Record<string, unknown>;
 export function subjectOf(request: object): PrebuildsSubject | undefined {
   const value = (request as RequestLike)[PREBUILDS_SUBJECT_PROPERTY];
   if (typeof value !== 'object' || value === null) return undefined;
-  const { id, username, roles } = value as Partial<PrebuildsSubject>;
-  if (typeof id !== 'string' || typeof username !== 'string') return undefined;
+  const { id, username = id, roles = [] } = value as Partial<PrebuildsSubjectInput>;
+  if (typeof id !== 'string' || id === '' || typeof username !== 'string') return undefined;
   if (!Array.isArray(roles) || !roles.every((role) => typeof role === 'string')) return undefined;
   return { id, username, roles };
 }
 
 /** For the host's authentication (and tests): sets the subject the guard will read. */
-export function attachSubject(request: object, subject: PrebuildsSubject): void {
+export function attachSubject(request: object, subject: PrebuildsSubjectInput): void {
   (request as RequestLike)[PREBUILDS_SUBJECT_PROPERTY] = subject;
 }
 

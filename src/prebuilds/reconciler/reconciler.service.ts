@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
+import { InjectPrebuildsDataSource } from '../database/prebuilds-data-source.js';
 import pLimit from 'p-limit';
 import { performance } from 'node:perf_hooks';
 import type { DataSource } from 'typeorm';
@@ -28,7 +28,7 @@ export class ReconcilerService {
   private queuedFull: Promise<CycleResult> | null = null;
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    @InjectPrebuildsDataSource() private readonly dataSource: DataSource,
     private readonly clock: Clock,
     private readonly settings: PrebuildsSettingsRepository,
     private readonly snapshots: PrebuildsSnapshotRepository,

@@ -1,18 +1,19 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsDefined, IsOptional, IsUUID, ValidateNested } from 'class-validator';
-import type { CreateTemplateInput } from '../templates.types.js';
-import { IsName, NAME_MAX_LENGTH, VersionDto } from './version.dto.js';
+import { IsDefined, IsOptional, IsString, MaxLength, ValidateNested } from 'class-validator';
+import { IsName, NAME_MAX_LENGTH, VersionDto } from '../../../prebuilds/index.js';
+import type { CreateTemplateRequest } from '../templates.service.js';
 
 /** `POST /templates`: a template with its first (active) version. */
-export class CreateTemplateDto implements CreateTemplateInput {
+export class CreateTemplateDto implements CreateTemplateRequest {
   @ApiProperty({ maxLength: NAME_MAX_LENGTH, description: 'unique per organization, case-insensitive' })
   @IsName()
   name: string;
 
-  @ApiPropertyOptional({ format: 'uuid', description: 'defaults to the default organization' })
+  @ApiPropertyOptional({ description: 'defaults to the default organization (the only one this host has)' })
   @IsOptional()
-  @IsUUID('all')
+  @IsString()
+  @MaxLength(200)
   organizationId?: string;
 
   @ApiProperty({ type: VersionDto })

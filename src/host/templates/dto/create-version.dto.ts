@@ -1,11 +1,10 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsBoolean, IsDefined, IsOptional, ValidateNested } from 'class-validator';
-import type { CreateVersionInput } from '../templates.types.js';
-import { VersionDto } from './version.dto.js';
+import { type PublishVersionInput, VersionDto } from '../../../prebuilds/index.js';
 
 /** `POST /templates/:id/versions`. */
-export class CreateVersionDto implements CreateVersionInput {
+export class CreateVersionDto implements PublishVersionInput {
   @ApiProperty({ type: VersionDto })
   @IsDefined()
   @ValidateNested()

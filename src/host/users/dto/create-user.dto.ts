@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { ArrayNotEmpty, ArrayUnique, IsArray, IsIn, IsString, Length, Matches } from 'class-validator';
-import { PERMISSIONS, type Role, ROLES } from '../../../prebuilds/rbac/permissions.js';
+import { PERMISSIONS, type Role, ROLES } from '../../auth/roles.js';
 
 export const USERNAME_PATTERN = /^[a-z0-9][a-z0-9_-]*$/;
 

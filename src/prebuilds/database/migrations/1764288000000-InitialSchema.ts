@@ -1,44 +1,22 @@
-import { MigrationInterface, QueryRunner } from 'typeorm';
+import type { PrebuildsMigration } from './prebuilds-migration.js';
 
 /**
- * The whole domain of DESIGN.md. Written by hand (not generated) so that each index can say which query it serves,
- * and so that provisioner_jobs.job_status is a stored generated column: the status is derived from the timestamps
- * in exactly one place, and the snapshot and claim queries can filter and index on it.
+ * The whole domain of DESIGN.md in the module's own schema. Written by hand so that each index can say which query it
+ * serves, and so that provisioner_jobs.job_status is a stored generated column: the status is derived from the
+ * timestamps in exactly one place, and the snapshot and claim queries can filter and index on it. Owners, initiators,
+ * organizations and template ids are the host's opaque text ids: no foreign key leaves the schema.
  */
-export class InitialSchema1764288000000 implements MigrationInterface {
-  name = 'InitialSchema1764288000000';
+export const initialSchema: PrebuildsMigration = {
+  name: '1764288000000-InitialSchema',
 
-  public async up(q: QueryRunner): Promise<void> {
-    await q.query(`CREATE EXTENSION IF NOT EXISTS pgcrypto`);
-
-    await q.query(`
-      CREATE TABLE organizations (
-        id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
-        name text NOT NULL UNIQUE,
-        created_at timestamptz NOT NULL DEFAULT now()
-      )`);
-    await q.query(`
-      CREATE TABLE users (
-        id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
-        username text NOT NULL UNIQUE,
-        roles text[] NOT NULL DEFAULT '{}',
-        is_system boolean NOT NULL DEFAULT false,
-        created_at timestamptz NOT NULL DEFAULT now()
-      )`);
-    // Only the SHA-256 of a token is stored; lookups go through the unique index on the hash.
-    await q.query(`
-      CREATE TABLE api_tokens (
-        id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
-        user_id uuid NOT NULL REFERENCES users(id) ON DELETE CASCADE,
-        token_hash text NOT NULL UNIQUE,
-        created_at timestamptz NOT NULL DEFAULT now(),
-        last_used_at timestamptz
-      )`);
-
-    await q.query(`
-      CREATE TABLE templates (
-        id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
-        organization_id uuid NOT NULL REFERENCES organizations(id),
+  async up(sql, ns) {
+    // The runner has created the schema (its migrations table lives there too).
+    const s = ns.schema;
+    await sql(`
+      CREATE TABLE ${s}.templates (
+        -- The host's own id for the template (opaque text: a UUID, a number, a slug).
+        id text PRIMARY KEY,
+        organization_id text NOT NULL,
         name text NOT NULL,
         active_version_id uuid,
         deleted boolean NOT NULL DEFAULT false,
@@ -46,25 +24,25 @@ export class InitialSchema1764288000000 implements MigrationInterface {
         created_at timestamptz NOT NULL DEFAULT now(),
         updated_at timestamptz NOT NULL DEFAULT now()
       )`);
-    await q.query(
-      `CREATE UNIQUE INDEX uq_templates_org_name ON templates (organization_id, lower(name)) WHERE NOT deleted`,
+    await sql(
+      `CREATE UNIQUE INDEX uq_templates_org_name ON ${s}.templates (organization_id, lower(name)) WHERE NOT deleted`,
     );
-    await q.query(`
-      CREATE TABLE template_versions (
+    await sql(`
+      CREATE TABLE ${s}.template_versions (
         id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
-        template_id uuid NOT NULL REFERENCES templates(id) ON DELETE CASCADE,
+        template_id text NOT NULL REFERENCES ${s}.templates(id) ON DELETE CASCADE,
         name text NOT NULL,
         created_at timestamptz NOT NULL DEFAULT now(),
         UNIQUE (template_id, name)
       )`);
     // Deferrable so that a template and its first version can be inserted in one transaction in either order.
-    await q.query(`
-      ALTER TABLE templates ADD CONSTRAINT fk_templates_active_version
-        FOREIGN KEY (active_version_id) REFERENCES template_versions(id) DEFERRABLE INITIALLY DEFERRED`);
-    await q.query(`
-      CREATE TABLE template_version_parameters (
+    await sql(`
+      ALTER TABLE ${s}.templates ADD CONSTRAINT fk_templates_active_version
+        FOREIGN KEY (active_version_id) REFERENCES ${s}.template_versions(id) DEFERRABLE INITIALLY DEFERRED`);
+    await sql(`
+      CREATE TABLE ${s}.template_version_parameters (
         id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
-        template_version_id uuid NOT NULL REFERENCES template_versions(id) ON DELETE CASCADE,
+        template_version_id uuid NOT NULL REFERENCES ${s}.template_versions(id) ON DELETE CASCADE,
         name text NOT NULL,
         type text NOT NULL DEFAULT 'string' CHECK (type IN ('string', 'number', 'bool')),
         required boolean NOT NULL DEFAULT false,
@@ -72,10 +50,10 @@ export class InitialSchema1764288000000 implements MigrationInterface {
         ordinal integer NOT NULL DEFAULT 0,
         UNIQUE (template_version_id, name)
       )`);
-    await q.query(`
-      CREATE TABLE template_version_presets (
+    await sql(`
+      CREATE TABLE ${s}.template_version_presets (
         id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
-        template_version_id uuid NOT NULL REFERENCES template_versions(id) ON DELETE CASCADE,
+        template_version_id uuid NOT NULL REFERENCES ${s}.template_versions(id) ON DELETE CASCADE,
         name text NOT NULL,
         created_at timestamptz NOT NULL DEFAULT now(),
         desired_instances integer CHECK (desired_instances >= 0),
@@ -89,29 +67,29 @@ export class InitialSchema1764288000000 implements MigrationInterface {
         UNIQUE (template_version_id, name)
       )`);
     // Snapshot query "presets with prebuilds": only presets with a prebuild configuration.
-    await q.query(
-      `CREATE INDEX idx_presets_with_prebuilds ON template_version_presets (template_version_id)
+    await sql(
+      `CREATE INDEX idx_presets_with_prebuilds ON ${s}.template_version_presets (template_version_id)
          WHERE desired_instances IS NOT NULL`,
     );
-    await q.query(`
-      CREATE TABLE template_version_preset_parameters (
-        preset_id uuid NOT NULL REFERENCES template_version_presets(id) ON DELETE CASCADE,
+    await sql(`
+      CREATE TABLE ${s}.template_version_preset_parameters (
+        preset_id uuid NOT NULL REFERENCES ${s}.template_version_presets(id) ON DELETE CASCADE,
         name text NOT NULL,
         value text NOT NULL,
         PRIMARY KEY (preset_id, name)
       )`);
-    await q.query(`
-      CREATE TABLE prebuild_schedules (
+    await sql(`
+      CREATE TABLE ${s}.prebuild_schedules (
         id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
-        preset_id uuid NOT NULL REFERENCES template_version_presets(id) ON DELETE CASCADE,
+        preset_id uuid NOT NULL REFERENCES ${s}.template_version_presets(id) ON DELETE CASCADE,
         ordinal integer NOT NULL,
         cron_expression text NOT NULL,
         desired_instances integer NOT NULL CHECK (desired_instances >= 0),
         UNIQUE (preset_id, ordinal)
       )`);
 
-    await q.query(`
-      CREATE TABLE provisioner_jobs (
+    await sql(`
+      CREATE TABLE ${s}.provisioner_jobs (
         id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
         type text NOT NULL DEFAULT 'workspace_build',
         created_at timestamptz NOT NULL DEFAULT now(),
@@ -133,19 +111,26 @@ export class InitialSchema1764288000000 implements MigrationInterface {
           END) STORED
       )`);
     // Job acquisition: the oldest pending job, FOR UPDATE SKIP LOCKED.
-    await q.query(
-      `CREATE INDEX idx_jobs_pending ON provisioner_jobs (created_at) WHERE started_at IS NULL AND canceled_at IS NULL`,
+    await sql(
+      `CREATE INDEX idx_jobs_pending ON ${s}.provisioner_jobs (created_at) WHERE started_at IS NULL AND canceled_at IS NULL`,
     );
+    // The stale-job sweep (ProvisionerJobRepository.failStaleJobs): running jobs by start time.
+    await sql(
+      `CREATE INDEX idx_jobs_running ON ${s}.provisioner_jobs (started_at)
+         WHERE started_at IS NOT NULL AND completed_at IS NULL`,
+    );
+    // The snapshot's failure states: only presets with a failed prebuild start are examined.
+    await sql(`CREATE INDEX idx_jobs_failed ON ${s}.provisioner_jobs (id) WHERE job_status = 'failed'`);
 
-    await q.query(`
-      CREATE TABLE workspaces (
+    await sql(`
+      CREATE TABLE ${s}.workspaces (
         id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
-        organization_id uuid NOT NULL REFERENCES organizations(id),
-        template_id uuid NOT NULL REFERENCES templates(id),
-        owner_id uuid NOT NULL REFERENCES users(id),
+        organization_id text NOT NULL,
+        template_id text NOT NULL REFERENCES ${s}.templates(id),
+        owner_id text NOT NULL,
         name text NOT NULL,
         -- The preset the workspace was built from (kept across a claim); NULL for a workspace built without one.
-        preset_id uuid REFERENCES template_version_presets(id) ON DELETE SET NULL,
+        preset_id uuid REFERENCES ${s}.template_version_presets(id) ON DELETE SET NULL,
         -- Denormalised pointer to the newest build, maintained by the builder, so that "latest build" is a join
         -- instead of a DISTINCT ON over every build in the snapshot and claim queries.
         latest_build_id uuid,
@@ -154,50 +139,50 @@ export class InitialSchema1764288000000 implements MigrationInterface {
         updated_at timestamptz NOT NULL DEFAULT now(),
         last_used_at timestamptz
       )`);
-    await q.query(
-      `CREATE UNIQUE INDEX uq_workspaces_owner_name ON workspaces (owner_id, lower(name)) WHERE NOT deleted`,
+    await sql(
+      `CREATE UNIQUE INDEX uq_workspaces_owner_name ON ${s}.workspaces (owner_id, lower(name)) WHERE NOT deleted`,
     );
     // Snapshot (running / in-progress prebuilds) and claim (oldest eligible of a preset): the prebuilds user's live
     // workspaces by preset and age. The owner id is the fixed system user id of the first migration.
-    await q.query(
-      `CREATE INDEX idx_workspaces_prebuilds ON workspaces (preset_id, created_at, id)
-         WHERE owner_id = 'c42fdf75-3097-471c-8c33-fb52454d81c0' AND NOT deleted`,
+    await sql(
+      `CREATE INDEX idx_workspaces_prebuilds ON ${s}.workspaces (preset_id, created_at, id)
+         WHERE owner_id = ${ns.owner} AND NOT deleted`,
     );
-    await q.query(`CREATE INDEX idx_workspaces_template ON workspaces (template_id) WHERE NOT deleted`);
+    await sql(`CREATE INDEX idx_workspaces_template ON ${s}.workspaces (template_id) WHERE NOT deleted`);
 
-    await q.query(`
-      CREATE TABLE workspace_builds (
+    await sql(`
+      CREATE TABLE ${s}.workspace_builds (
         id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
-        workspace_id uuid NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+        workspace_id uuid NOT NULL REFERENCES ${s}.workspaces(id) ON DELETE CASCADE,
         build_number integer NOT NULL,
         transition text NOT NULL CHECK (transition IN ('start', 'stop', 'delete')),
-        template_version_id uuid NOT NULL REFERENCES template_versions(id),
-        preset_id uuid REFERENCES template_version_presets(id) ON DELETE SET NULL,
-        initiator_id uuid NOT NULL REFERENCES users(id),
+        template_version_id uuid NOT NULL REFERENCES ${s}.template_versions(id),
+        preset_id uuid REFERENCES ${s}.template_version_presets(id) ON DELETE SET NULL,
+        initiator_id text NOT NULL,
         reason text NOT NULL DEFAULT 'initiator',
-        job_id uuid NOT NULL UNIQUE REFERENCES provisioner_jobs(id),
+        job_id uuid NOT NULL UNIQUE REFERENCES ${s}.provisioner_jobs(id),
         created_at timestamptz NOT NULL DEFAULT now(),
         UNIQUE (workspace_id, build_number)
       )`);
-    await q.query(`
-      ALTER TABLE workspaces ADD CONSTRAINT fk_workspaces_latest_build
-        FOREIGN KEY (latest_build_id) REFERENCES workspace_builds(id) DEFERRABLE INITIALLY DEFERRED`);
+    await sql(`
+      ALTER TABLE ${s}.workspaces ADD CONSTRAINT fk_workspaces_latest_build
+        FOREIGN KEY (latest_build_id) REFERENCES ${s}.workspace_builds(id) DEFERRABLE INITIALLY DEFERRED`);
     // Backoff and hard limit: a preset's prebuild start builds, newest first.
-    await q.query(
-      `CREATE INDEX idx_builds_preset_starts ON workspace_builds (preset_id, created_at DESC)
-         WHERE transition = 'start' AND initiator_id = 'c42fdf75-3097-471c-8c33-fb52454d81c0'`,
+    await sql(
+      `CREATE INDEX idx_builds_preset_starts ON ${s}.workspace_builds (preset_id, created_at DESC)
+         WHERE transition = 'start' AND initiator_id = ${ns.owner}`,
     );
-    await q.query(`
-      CREATE TABLE workspace_build_parameters (
-        build_id uuid NOT NULL REFERENCES workspace_builds(id) ON DELETE CASCADE,
+    await sql(`
+      CREATE TABLE ${s}.workspace_build_parameters (
+        build_id uuid NOT NULL REFERENCES ${s}.workspace_builds(id) ON DELETE CASCADE,
         name text NOT NULL,
         value text NOT NULL,
         PRIMARY KEY (build_id, name)
       )`);
-    await q.query(`
-      CREATE TABLE workspace_agents (
+    await sql(`
+      CREATE TABLE ${s}.workspace_agents (
         id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
-        job_id uuid NOT NULL REFERENCES provisioner_jobs(id) ON DELETE CASCADE,
+        job_id uuid NOT NULL REFERENCES ${s}.provisioner_jobs(id) ON DELETE CASCADE,
         name text NOT NULL DEFAULT 'main',
         lifecycle_state text NOT NULL DEFAULT 'created'
           CHECK (lifecycle_state IN ('created', 'starting', 'ready', 'start_error')),
@@ -205,50 +190,41 @@ export class InitialSchema1764288000000 implements MigrationInterface {
         ready_at timestamptz
       )`);
     // Readiness: every agent of a build's job is 'ready'.
-    await q.query(`CREATE INDEX idx_agents_job ON workspace_agents (job_id, lifecycle_state)`);
+    await sql(`CREATE INDEX idx_agents_job ON ${s}.workspace_agents (job_id, lifecycle_state)`);
 
-    await q.query(`
-      CREATE TABLE prebuild_events (
+    await sql(`
+      CREATE TABLE ${s}.prebuild_events (
         id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
-        preset_id uuid NOT NULL REFERENCES template_version_presets(id) ON DELETE CASCADE,
+        preset_id uuid NOT NULL REFERENCES ${s}.template_version_presets(id) ON DELETE CASCADE,
         event_type text NOT NULL CHECK (event_type IN ('claim_succeeded', 'claim_missed')),
         created_at timestamptz NOT NULL DEFAULT now()
       )`);
     // Per-preset claim windows, and the retention delete (oldest first).
-    await q.query(`CREATE INDEX idx_prebuild_events_preset ON prebuild_events (preset_id, created_at DESC)`);
-    await q.query(`CREATE INDEX idx_prebuild_events_created ON prebuild_events (created_at)`);
+    await sql(`CREATE INDEX idx_prebuild_events_preset ON ${s}.prebuild_events (preset_id, created_at DESC)`);
+    await sql(`CREATE INDEX idx_prebuild_events_created ON ${s}.prebuild_events (created_at)`);
 
     // Cluster-wide settings: exactly one row (the primary key can only be true).
-    await q.query(`
-      CREATE TABLE prebuilds_settings (
+    await sql(`
+      CREATE TABLE ${s}.prebuilds_settings (
         id boolean PRIMARY KEY DEFAULT true CHECK (id),
         reconciliation_paused boolean NOT NULL DEFAULT false,
         last_cycle_completed_at timestamptz,
         last_cycle_duration_ms integer,
-        last_cycle_replica text
+        last_cycle_replica text,
+        -- The owner id the partial indexes above were built for; the module refuses to start with another.
+        prebuilds_owner_id text NOT NULL
       )`);
-    await q.query(`INSERT INTO prebuilds_settings (id) VALUES (true)`);
+    await sql(`INSERT INTO ${s}.prebuilds_settings (id, prebuilds_owner_id) VALUES (true, ${ns.owner})`);
+  },
 
-    await q.query(
-      `INSERT INTO organizations (id, name) VALUES ('00000000-0000-4000-8000-000000000001', 'default')`,
-    );
-    await q.query(
-      `INSERT INTO users (id, username, roles, is_system)
-       VALUES ('c42fdf75-3097-471c-8c33-fb52454d81c0', 'prebuilds', '{}', true)`,
-    );
-  }
-
-  public async down(q: QueryRunner): Promise<void> {
+  async down(sql, ns) {
+    // The schema holds only this module's objects (and its migrations table, which the runner keeps until last).
+    const s = ns.schema;
     for (const table of [
       'prebuilds_settings',
       'prebuild_events',
       'workspace_agents',
       'workspace_build_parameters',
-    ]) {
-      await q.query(`DROP TABLE ${table}`);
-    }
-    await q.query(`ALTER TABLE workspaces DROP CONSTRAINT fk_workspaces_latest_build`);
-    for (const table of [
       'workspace_builds',
       'workspaces',
       'provisioner_jobs',
@@ -256,12 +232,10 @@ export class InitialSchema1764288000000 implements MigrationInterface {
       'template_version_preset_parameters',
       'template_version_presets',
       'template_version_parameters',
+      'template_versions',
+      'templates',
     ]) {
-      await q.query(`DROP TABLE ${table}`);
+      await sql(`DROP TABLE ${s}.${table} CASCADE`);
     }
-    await q.query(`ALTER TABLE templates DROP CONSTRAINT fk_templates_active_version`);
-    for (const table of ['template_versions', 'templates', 'api_tokens', 'users', 'organizations']) {
-      await q.query(`DROP TABLE ${table}`);
-    }
-  }
-}
+  },
+};

@@ -1,9 +1,10 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsUUID } from 'class-validator';
+import { IsOptional, IsString, Length } from 'class-validator';
 
 export class ReconcileDto {
-  @ApiPropertyOptional({ format: 'uuid', description: 'Reconcile only this template’s presets' })
+  @ApiPropertyOptional({ description: 'Reconcile only this template’s presets (the host’s template id)' })
   @IsOptional()
-  @IsUUID()
+  @IsString()
+  @Length(1, 200)
   templateId?: string;
 }

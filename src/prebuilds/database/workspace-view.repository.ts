@@ -1,7 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
+import type { Transition } from '../state/types.js';
+import { InjectPrebuildsDataSource } from './prebuilds-data-source.js';
+import { PrebuildsNamespace } from './prebuilds-namespace.js';
 
+/** A workspace as the host's GET /workspaces/:id shows it (DESIGN.md, response shapes). */
 export interface WorkspaceView {
   id: string;
   name: string;
@@ -12,16 +15,20 @@ export interface WorkspaceView {
   latestBuild: {
     id: string;
     buildNumber: number;
-    transition: 'start' | 'stop' | 'delete';
+    transition: Transition;
     jobStatus: string;
     templateVersionId: string;
   };
   agents: { id: string; lifecycleState: string }[];
 }
 
+/** Reads of one workspace for the host's routes. */
 @Injectable()
 export class WorkspaceViewRepository {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    @InjectPrebuildsDataSource() private readonly dataSource: DataSource,
+    private readonly ns: PrebuildsNamespace,
+  ) {}
 
   /** A live workspace with its latest build, job status and that build's agents; null when absent or deleted. */
   async findById(workspaceId: string): Promise<WorkspaceView | null> {
@@ -31,10 +38,10 @@ export class WorkspaceViewRepository {
               json_build_object('id', b.id, 'buildNumber', b.build_number, 'transition', b.transition,
                                 'jobStatus', j.job_status, 'templateVersionId', b.template_version_id) AS "latestBuild",
               COALESCE((SELECT json_agg(json_build_object('id', a.id, 'lifecycleState', a.lifecycle_state) ORDER BY a.created_at)
-                          FROM workspace_agents a WHERE a.job_id = b.job_id), '[]') AS agents
-         FROM workspaces w
-         JOIN workspace_builds b ON b.id = w.latest_build_id
-         JOIN provisioner_jobs j ON j.id = b.job_id
+                          FROM ${this.ns.schema}.workspace_agents a WHERE a.job_id = b.job_id), '[]') AS agents
+         FROM ${this.ns.schema}.workspaces w
+         JOIN ${this.ns.schema}.workspace_builds b ON b.id = w.latest_build_id
+         JOIN ${this.ns.schema}.provisioner_jobs j ON j.id = b.job_id
         WHERE w.id = $1 AND NOT w.deleted`,
       [workspaceId],
     );

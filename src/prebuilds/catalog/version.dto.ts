@@ -26,7 +26,7 @@ import {
   type PresetInput,
   type ScheduleInput,
   type VersionInput,
-} from '../templates.types.js';
+} from './catalog.types.js';
 
 /**
  * The `version` body of DESIGN.md. Shape, types and ranges only; what depends on several fields at once (cron form,

@@ -1,15 +1,16 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
-import { DataSource, EntityManager, QueryFailedError } from 'typeorm';
-import type { PrebuildStatus } from '../../prebuilds/state/index.js';
-import type { ParameterType, PresetSummary } from './templates.types.js';
-import type { VersionPlan } from './version-validation.js';
+import { type DataSource, type EntityManager, QueryFailedError } from 'typeorm';
+import type { ParameterType, PresetSummary } from '../catalog/catalog.types.js';
+import type { VersionPlan } from '../catalog/version-validation.js';
+import type { PrebuildStatus } from '../state/types.js';
+import { InjectPrebuildsDataSource } from './prebuilds-data-source.js';
+import { PrebuildsNamespace } from './prebuilds-namespace.js';
 
 /** Constraints whose violation is a caller's mistake (409/400), not a server error. */
 export const TEMPLATE_NAME_CONSTRAINT = 'uq_templates_org_name';
 export const VERSION_NAME_CONSTRAINT = 'template_versions_template_id_name_key';
-export const TEMPLATE_ORGANIZATION_CONSTRAINT = 'templates_organization_id_fkey';
+export const TEMPLATE_ID_CONSTRAINT = 'templates_pkey';
 
 /** The constraint a failed statement violated, for the unique (23505) and foreign key (23503) classes only. */
 export function violatedConstraint(error: unknown): string | null {
@@ -37,7 +38,7 @@ export interface ParameterRow {
   defaultValue: string | null;
 }
 
-export interface PresetRow {
+export interface CatalogPresetRow {
   id: string;
   name: string;
   desiredInstances: number | null;
@@ -49,10 +50,13 @@ export interface PresetRow {
   schedules: { cron: string; instances: number }[];
 }
 
-/** Templates, versions, their parameter definitions, presets and schedules: all of the host's template SQL. */
+/** Templates, versions, their parameter definitions, presets and schedules: the catalog's SQL. */
 @Injectable()
-export class TemplateRepository {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+export class CatalogRepository {
+  constructor(
+    @InjectPrebuildsDataSource() private readonly dataSource: DataSource,
+    private readonly ns: PrebuildsNamespace,
+  ) {}
 
   transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
     return this.dataSource.transaction(work);
@@ -68,7 +72,7 @@ export class TemplateRepository {
     template: { id: string; organizationId: string; name: string; activeVersionId: string; now: Date },
   ): Promise<void> {
     await manager.query(
-      `INSERT INTO templates (id, organization_id, name, active_version_id, created_at, updated_at)
+      `INSERT INTO ${this.ns.schema}.templates (id, organization_id, name, active_version_id, created_at, updated_at)
        VALUES ($1, $2, $3, $4, $5, $5)`,
       [template.id, template.organizationId, template.name, template.activeVersionId, template.now],
     );
@@ -80,7 +84,7 @@ export class TemplateRepository {
    */
   async lockLiveTemplate(manager: EntityManager, templateId: string): Promise<boolean> {
     const rows = await manager.query(
-      `SELECT 1 FROM templates WHERE id = $1 AND NOT deleted FOR NO KEY UPDATE`,
+      `SELECT 1 FROM ${this.ns.schema}.templates WHERE id = $1 AND NOT deleted FOR NO KEY UPDATE`,
       [templateId],
     );
     return rows.length > 0;
@@ -98,13 +102,13 @@ export class TemplateRepository {
     now: Date,
   ): Promise<PresetSummary[]> {
     await manager.query(
-      `INSERT INTO template_versions (id, template_id, name, created_at) VALUES ($1, $2, $3, $4)`,
+      `INSERT INTO ${this.ns.schema}.template_versions (id, template_id, name, created_at) VALUES ($1, $2, $3, $4)`,
       [versionId, templateId, plan.name, now],
     );
     const parameters = plan.parameters;
     if (parameters.length > 0) {
       await manager.query(
-        `INSERT INTO template_version_parameters (template_version_id, name, type, required, default_value, ordinal)
+        `INSERT INTO ${this.ns.schema}.template_version_parameters (template_version_id, name, type, required, default_value, ordinal)
          SELECT $1::uuid, * FROM unnest($2::text[], $3::text[], $4::boolean[], $5::text[], $6::int[])`,
         [
           versionId,
@@ -119,7 +123,7 @@ export class TemplateRepository {
     const presets = plan.presets.map((preset) => ({ ...preset, id: randomUUID() }));
     if (presets.length > 0) {
       await manager.query(
-        `INSERT INTO template_version_presets
+        `INSERT INTO ${this.ns.schema}.template_version_presets
            (id, template_version_id, name, desired_instances, ttl_seconds, scheduling_timezone, created_at)
          SELECT id, $1::uuid, name, desired, ttl, tz, $7::timestamptz
            FROM unnest($2::uuid[], $3::text[], $4::int[], $5::int[], $6::text[]) AS p(id, name, desired, ttl, tz)`,
@@ -139,7 +143,7 @@ export class TemplateRepository {
     );
     if (values.length > 0) {
       await manager.query(
-        `INSERT INTO template_version_preset_parameters (preset_id, name, value)
+        `INSERT INTO ${this.ns.schema}.template_version_preset_parameters (preset_id, name, value)
          SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[])`,
         [values.map((v) => v.p.id), values.map((v) => v.name), values.map((v) => v.value)],
       );
@@ -147,7 +151,7 @@ export class TemplateRepository {
     const schedules = presets.flatMap((p) => p.schedules.map((s, ordinal) => ({ p, ordinal, ...s })));
     if (schedules.length > 0) {
       await manager.query(
-        `INSERT INTO prebuild_schedules (preset_id, ordinal, cron_expression, desired_instances)
+        `INSERT INTO ${this.ns.schema}.prebuild_schedules (preset_id, ordinal, cron_expression, desired_instances)
          SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[], $4::int[])`,
         [
           schedules.map((s) => s.p.id),
@@ -160,17 +164,36 @@ export class TemplateRepository {
     return presets.map(({ id, name }) => ({ id, name }));
   }
 
+  /** Points a template at one of its own versions. False when the version is not the template's. */
   async setActiveVersion(
     manager: EntityManager,
     templateId: string,
     versionId: string,
     now: Date,
-  ): Promise<void> {
-    await manager.query(`UPDATE templates SET active_version_id = $2, updated_at = $3 WHERE id = $1`, [
-      templateId,
-      versionId,
-      now,
-    ]);
+  ): Promise<boolean> {
+    const [rows] = await manager.query(
+      `UPDATE ${this.ns.schema}.templates t SET active_version_id = v.id, updated_at = $3
+         FROM ${this.ns.schema}.template_versions v
+        WHERE t.id = $1 AND v.id = $2 AND v.template_id = t.id
+        RETURNING t.id`,
+      [templateId, versionId, now],
+    );
+    return rows.length > 0;
+  }
+
+  /**
+   * Sets a preset's base instance count (null: no prebuilds). Returns its template id, or null for an unknown preset
+   * (or one of a deleted template).
+   */
+  async setPresetInstances(presetId: string, instances: number | null): Promise<string | null> {
+    const [rows] = await this.dataSource.query(
+      `UPDATE ${this.ns.schema}.template_version_presets p SET desired_instances = $2
+         FROM ${this.ns.schema}.template_versions v JOIN ${this.ns.schema}.templates t ON t.id = v.template_id
+        WHERE p.id = $1 AND v.id = p.template_version_id AND NOT t.deleted
+        RETURNING t.id AS "templateId"`,
+      [presetId, instances],
+    );
+    return rows[0]?.templateId ?? null;
   }
 
   /** A live template with its active version (primary key lookups). */
@@ -179,7 +202,7 @@ export class TemplateRepository {
       `SELECT t.id, t.name, t.organization_id AS "organizationId", t.deprecated,
               t.created_at AS "createdAt", t.updated_at AS "updatedAt",
               v.id AS "versionId", v.name AS "versionName", v.created_at AS "versionCreatedAt"
-         FROM templates t LEFT JOIN template_versions v ON v.id = t.active_version_id
+         FROM ${this.ns.schema}.templates t LEFT JOIN ${this.ns.schema}.template_versions v ON v.id = t.active_version_id
         WHERE t.id = $1 AND NOT t.deleted`,
       [templateId],
     );
@@ -189,7 +212,7 @@ export class TemplateRepository {
   /** Served by uq_templates_org_name (live templates, case-insensitive). */
   async findTemplateIdByName(organizationId: string, name: string): Promise<string | null> {
     const [row] = await this.dataSource.query(
-      `SELECT id FROM templates WHERE organization_id = $1 AND lower(name) = lower($2) AND NOT deleted`,
+      `SELECT id FROM ${this.ns.schema}.templates WHERE organization_id = $1 AND lower(name) = lower($2) AND NOT deleted`,
       [organizationId, name],
     );
     return row?.id ?? null;
@@ -199,7 +222,7 @@ export class TemplateRepository {
   async findParameters(versionId: string): Promise<ParameterRow[]> {
     return this.dataSource.query(
       `SELECT name, type, required, default_value AS "defaultValue"
-         FROM template_version_parameters WHERE template_version_id = $1 ORDER BY ordinal, name`,
+         FROM ${this.ns.schema}.template_version_parameters WHERE template_version_id = $1 ORDER BY ordinal, name`,
       [versionId],
     );
   }
@@ -208,17 +231,17 @@ export class TemplateRepository {
    * A version's presets with their values and schedules aggregated per preset (each subquery is served by the
    * child table's primary key / unique index). Ordered by name: presets carry no ordinal.
    */
-  async findPresets(versionId: string): Promise<PresetRow[]> {
+  async findPresets(versionId: string): Promise<CatalogPresetRow[]> {
     return this.dataSource.query(
       `SELECT p.id, p.name, p.desired_instances AS "desiredInstances", p.ttl_seconds AS "ttlSeconds",
               p.scheduling_timezone AS timezone, p.prebuild_status AS "prebuildStatus",
               p.last_invalidated_at AS "lastInvalidatedAt",
               COALESCE((SELECT json_object_agg(pp.name, pp.value ORDER BY pp.name)
-                          FROM template_version_preset_parameters pp WHERE pp.preset_id = p.id), '{}') AS parameters,
+                          FROM ${this.ns.schema}.template_version_preset_parameters pp WHERE pp.preset_id = p.id), '{}') AS parameters,
               COALESCE((SELECT json_agg(json_build_object('cron', s.cron_expression, 'instances', s.desired_instances)
                                         ORDER BY s.ordinal)
-                          FROM prebuild_schedules s WHERE s.preset_id = p.id), '[]') AS schedules
-         FROM template_version_presets p
+                          FROM ${this.ns.schema}.prebuild_schedules s WHERE s.preset_id = p.id), '[]') AS schedules
+         FROM ${this.ns.schema}.template_version_presets p
         WHERE p.template_version_id = $1
         ORDER BY p.name`,
       [versionId],
@@ -228,7 +251,7 @@ export class TemplateRepository {
   /** False when the template is unknown or already deleted. */
   async softDelete(templateId: string, now: Date): Promise<boolean> {
     const [rows] = await this.dataSource.query(
-      `UPDATE templates SET deleted = true, updated_at = $2 WHERE id = $1 AND NOT deleted RETURNING id`,
+      `UPDATE ${this.ns.schema}.templates SET deleted = true, updated_at = $2 WHERE id = $1 AND NOT deleted RETURNING id`,
       [templateId, now],
     );
     return rows.length > 0;
@@ -237,7 +260,7 @@ export class TemplateRepository {
   /** '' clears the deprecation. False when the template is unknown or deleted. */
   async setDeprecated(templateId: string, message: string, now: Date): Promise<boolean> {
     const [rows] = await this.dataSource.query(
-      `UPDATE templates SET deprecated = $2, updated_at = $3 WHERE id = $1 AND NOT deleted RETURNING id`,
+      `UPDATE ${this.ns.schema}.templates SET deprecated = $2, updated_at = $3 WHERE id = $1 AND NOT deleted RETURNING id`,
       [templateId, message, now],
     );
     return rows.length > 0;

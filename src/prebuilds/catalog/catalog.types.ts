@@ -1,4 +1,4 @@
-import type { PrebuildStatus } from '../../prebuilds/state/index.js';
+import type { PrebuildStatus } from '../state/types.js';
 
 export type ParameterType = 'string' | 'number' | 'bool';
 export const PARAMETER_TYPES: readonly ParameterType[] = ['string', 'number', 'bool'];
@@ -35,14 +35,19 @@ export interface ScheduleInput {
   instances: number;
 }
 
-export interface CreateTemplateInput {
+/** A template registered under the host's own id, with its first version (made active). */
+export interface RegisterTemplateInput {
+  /** The host's id for the template (opaque text); a UUID is generated when absent. */
+  id?: string;
+  /** The host's organization id (opaque text). */
+  organizationId: string;
   name: string;
-  organizationId?: string;
   version: VersionInput;
 }
 
-export interface CreateVersionInput {
+export interface PublishVersionInput {
   version: VersionInput;
+  /** Make the new version the active one in the same transaction (default false). */
   activate?: boolean;
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { type Permission, PERMISSIONS, permissionsOf, ROLE_PERMISSIONS, ROLES } from './permissions.js';
+import { type Permission, PERMISSIONS, permissionsOf, ROLE_PERMISSIONS, ROLES } from './roles.js';
 
 // DESIGN.md's roles table, written out again on purpose: the test must fail if the code's table drifts from it.
 const DESIGN_ROLES: Record<string, Permission[] | 'everything'> = {

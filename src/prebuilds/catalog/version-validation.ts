@@ -1,8 +1,8 @@
-import { BuildValidationError } from '../../prebuilds/builder/build-errors.js';
-import { PrebuildsErrorCode, PrebuildsException } from '../../prebuilds/errors/prebuilds.exception.js';
-import { resolveBuildParameters } from '../../prebuilds/builder/parameter-validation.js';
-import { isValidTimezone, schedulesOverlap, validateScheduleCron } from '../../prebuilds/state/index.js';
-import type { ParameterType, PresetInput, VersionInput } from './templates.types.js';
+import { BuildValidationError } from '../builder/build-errors.js';
+import { resolveBuildParameters } from '../builder/parameter-validation.js';
+import { PrebuildsErrorCode, PrebuildsException } from '../errors/prebuilds.exception.js';
+import { isValidTimezone, schedulesOverlap, validateScheduleCron } from '../state/index.js';
+import type { ParameterType, PresetInput, VersionInput } from './catalog.types.js';
 
 /**
  * Cross-field checks of a `version` body, the ones a DTO cannot express: the schedule form, time zones, overlap,

@@ -6,6 +6,7 @@ export default tseslint.config(
   {
     ignores: [
       'dist/**',
+      'packages/*/dist/**',
       'node_modules/**',
       '.data/**',
       'coverage/**',
@@ -26,6 +27,23 @@ export default tseslint.config(
     // The dashboard's ES module runs in the browser.
     files: ['src/host/dashboard/public/**/*.js'],
     languageOptions: { globals: { ...globals.browser } },
+  },
+  {
+    // The host app is the module's first consumer: it uses the package entry only, as any other host would.
+    files: ['src/host/**/*.ts', 'src/app.module.ts', 'src/main.ts', 'bench/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/prebuilds/*', '**/prebuilds/**', '!nest-prebuilds'],
+              message: "import the prebuilds module from 'nest-prebuilds' (its package entry) only",
+            },
+          ],
+        },
+      ],
+    },
   },
   {
     files: ['src/prebuilds/state/**/*.ts'],

@@ -4,7 +4,11 @@ const tsJest = ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json', diagnostic
 
 const common = {
   extensionsToTreatAsEsm: ['.ts'],
-  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  // The host imports the module by its package name; tests run it from source, so both see one copy.
+  moduleNameMapper: {
+    '^nest-prebuilds$': '<rootDir>/src/prebuilds/index.ts',
+    '^(\\.{1,2}/.*)\\.js$': '$1',
+  },
   transform: { '^.+\\.ts$': tsJest },
   testEnvironment: 'node',
 };

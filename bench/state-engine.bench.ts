@@ -3,7 +3,7 @@
 //   node dist/bench/state-engine.bench.js [presets] [running] [iterations]
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
-import { GlobalSnapshot } from '../src/prebuilds/state/index.js';
+import { GlobalSnapshot } from 'nest-prebuilds';
 import type {
   BackoffRow,
   InProgressRow,
@@ -12,7 +12,7 @@ import type {
   PresetRow,
   RunningPrebuildRow,
   SnapshotInput,
-} from '../src/prebuilds/state/index.js';
+} from 'nest-prebuilds';
 
 export interface StateEngineBenchOptions {
   presets?: number;

@@ -2,7 +2,7 @@ import { DynamicModule, Global, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { LoggerModule } from 'nestjs-pino';
-import { PrebuildsBodyErrorFilter, PrebuildsHealthModule, PrebuildsModule } from './prebuilds/index.js';
+import { PrebuildsBodyErrorFilter, PrebuildsHealthModule, PrebuildsModule } from 'nest-prebuilds';
 import { ROLE_PERMISSIONS } from './host/auth/roles.js';
 import type { HostConfig } from './host/config/host-config.js';
 import { HOST_CONFIG } from './host/config/host-config.token.js';

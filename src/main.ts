@@ -8,7 +8,7 @@ import { ConfigError } from './host/config/config-error.js';
 import { loadHostConfig } from './host/config/host-config.js';
 import { setupOpenApi } from './host/openapi.js';
 import { type EmbeddedPostgres, startEmbeddedPostgres } from './host/database/embedded-postgres.js';
-import { runPrebuildsMigrations } from './prebuilds/index.js';
+import { runPrebuildsMigrations } from 'nest-prebuilds';
 import { runHostMigrations } from './host/database/host-data-source.js';
 
 let embedded: EmbeddedPostgres | null = null;

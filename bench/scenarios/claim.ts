@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type pg from 'pg';
-import { ClaimService } from '../../src/prebuilds/claim/claim.service.js';
-import { DEFAULT_PREBUILDS_OWNER_ID as PREBUILDS_SYSTEM_USER_ID } from '../../src/prebuilds/database/prebuilds-namespace.js';
+import { ClaimService } from 'nest-prebuilds';
+import { DEFAULT_PREBUILDS_OWNER_ID as PREBUILDS_SYSTEM_USER_ID } from 'nest-prebuilds';
 import { BENCH_NOW, FixedClock } from '../support/doubles.js';
 import { explainStatements, withParameter, type PlanSection } from '../support/explain.js';
 import { closeClients, connectClients, withClient } from '../support/pg.js';

@@ -1,8 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import type pg from 'pg';
 import { DEFAULT_ORGANIZATION_ID } from '../../src/host/templates/organizations.js';
-import { DEFAULT_PREBUILDS_OWNER_ID as PREBUILDS_SYSTEM_USER_ID } from '../../src/prebuilds/database/prebuilds-namespace.js';
-import { ReconcilerService } from '../../src/prebuilds/reconciler/reconciler.service.js';
+import { DEFAULT_PREBUILDS_OWNER_ID as PREBUILDS_SYSTEM_USER_ID } from 'nest-prebuilds';
+import { ReconcilerService } from 'nest-prebuilds';
 import { BENCH_NOW, FixedClock } from '../support/doubles.js';
 import { withClient } from '../support/pg.js';
 import { createPrebuildsApp } from '../support/prebuilds-app.js';

@@ -1,8 +1,8 @@
 import { performance } from 'node:perf_hooks';
-import { ClaimService } from '../../src/prebuilds/claim/claim.service.js';
-import { DEFAULT_PREBUILDS_OWNER_ID as PREBUILDS_SYSTEM_USER_ID } from '../../src/prebuilds/database/prebuilds-namespace.js';
-import { ReconcilerService } from '../../src/prebuilds/reconciler/reconciler.service.js';
-import type { CycleResult } from '../../src/prebuilds/reconciler/cycle-result.js';
+import { ClaimService } from 'nest-prebuilds';
+import { DEFAULT_PREBUILDS_OWNER_ID as PREBUILDS_SYSTEM_USER_ID } from 'nest-prebuilds';
+import { ReconcilerService } from 'nest-prebuilds';
+import type { CycleResult } from 'nest-prebuilds';
 import { BENCH_NOW, FixedClock } from '../support/doubles.js';
 import { explainStatements, withParameter, type PlanSection } from '../support/explain.js';
 import { withClient } from '../support/pg.js';

@@ -1,12 +1,11 @@
 import { performance } from 'node:perf_hooks';
 import type pg from 'pg';
-import { ClaimService } from '../../src/prebuilds/claim/claim.service.js';
+import { ClaimService } from 'nest-prebuilds';
 import { DEFAULT_ORGANIZATION_ID } from '../../src/host/templates/organizations.js';
-import { DEFAULT_PREBUILDS_OWNER_ID as PREBUILDS_SYSTEM_USER_ID } from '../../src/prebuilds/database/prebuilds-namespace.js';
-import { PREBUILDS_OPTIONS, type ResolvedPrebuildsOptions } from '../../src/prebuilds/prebuilds.options.js';
-import { PostgresPubsub } from '../../src/prebuilds/pubsub/postgres-pubsub.js';
-import { PrebuildsPubsub } from '../../src/prebuilds/pubsub/prebuilds-pubsub.js';
-import { ReconcilerService } from '../../src/prebuilds/reconciler/reconciler.service.js';
+import { DEFAULT_PREBUILDS_OWNER_ID as PREBUILDS_SYSTEM_USER_ID } from 'nest-prebuilds';
+import { PREBUILDS_OPTIONS, type ResolvedPrebuildsOptions } from 'nest-prebuilds';
+import { PrebuildsPubsub } from 'nest-prebuilds';
+import { ReconcilerService } from 'nest-prebuilds';
 import { closeClients, connectClients, withClient } from '../support/pg.js';
 import { createPrebuildsApp } from '../support/prebuilds-app.js';
 import { onFreshDatabase, type BenchContext, type ScenarioOutcome } from '../support/scenario.js';
@@ -49,7 +48,7 @@ export async function runRefill(ctx: BenchContext): Promise<ScenarioOutcome> {
     const [watcher] = await connectClients(db.url, 1);
     try {
       const pubsub = app.get(PrebuildsPubsub);
-      if (pubsub instanceof PostgresPubsub) await pubsub.whenListening();
+      await pubsub.whenListening();
       const reconciler = app.get(ReconcilerService);
       await sleep(50); // the scheduler's first, full cycle starts on the next tick; let it finish first
       await reconciler.idle();

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import type { SnapshotInput } from '../../src/prebuilds/state/index.js';
+import type { SnapshotInput } from 'nest-prebuilds';
 import { generateSnapshotInput, runStateEngineBench } from '../state-engine.bench.js';
 import type { BenchContext, ScenarioOutcome } from '../support/scenario.js';
 import { distribution } from '../support/stats.js';

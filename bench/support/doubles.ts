@@ -1,5 +1,5 @@
-import { Clock } from '../../src/prebuilds/clock/clock.js';
-import { PrebuildsPubsub } from '../../src/prebuilds/pubsub/prebuilds-pubsub.js';
+import { Clock } from 'nest-prebuilds';
+import { PrebuildsPubsub } from 'nest-prebuilds';
 
 /** Time stands still: every cycle sees the same `now`, so repeated no-op cycles do identical work. */
 export class FixedClock extends Clock {

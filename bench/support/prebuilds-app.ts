@@ -1,11 +1,11 @@
 import { Test, type TestingModule } from '@nestjs/testing';
 import { TypeOrmModule, getDataSourceToken } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { Clock } from '../../src/prebuilds/clock/clock.js';
-import { testDataSourceOptions } from '../../test/support/test-data-source.js';
-import { PrebuildsModule } from '../../src/prebuilds/prebuilds.module.js';
-import type { PrebuildsModuleOptions } from '../../src/prebuilds/prebuilds.options.js';
-import { PrebuildsPubsub } from '../../src/prebuilds/pubsub/prebuilds-pubsub.js';
+import { Clock } from 'nest-prebuilds';
+import { hostDataSourceOptions } from '../../src/host/database/host-data-source.js';
+import { PrebuildsModule } from 'nest-prebuilds';
+import type { PrebuildsModuleOptions } from 'nest-prebuilds';
+import { PrebuildsPubsub } from 'nest-prebuilds';
 import { SilentPubsub } from './doubles.js';
 import { StatementLog } from './statement-log.js';
 
@@ -37,7 +37,7 @@ export async function createPrebuildsApp(options: PrebuildsAppOptions): Promise<
   let builder = Test.createTestingModule({
     imports: [
       TypeOrmModule.forRoot(
-        testDataSourceOptions(options.url, {
+        hostDataSourceOptions(options.url, {
           logging: true,
           logger: statements,
           poolSize: options.poolSize ?? 10,

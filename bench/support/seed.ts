@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { DEFAULT_ORGANIZATION_ID } from '../../src/host/templates/organizations.js';
-import { DEFAULT_PREBUILDS_OWNER_ID as PREBUILDS_SYSTEM_USER_ID } from '../../src/prebuilds/database/prebuilds-namespace.js';
+import { DEFAULT_PREBUILDS_OWNER_ID as PREBUILDS_SYSTEM_USER_ID } from 'nest-prebuilds';
 
 /** A warm pool as a long-running deployment leaves it, written set-based (generate_series), never row by row. */
 export interface PoolSeed {

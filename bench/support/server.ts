@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmbeddedPostgres } from '../../src/host/database/embedded-postgres.js';
-import { runPrebuildsMigrations } from '../../src/prebuilds/database/run-migrations.js';
+import { runPrebuildsMigrations } from 'nest-prebuilds';
 import { withClient } from './pg.js';
 
 export interface BenchDatabase {

@@ -7,7 +7,7 @@ import pg from 'pg';
 // the compiled build (`pretest` runs `npm run build`).
 import { startEmbeddedPostgres } from '../../dist/src/host/database/embedded-postgres.js';
 import { runHostMigrations } from '../../dist/src/host/database/host-data-source.js';
-import { runPrebuildsMigrations } from '../../dist/src/prebuilds/database/run-migrations.js';
+import { runPrebuildsMigrations } from 'nest-prebuilds';
 
 /**
  * Once per test run: find a PostgreSQL (TEST_DATABASE_URL, else an embedded one in a temp folder), create a template

@@ -8,8 +8,8 @@
  * It runs before every guard, so the prebuilds module's RBAC guard finds `request.subject` when the token is valid.
  */
 import { Injectable, Logger, type NestMiddleware } from '@nestjs/common';
-import { parseBearerToken } from '../../prebuilds/index.js';
-import { attachSubject, type PrebuildsSubject } from '../../prebuilds/index.js';
+import { parseBearerToken } from 'nest-prebuilds';
+import { attachSubject, type PrebuildsSubject } from 'nest-prebuilds';
 import { digestsEqual, hashApiToken } from './api-token.js';
 import { SubjectCache } from './subject-cache.js';
 import { UserRepository } from './user.repository.js';

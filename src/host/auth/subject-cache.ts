@@ -1,4 +1,4 @@
-import type { PrebuildsSubject } from '../../prebuilds/index.js';
+import type { PrebuildsSubject } from 'nest-prebuilds';
 
 export interface SubjectCacheOptions {
   ttlMs: number;

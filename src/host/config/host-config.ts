@@ -1,4 +1,4 @@
-import type { PrebuildsModuleOptions } from '../../prebuilds/index.js';
+import type { PrebuildsModuleOptions } from 'nest-prebuilds';
 import { ConfigError } from './config-error.js';
 
 /** Everything the host app reads from the environment, parsed and checked once at start. */

@@ -8,10 +8,10 @@ import {
 } from '@nestjs/common';
 import { hostname } from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
-import { PrebuildsChannel } from '../../prebuilds/index.js';
-import { PrebuildsPubsub } from '../../prebuilds/index.js';
-import { ProvisionerJobService } from '../../prebuilds/index.js';
-import type { AcquiredJob } from '../../prebuilds/index.js';
+import { PrebuildsChannel } from 'nest-prebuilds';
+import { PrebuildsPubsub } from 'nest-prebuilds';
+import { ProvisionerJobService } from 'nest-prebuilds';
+import type { AcquiredJob } from 'nest-prebuilds';
 import type { HostConfig } from '../config/host-config.js';
 import { HOST_CONFIG } from '../config/host-config.token.js';
 

@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { PrebuildsErrorCode, PrebuildsException, type VersionInput } from '../../prebuilds/index.js';
+import { PrebuildsErrorCode, PrebuildsException, type VersionInput } from 'nest-prebuilds';
 import { TemplatesService } from '../templates/templates.service.js';
 
 export const DEMO_TEMPLATE_NAME = 'demo';

@@ -7,7 +7,7 @@ import {
   RequirePermission,
   type TemplateView,
   UuidParam,
-} from '../../prebuilds/index.js';
+} from 'nest-prebuilds';
 import { CreateTemplateDto } from './dto/create-template.dto.js';
 import { CreateVersionDto } from './dto/create-version.dto.js';
 import { TemplatesService } from './templates.service.js';

@@ -8,7 +8,7 @@ import {
   TemplateCatalogService,
   type TemplateView,
   type VersionInput,
-} from '../../prebuilds/index.js';
+} from 'nest-prebuilds';
 import { DEFAULT_ORGANIZATION_ID } from './organizations.js';
 
 export interface CreateTemplateRequest {

@@ -8,10 +8,10 @@ import {
   ApiOperation,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
-import { PrebuildsController } from '../../prebuilds/index.js';
+import { PrebuildsController } from 'nest-prebuilds';
 import { permissionsOf } from '../auth/roles.js';
-import { RequirePermission } from '../../prebuilds/index.js';
-import { CurrentSubject, type PrebuildsSubject } from '../../prebuilds/index.js';
+import { RequirePermission } from 'nest-prebuilds';
+import { CurrentSubject, type PrebuildsSubject } from 'nest-prebuilds';
 import { CreatedUserDto, CreateUserDto, CurrentUserDto } from './dto/create-user.dto.js';
 import { UsersService } from './users.service.js';
 

@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { PrebuildsErrorCode, PrebuildsException } from '../../prebuilds/index.js';
-import type { PrebuildsSubject } from '../../prebuilds/index.js';
+import { PrebuildsErrorCode, PrebuildsException } from 'nest-prebuilds';
+import type { PrebuildsSubject } from 'nest-prebuilds';
 import { generateApiToken, hashApiToken } from '../auth/api-token.js';
 import { UserRepository } from '../auth/user.repository.js';
 import type { CreatedUserDto, CreateUserDto } from './dto/create-user.dto.js';

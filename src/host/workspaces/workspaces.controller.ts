@@ -10,7 +10,7 @@ import {
   RequirePermission,
   UuidParam,
   WorkspaceQueryService,
-} from '../../prebuilds/index.js';
+} from 'nest-prebuilds';
 import { READ_ANY_WORKSPACE_ROLES } from '../auth/roles.js';
 import { CreateWorkspaceDto } from './dto/create-workspace.dto.js';
 

@@ -1,4 +1,5 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { PrebuildsLogger } from '../logging/prebuilds-logger.js';
 import { Clock } from '../clock/clock.js';
 import { PresetRepository } from '../database/preset.repository.js';
 import { PrebuildsSettingsRepository } from '../database/settings.repository.js';
@@ -20,7 +21,7 @@ export interface ReconcileNowResponse {
 /** What operators do to the pools: run a cycle now, pause and resume, resume a preset, invalidate a template. */
 @Injectable()
 export class PrebuildsAdminService {
-  private readonly logger = new Logger('PrebuildsAdmin');
+  private readonly logger = new PrebuildsLogger('PrebuildsAdmin');
 
   constructor(
     private readonly reconciler: ReconcilerService,

@@ -1,4 +1,5 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { PrebuildsLogger } from '../logging/prebuilds-logger.js';
 import { InjectPrebuildsDataSource } from '../database/prebuilds-data-source.js';
 import { randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
@@ -43,7 +44,7 @@ export interface NewWorkspaceRequest {
  */
 @Injectable()
 export class WorkspaceBuilderService {
-  private readonly logger = new Logger(WorkspaceBuilderService.name);
+  private readonly logger = new PrebuildsLogger(WorkspaceBuilderService.name);
 
   constructor(
     @InjectPrebuildsDataSource() private readonly dataSource: DataSource,

@@ -1,4 +1,5 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
+import { PrebuildsLogger } from '../logging/prebuilds-logger.js';
 import { randomUUID } from 'node:crypto';
 import { Clock } from '../clock/clock.js';
 import {
@@ -35,7 +36,7 @@ import { planVersion } from './version-validation.js';
  */
 @Injectable()
 export class TemplateCatalogService {
-  private readonly logger = new Logger('PrebuildsCatalog');
+  private readonly logger = new PrebuildsLogger('PrebuildsCatalog');
 
   constructor(
     private readonly catalog: CatalogRepository,

@@ -1,4 +1,5 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
+import { PrebuildsLogger } from '../logging/prebuilds-logger.js';
 import { InjectPrebuildsDataSource } from '../database/prebuilds-data-source.js';
 import { performance } from 'node:perf_hooks';
 import type { DataSource, EntityManager } from 'typeorm';
@@ -39,7 +40,7 @@ const UNIQUE_VIOLATION = '23505';
  */
 @Injectable()
 export class ClaimService {
-  private readonly logger = new Logger('PrebuildsClaim');
+  private readonly logger = new PrebuildsLogger('PrebuildsClaim');
 
   constructor(
     @InjectPrebuildsDataSource() private readonly dataSource: DataSource,

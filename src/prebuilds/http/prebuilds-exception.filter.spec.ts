@@ -1,6 +1,7 @@
 import { beforeEach, describe, expect, it, jest } from '@jest/globals';
-import { type ArgumentsHost, HttpException, Logger, NotFoundException } from '@nestjs/common';
+import { type ArgumentsHost, HttpException, NotFoundException } from '@nestjs/common';
 import type { HttpAdapterHost } from '@nestjs/core';
+import { PrebuildsLogger } from '../logging/prebuilds-logger.js';
 import { PrebuildsErrorCode, PrebuildsException } from '../errors/prebuilds.exception.js';
 import { PrebuildsBodyErrorFilter } from './prebuilds-body-error.filter.js';
 import { PrebuildsExceptionFilter } from './prebuilds-exception.filter.js';
@@ -30,7 +31,7 @@ describe('PrebuildsExceptionFilter', () => {
   let error: ReturnType<typeof jest.spyOn>;
 
   beforeEach(() => {
-    error = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    error = jest.spyOn(PrebuildsLogger.prototype, 'error').mockImplementation(() => undefined);
     error.mockClear();
   });
 

@@ -1,4 +1,5 @@
-import { type ArgumentsHost, Catch, type ExceptionFilter, Injectable, Logger } from '@nestjs/common';
+import { type ArgumentsHost, Catch, type ExceptionFilter, Injectable } from '@nestjs/common';
+import { PrebuildsLogger } from '../logging/prebuilds-logger.js';
 import { HttpAdapterHost } from '@nestjs/core';
 import { mapError } from './error-response.js';
 import { routeOf } from './request-route.js';
@@ -10,7 +11,7 @@ import { routeOf } from './request-route.js';
 @Catch()
 @Injectable()
 export class PrebuildsExceptionFilter implements ExceptionFilter {
-  private readonly logger = new Logger(PrebuildsExceptionFilter.name);
+  private readonly logger = new PrebuildsLogger(PrebuildsExceptionFilter.name);
 
   constructor(private readonly adapterHost: HttpAdapterHost) {}
 

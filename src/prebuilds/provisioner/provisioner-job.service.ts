@@ -1,4 +1,5 @@
-import { Injectable, Optional, Logger } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
+import { PrebuildsLogger } from '../logging/prebuilds-logger.js';
 import { InjectPrebuildsDataSource } from '../database/prebuilds-data-source.js';
 import type { DataSource } from 'typeorm';
 import { PrebuildsMetricsService } from '../metrics/prebuilds-metrics.service.js';
@@ -21,7 +22,7 @@ import {
  */
 @Injectable()
 export class ProvisionerJobService {
-  private readonly logger = new Logger(ProvisionerJobService.name);
+  private readonly logger = new PrebuildsLogger(ProvisionerJobService.name);
 
   constructor(
     @InjectPrebuildsDataSource() private readonly dataSource: DataSource,
@@ -106,7 +107,7 @@ export class ProvisionerJobService {
     if (done.status === 'failed' && done.isPrebuild && done.transition === 'start' && done.presetId) {
       this.metrics?.recordFailed(this.metrics.labelsOf(done.presetId));
     }
-    this.logger.log({
+    this.logger.debug({
       msg: 'job completed',
       event: 'job_completed',
       jobId,

@@ -1,4 +1,5 @@
 import { Injectable, Logger, OnModuleDestroy, OnModuleInit, Optional } from '@nestjs/common';
+import { PrebuildsLogger } from '../logging/prebuilds-logger.js';
 import { InjectPrebuildsDataSource } from '../database/prebuilds-data-source.js';
 import pg from 'pg';
 import type { DataSource } from 'typeorm';
@@ -45,13 +46,16 @@ export class PostgresPubsub extends PrebuildsPubsub implements OnModuleInit, OnM
   private attempt = 0;
   private closed = false;
   private closing: Promise<void> | null = null;
+  private readonly logger: PrebuildsLogger;
 
+  /** `logger` (tests pass a recording one) defaults to `new Logger('PostgresPubsub')`, i.e. Nest's active logger. */
   constructor(
     @InjectPrebuildsDataSource() private readonly dataSource: DataSource,
     private readonly ns: PrebuildsNamespace,
-    @Optional() private readonly logger: Logger = new Logger(PostgresPubsub.name),
+    @Optional() logger?: Logger,
   ) {
     super();
+    this.logger = new PrebuildsLogger(PostgresPubsub.name, logger);
   }
 
   onModuleInit(): void {
@@ -97,7 +101,7 @@ export class PostgresPubsub extends PrebuildsPubsub implements OnModuleInit, OnM
   }
 
   /** Resolves once the listener has caught up with every subscribe and unsubscribe so far (or has given up). */
-  async whenListening(): Promise<void> {
+  override async whenListening(): Promise<void> {
     await this.chain;
   }
 

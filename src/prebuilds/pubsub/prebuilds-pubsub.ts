@@ -9,4 +9,8 @@ export abstract class PrebuildsPubsub {
   abstract publish(channel: PrebuildsChannel, payload: object): Promise<void>;
   /** Calls handler for every message on channel (from any replica, this one included). Returns an unsubscribe. */
   abstract subscribe(channel: PrebuildsChannel, handler: (payload: unknown) => void): () => void;
+  /** Resolves once every subscription so far is live (an in-memory pubsub is live at once). */
+  whenListening(): Promise<void> {
+    return Promise.resolve();
+  }
 }

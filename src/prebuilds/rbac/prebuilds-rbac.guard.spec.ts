@@ -1,7 +1,8 @@
 import { describe, expect, it, jest, beforeEach } from '@jest/globals';
-import { type ExecutionContext, Logger, UseGuards } from '@nestjs/common';
+import { type ExecutionContext, UseGuards } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { PrebuildsErrorCode, PrebuildsException } from '../errors/prebuilds.exception.js';
+import { PrebuildsLogger } from '../logging/prebuilds-logger.js';
 import { resolvePrebuildsOptions, type ResolvedPrebuildsOptions } from '../prebuilds.options.js';
 import { PrebuildsRbacGuard } from './prebuilds-rbac.guard.js';
 import { RequirePermission } from './require-permission.decorator.js';
@@ -56,7 +57,7 @@ describe('PrebuildsRbacGuard', () => {
   let warn: ReturnType<typeof jest.spyOn>;
 
   beforeEach(() => {
-    warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    warn = jest.spyOn(PrebuildsLogger.prototype, 'warn').mockImplementation(() => undefined);
     warn.mockClear();
   });
 

@@ -1,4 +1,5 @@
-import { type CanActivate, type ExecutionContext, Inject, Injectable, Logger } from '@nestjs/common';
+import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { PrebuildsLogger } from '../logging/prebuilds-logger.js';
 import { Reflector } from '@nestjs/core';
 import { PrebuildsErrorCode, PrebuildsException } from '../errors/prebuilds.exception.js';
 import { routeOf } from '../http/request-route.js';
@@ -16,7 +17,7 @@ export const PREBUILDS_PERMISSION_KEY = 'prebuilds:required-permission';
  */
 @Injectable()
 export class PrebuildsRbacGuard implements CanActivate {
-  private readonly logger = new Logger(PrebuildsRbacGuard.name);
+  private readonly logger = new PrebuildsLogger(PrebuildsRbacGuard.name);
   private readonly authorize: AuthorizeFunction;
 
   constructor(

@@ -1,4 +1,5 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { PrebuildsLogger } from '../logging/prebuilds-logger.js';
 import { BuildValidationError } from '../builder/build-errors.js';
 import { PrebuildCreatorService } from '../builder/prebuild-creator.service.js';
 import { WorkspaceBuilderService } from '../builder/workspace-builder.service.js';
@@ -35,7 +36,7 @@ export class CreateBudget {
  */
 @Injectable()
 export class PresetActionExecutor {
-  private readonly logger = new Logger('PrebuildsReconciler');
+  private readonly logger = new PrebuildsLogger('PrebuildsReconciler');
 
   constructor(
     private readonly builder: WorkspaceBuilderService,
@@ -164,7 +165,7 @@ export class PresetActionExecutor {
           const outcome = await this.builder.deletePrebuild(workspaceId, now);
           if (outcome === 'deleted') deleted.push(workspaceId);
           else
-            this.logger.log({
+            this.logger.debug({
               msg: 'prebuild not deleted',
               event: 'delete_skipped',
               workspaceId,

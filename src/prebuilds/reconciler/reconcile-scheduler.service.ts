@@ -1,10 +1,5 @@
-import {
-  BeforeApplicationShutdown,
-  Inject,
-  Injectable,
-  Logger,
-  OnApplicationBootstrap,
-} from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
+import { PrebuildsLogger } from '../logging/prebuilds-logger.js';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { PREBUILDS_OPTIONS, type ResolvedPrebuildsOptions } from '../prebuilds.options.js';
 import { PrebuildsChannel, type TemplateMessage } from '../pubsub/channels.js';
@@ -22,7 +17,7 @@ const MAX_RETRIES = 40;
  */
 @Injectable()
 export class ReconcileScheduler implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private readonly logger = new Logger('PrebuildsReconciler');
+  private readonly logger = new PrebuildsLogger('PrebuildsReconciler');
   private running = false;
   private unsubscribers: (() => void)[] = [];
   private readonly pendingTemplates = new Map<string, number>();

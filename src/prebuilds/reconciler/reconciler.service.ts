@@ -1,4 +1,5 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { PrebuildsLogger } from '../logging/prebuilds-logger.js';
 import { InjectPrebuildsDataSource } from '../database/prebuilds-data-source.js';
 import pLimit from 'p-limit';
 import { performance } from 'node:perf_hooks';
@@ -23,7 +24,7 @@ import { CreateBudget, PresetActionExecutor } from './preset-action-executor.ser
  */
 @Injectable()
 export class ReconcilerService {
-  private readonly logger = new Logger('PrebuildsReconciler');
+  private readonly logger = new PrebuildsLogger('PrebuildsReconciler');
   private inFlight: Promise<CycleResult> | null = null;
   private queuedFull: Promise<CycleResult> | null = null;
 

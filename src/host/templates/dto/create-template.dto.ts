@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsDefined, IsOptional, IsString, MaxLength, ValidateNested } from 'class-validator';
-import { IsName, NAME_MAX_LENGTH, VersionDto } from '../../../prebuilds/index.js';
+import { IsName, NAME_MAX_LENGTH, VersionDto } from 'nest-prebuilds';
 import type { CreateTemplateRequest } from '../templates.service.js';
 
 /** `POST /templates`: a template with its first (active) version. */

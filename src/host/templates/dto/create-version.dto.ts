@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsBoolean, IsDefined, IsOptional, ValidateNested } from 'class-validator';
-import { type PublishVersionInput, VersionDto } from '../../../prebuilds/index.js';
+import { type PublishVersionInput, VersionDto } from 'nest-prebuilds';
 
 /** `POST /templates/:id/versions`. */
 export class CreateVersionDto implements PublishVersionInput {

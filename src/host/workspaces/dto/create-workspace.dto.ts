@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, IsUUID, Length, Matches } from 'class-validator';
-import { IsStringRecord } from '../../../prebuilds/index.js';
+import { IsStringRecord } from 'nest-prebuilds';
 
 export class CreateWorkspaceDto {
   @ApiProperty({ format: 'uuid' })

@@ -8,7 +8,6 @@ export enum PrebuildsErrorCode {
   TemplateNotFound = 'TEMPLATE_NOT_FOUND',
   PresetNotFound = 'PRESET_NOT_FOUND',
   WorkspaceNotFound = 'WORKSPACE_NOT_FOUND',
-  UserNotFound = 'USER_NOT_FOUND',
   NameTaken = 'NAME_TAKEN',
   ReconcileInProgress = 'RECONCILE_IN_PROGRESS',
   // Generic codes for errors that Nest or the HTTP layer raise (HttpException, body-parser), so that every answer of

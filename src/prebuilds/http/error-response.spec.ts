@@ -23,7 +23,6 @@ const EXPECTED_STATUS: Record<PrebuildsErrorCode, number> = {
   [PrebuildsErrorCode.TemplateNotFound]: 404,
   [PrebuildsErrorCode.PresetNotFound]: 404,
   [PrebuildsErrorCode.WorkspaceNotFound]: 404,
-  [PrebuildsErrorCode.UserNotFound]: 404,
   [PrebuildsErrorCode.NameTaken]: 409,
   [PrebuildsErrorCode.ReconcileInProgress]: 409,
   [PrebuildsErrorCode.BadRequest]: 400,

@@ -32,7 +32,6 @@ export function statusOfCode(code: PrebuildsErrorCode): HttpStatus {
     case PrebuildsErrorCode.TemplateNotFound:
     case PrebuildsErrorCode.PresetNotFound:
     case PrebuildsErrorCode.WorkspaceNotFound:
-    case PrebuildsErrorCode.UserNotFound:
     case PrebuildsErrorCode.NotFound:
       return HttpStatus.NOT_FOUND;
     case PrebuildsErrorCode.NameTaken:

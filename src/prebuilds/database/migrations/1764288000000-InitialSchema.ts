@@ -143,7 +143,7 @@ export const initialSchema: PrebuildsMigration = {
       `CREATE UNIQUE INDEX uq_workspaces_owner_name ON ${s}.workspaces (owner_id, lower(name)) WHERE NOT deleted`,
     );
     // Snapshot (running / in-progress prebuilds) and claim (oldest eligible of a preset): the prebuilds user's live
-    // workspaces by preset and age. The owner id is the fixed system user id of the first migration.
+    // workspaces by preset and age. The owner is the prebuildsOwnerId the schema was created for.
     await sql(
       `CREATE INDEX idx_workspaces_prebuilds ON ${s}.workspaces (preset_id, created_at, id)
          WHERE owner_id = ${ns.owner} AND NOT deleted`,

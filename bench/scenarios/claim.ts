@@ -99,7 +99,7 @@ export async function runClaim(ctx: BenchContext): Promise<ScenarioOutcome> {
         });
       const warmup = await app.statements.record(() => claimAs(0, 'warmup'));
       const statement = warmup.find(
-        (s) => /SKIP LOCKED/.test(s.query) && /^\s*UPDATE prebuilds.workspaces/.test(s.query),
+        (s) => /SKIP LOCKED/.test(s.query) && /^\s*UPDATE "prebuilds"\.workspaces/.test(s.query),
       );
       if (!statement) throw new Error('the claim statement was not recorded');
       const before = await explainClaim(db.url, statement, `${ELIGIBLE - 1} eligible, before the run`);

@@ -233,7 +233,7 @@ async function explainAtScale(
     }),
   );
   const claim = claimed.find(
-    (s) => /SKIP LOCKED/.test(s.query) && /^\s*UPDATE prebuilds.workspaces/.test(s.query),
+    (s) => /SKIP LOCKED/.test(s.query) && /^\s*UPDATE "prebuilds"\.workspaces/.test(s.query),
   );
   if (!claim) throw new Error('the claim statement was not recorded');
   return explainStatements(url, [

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmbeddedPostgres } from '../../src/host/database/embedded-postgres.js';
 import { runPrebuildsMigrations } from 'nest-prebuilds';
+import { runHostMigrations } from '../../src/host/database/host-data-source.js';
 import { withClient } from './pg.js';
 
 export interface BenchDatabase {
@@ -59,6 +60,8 @@ function serverAt(adminUrl: string, source: BenchServer['source'], stop: () => P
       const admin = databaseUrl(adminUrl, 'postgres');
       await withClient(admin, (client) => client.query(`CREATE DATABASE ${name}`));
       const url = databaseUrl(adminUrl, name);
+      // The host app's database: its users and tokens (the claimers), then the module's schema.
+      await runHostMigrations(url);
       await runPrebuildsMigrations(url);
       return {
         name,

@@ -20,6 +20,6 @@ import { WorkspacesModule } from './workspaces/workspaces.module.js';
 export class HostModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {
     // Every route: it only attaches a subject when the token is valid; each route's guard decides what it needs.
-    consumer.apply(BearerAuthMiddleware).forRoutes('*');
+    consumer.apply(BearerAuthMiddleware).forRoutes('{*path}');
   }
 }

@@ -67,7 +67,7 @@ describe('bearer authentication, RBAC and POST /users', () => {
     })
     class AuthTestModule implements NestModule {
       configure(consumer: MiddlewareConsumer): void {
-        consumer.apply(BearerAuthMiddleware).forRoutes('*');
+        consumer.apply(BearerAuthMiddleware).forRoutes('{*path}');
       }
     }
 

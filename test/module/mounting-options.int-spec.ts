@@ -101,6 +101,17 @@ describe('mounting options: a named DataSource, a path, controllers off', () => 
     app = null;
   });
 
+  it('refuses to start with another prebuilds owner id than the schema was migrated for', async () => {
+    await expect(mount(db.url, db.url, { prebuildsOwnerId: 'not-the-migrated-one' })).rejects.toThrow(
+      'prebuilds schema "prebuilds" was created for prebuildsOwnerId',
+    );
+  });
+
+  it('starts on a database whose schema is not migrated yet (readiness reports it, the owner check passes)', async () => {
+    const unmigrated = await mount(other.url, other.url, { prebuildsOwnerId: 'anyone' });
+    await unmigrated.close();
+  });
+
   it('maps no route with controllers off, so the host keeps its own paths', async () => {
     app = await mount(db.url, db.url, { controllers: false }, [HostOwnPrebuildsController]);
     const res = await request(app.getHttpServer()).get('/api/prebuilds/status').expect(200);

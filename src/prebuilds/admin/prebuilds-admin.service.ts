@@ -6,8 +6,8 @@ import { PrebuildsSettingsRepository } from '../database/settings.repository.js'
 import { PrebuildsMetricsService } from '../metrics/prebuilds-metrics.service.js';
 import { PrebuildsErrorCode, PrebuildsException } from '../errors/prebuilds.exception.js';
 import { PREBUILDS_OPTIONS, type ResolvedPrebuildsOptions } from '../prebuilds.options.js';
-import { PrebuildsChannel } from '../pubsub/channels.js';
 import { PrebuildsPubsub } from '../pubsub/prebuilds-pubsub.js';
+import { wakeTemplate } from '../pubsub/wake-template.js';
 import type { CycleResult } from '../reconciler/cycle-result.js';
 import { ReconcilerService } from '../reconciler/reconciler.service.js';
 
@@ -81,18 +81,7 @@ export class PrebuildsAdminService {
     if (!templateId)
       throw new PrebuildsException(PrebuildsErrorCode.PresetNotFound, `preset ${presetId} not found`);
     this.logger.log({ msg: 'preset resumed', event: 'preset_resumed', presetId, actor });
-    await this.wake(templateId);
+    await wakeTemplate(this.pubsub, this.logger, templateId);
     return { presetId, status: 'healthy' };
-  }
-
-  private async wake(templateId: string): Promise<void> {
-    await this.pubsub.publish(PrebuildsChannel.TemplateChanged, { templateId }).catch((error: Error) =>
-      this.logger.warn({
-        msg: 'wake-up not sent',
-        event: 'publish_failed',
-        templateId,
-        error: error.message,
-      }),
-    );
   }
 }

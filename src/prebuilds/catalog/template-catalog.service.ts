@@ -12,8 +12,8 @@ import {
 } from '../database/catalog.repository.js';
 import { PresetRepository } from '../database/preset.repository.js';
 import { PrebuildsErrorCode, PrebuildsException } from '../errors/prebuilds.exception.js';
-import { PrebuildsChannel, type TemplateMessage } from '../pubsub/channels.js';
 import { PrebuildsPubsub } from '../pubsub/prebuilds-pubsub.js';
+import { wakeTemplate } from '../pubsub/wake-template.js';
 import type {
   CreatedTemplate,
   CreatedVersion,
@@ -22,9 +22,9 @@ import type {
   RegisterTemplateInput,
   TemplateView,
 } from './catalog.types.js';
-import { assertHostId } from './host-id.js';
-import { validateShape } from './validate-shape.js';
-import { MAX_INSTANCES, VersionDto } from './version.dto.js';
+import { assertHostId } from '../validation/host-id.js';
+import { validateShape } from '../validation/validate-shape.js';
+import { MAX_INSTANCES, NAME_MAX_LENGTH, VersionDto } from './version.dto.js';
 import { planVersion } from './version-validation.js';
 
 /**
@@ -75,7 +75,7 @@ export class TemplateCatalogService {
       versionId,
       presets: presets.length,
     });
-    await this.announce(templateId);
+    await wakeTemplate(this.pubsub, this.logger, templateId);
     return {
       id: templateId,
       name: input.name,
@@ -110,7 +110,7 @@ export class TemplateCatalogService {
       active,
       presets: presets.length,
     });
-    await this.announce(templateId);
+    await wakeTemplate(this.pubsub, this.logger, templateId);
     return { id: versionId, name: plan.name, active, presets };
   }
 
@@ -132,7 +132,7 @@ export class TemplateCatalogService {
       templateId,
       versionId,
     });
-    await this.announce(templateId);
+    await wakeTemplate(this.pubsub, this.logger, templateId);
   }
 
   /** A live template with its active version, that version's parameters and presets (prebuild config included). */
@@ -178,7 +178,7 @@ export class TemplateCatalogService {
   async deleteTemplate(templateId: string): Promise<void> {
     if (!(await this.catalog.softDelete(templateId, this.clock.now()))) throw notFound(templateId);
     this.logger.log({ msg: 'template deleted', event: 'template_deleted', templateId });
-    await this.announce(templateId);
+    await wakeTemplate(this.pubsub, this.logger, templateId);
   }
 
   /** A deprecated template gets no prebuilds (DESIGN.md rule 1); '' lifts the deprecation. */
@@ -197,7 +197,7 @@ export class TemplateCatalogService {
       templateId,
       deprecated: message !== '',
     });
-    await this.announce(templateId);
+    await wakeTemplate(this.pubsub, this.logger, templateId);
   }
 
   /** A preset's base instance count (null: no prebuilds); schedules and expressions still apply on top. */
@@ -216,7 +216,7 @@ export class TemplateCatalogService {
       throw new PrebuildsException(PrebuildsErrorCode.PresetNotFound, `preset ${presetId} not found`);
     }
     this.logger.log({ msg: 'preset instances changed', event: 'preset_instances_set', presetId, instances });
-    await this.announce(templateId);
+    await wakeTemplate(this.pubsub, this.logger, templateId);
   }
 
   /** Expires every prebuild of the template's active version; returns how many presets it touched. */
@@ -233,23 +233,8 @@ export class TemplateCatalogService {
       presets: touched.length,
       actor,
     });
-    await this.announce(templateId);
+    await wakeTemplate(this.pubsub, this.logger, templateId);
     return { templateId, invalidatedPresets: touched.length };
-  }
-
-  /** A wake-up hint only: when it is lost, the reconciler still sees the change on its next interval. */
-  private async announce(templateId: string): Promise<void> {
-    const message: TemplateMessage = { templateId };
-    try {
-      await this.pubsub.publish(PrebuildsChannel.TemplateChanged, message);
-    } catch (error) {
-      this.logger.warn({
-        msg: 'template change not published',
-        event: 'template_changed_publish_failed',
-        templateId,
-        error: error instanceof Error ? error.message : String(error),
-      });
-    }
   }
 
   /** Maps the constraint violations a caller can cause to 409; anything else stays a server error. */
@@ -280,10 +265,15 @@ export class TemplateCatalogService {
 }
 
 function assertName(value: unknown, field: string): void {
-  if (typeof value !== 'string' || value.trim() === '' || value.length > 64 || value.includes('\u0000')) {
+  if (
+    typeof value !== 'string' ||
+    value.trim() === '' ||
+    value.length > NAME_MAX_LENGTH ||
+    value.includes('\u0000')
+  ) {
     throw new PrebuildsException(
       PrebuildsErrorCode.ValidationFailed,
-      `${field} must be a non-blank string of at most 64 characters without NUL`,
+      `${field} must be a non-blank string of at most ${NAME_MAX_LENGTH} characters without NUL`,
     );
   }
 }

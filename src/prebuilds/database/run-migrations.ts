@@ -97,18 +97,25 @@ async function inTransaction(session: MigrationSession, work: () => Promise<void
   }
 }
 
-/** Refuses a schema built for another prebuilds owner: its partial indexes and rows name that owner. */
-async function assertSameOwner(session: MigrationSession, ns: PrebuildsNamespace): Promise<void> {
-  const [settings] = await session.query(`SELECT to_regclass($1) IS NOT NULL AS present`, [
+/**
+ * Refuses a schema built for another prebuilds owner: its partial indexes and every unclaimed prebuild name that
+ * owner, so running with another id would silently see no prebuilds. A schema not migrated yet passes. Shared by
+ * the runner and the module's start (SchemaOwnerCheck).
+ */
+export async function assertSchemaOwner(
+  query: (sql: string, params?: unknown[]) => Promise<Rows>,
+  ns: PrebuildsNamespace,
+): Promise<void> {
+  // Two statements: a reference to a missing table fails when the statement is parsed, whatever a CASE says.
+  const [table] = await query(`SELECT to_regclass($1) IS NOT NULL AS present`, [
     `${ns.schema}.prebuilds_settings`,
   ]);
-  if (!settings?.present) return;
-  const [row] = await session.query(
-    `SELECT prebuilds_owner_id AS owner FROM ${ns.schema}.prebuilds_settings`,
-  );
-  if (row && row.owner !== ns.ownerId) {
+  if (!table?.present) return;
+  const [row] = await query(`SELECT prebuilds_owner_id AS owner FROM ${ns.schema}.prebuilds_settings`);
+  const owner = (row?.owner as string | undefined) ?? null;
+  if (owner !== null && owner !== ns.ownerId) {
     throw new Error(
-      `prebuilds schema "${ns.schemaName}" was created for prebuildsOwnerId "${String(row.owner)}", not "${ns.ownerId}"`,
+      `prebuilds schema "${ns.schemaName}" was created for prebuildsOwnerId "${owner}", not "${ns.ownerId}"`,
     );
   }
 }
@@ -123,7 +130,7 @@ export function runPrebuildsMigrations(
   options: PrebuildsMigrationOptions = {},
 ): Promise<string[]> {
   return withMigrationLock(target, options, async (session, ns) => {
-    await assertSameOwner(session, ns);
+    await assertSchemaOwner(session.query, ns);
     const applied = new Set(await appliedPrebuildsMigrations(session.query, ns));
     const names: string[] = [];
     for (const migration of PREBUILDS_MIGRATIONS) {

@@ -1,6 +1,6 @@
 import { Param, ParseUUIDPipe } from '@nestjs/common';
 import { PrebuildsErrorCode, PrebuildsException } from '../errors/prebuilds.exception.js';
-import { HOST_ID_MAX_LENGTH, isHostId } from '../catalog/host-id.js';
+import { HOST_ID_MAX_LENGTH, isHostId } from '../validation/host-id.js';
 
 /**
  * `@Param(name)` that must be a UUID. Nest's ParseUUIDPipe says "Validation failed (uuid is expected)" without

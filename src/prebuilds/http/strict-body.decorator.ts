@@ -1,6 +1,6 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import type { ClassConstructor } from 'class-transformer';
-import { validateShape } from '../catalog/validate-shape.js';
+import { validateShape } from '../validation/validate-shape.js';
 
 /**
  * `@Body()` validated strictly (unknown fields → 400 naming them) against `type`, whatever pipes the host sets

@@ -43,7 +43,13 @@ async function mount(
     next();
   });
   app.setGlobalPrefix('api');
-  await app.init();
+  try {
+    await app.init();
+  } catch (error) {
+    // A start that fails half-way leaves started providers (the pubsub listener) running: close them.
+    await app.close().catch(() => undefined);
+    throw error;
+  }
   return app;
 }
 

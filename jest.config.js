@@ -33,5 +33,12 @@ export default {
       globalSetup: '<rootDir>/test/support/global-setup.js',
       globalTeardown: '<rootDir>/test/support/global-teardown.js',
     },
+    {
+      // Fault injection on a PostgreSQL cluster of its own (test/faults/private-cluster.ts), against the built host
+      // app as a child process: needs `npm run build` (npm test's pretest) and /usr/lib/postgresql/15/bin.
+      ...common,
+      displayName: 'faults',
+      testMatch: ['<rootDir>/test/faults/**/*.fault-spec.ts'],
+    },
   ],
 };

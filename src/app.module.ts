@@ -2,12 +2,13 @@ import { DynamicModule, Global, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { LoggerModule } from 'nestjs-pino';
-import { PrebuildsBodyErrorFilter, PrebuildsHealthModule, PrebuildsModule } from 'nest-prebuilds';
+import { PrebuildsHealthModule, PrebuildsModule } from 'nest-prebuilds';
 import { ROLE_PERMISSIONS } from './host/auth/roles.js';
 import type { HostConfig } from './host/config/host-config.js';
 import { HOST_CONFIG } from './host/config/host-config.token.js';
 import { hostDataSourceOptions } from './host/database/host-data-source.js';
 import { HostModule } from './host/host.module.js';
+import { HostErrorFilter } from './host/http/host-error.filter.js';
 
 export interface AppModuleOptions {
   config: HostConfig;
@@ -60,9 +61,9 @@ export class AppModule {
         HostModule,
         PrebuildsHealthModule,
       ],
-      // Body-parser errors (oversized, malformed JSON) happen before any route, so only a global filter sees them;
-      // this host opts in to render just those in the module's error shape.
-      providers: [{ provide: APP_FILTER, useClass: PrebuildsBodyErrorFilter }],
+      // Body-parser errors (oversized, malformed, too deep JSON), auth middleware failures and unknown routes happen
+      // before any route, so only a global filter sees them; it renders them in the API's error shape.
+      providers: [{ provide: APP_FILTER, useClass: HostErrorFilter }],
     };
   }
 }

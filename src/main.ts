@@ -1,12 +1,13 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
 import pg from 'pg';
 import { join } from 'node:path';
 import { AppModule } from './app.module.js';
 import { ConfigError } from './host/config/config-error.js';
 import { loadHostConfig } from './host/config/host-config.js';
-import { setupOpenApi } from './host/openapi.js';
+import { setupHostApp } from './host/http/setup-host-app.js';
 import { type EmbeddedPostgres, startEmbeddedPostgres } from './host/database/embedded-postgres.js';
 import { runPrebuildsMigrations } from 'nest-prebuilds';
 import { runHostMigrations } from './host/database/host-data-source.js';
@@ -45,10 +46,11 @@ async function main(): Promise<void> {
   await runHostMigrations(databaseUrl);
   await runPrebuildsMigrations(databaseUrl);
 
-  const app = await NestFactory.create(AppModule.register({ config, databaseUrl }), { bufferLogs: true });
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.register({ config, databaseUrl }), {
+    bufferLogs: true,
+  });
   app.useLogger(app.get(Logger));
-  app.setGlobalPrefix('api/v2', { exclude: ['/'] });
-  setupOpenApi(app);
+  setupHostApp(app, config);
 
   let closing = false;
   const shutdown = async (signal: string) => {
@@ -63,7 +65,7 @@ async function main(): Promise<void> {
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
 
   try {
-    await app.listen(config.port, '0.0.0.0');
+    await app.listen(config.port, config.host);
   } catch (error) {
     await app.close();
     const code = (error as NodeJS.ErrnoException).code;
@@ -76,6 +78,7 @@ async function main(): Promise<void> {
   app.get(Logger).log({
     msg: 'control plane ready',
     event: 'listening',
+    host: config.host,
     port: config.port,
     embeddedDatabase: embedded !== null,
   });

@@ -56,8 +56,14 @@ export { BuildValidationError } from './builder/build-errors.js';
 export { PrebuildsPubsub } from './pubsub/prebuilds-pubsub.js';
 export { PrebuildsChannel } from './pubsub/channels.js';
 export { ProvisionerJobService } from './provisioner/provisioner-job.service.js';
-export type { AcquiredJob, JobOutcome, AgentLifecycleReport } from './provisioner/provisioner-job.types.js';
-export { ProvisionerJobError } from './provisioner/provisioner-job.errors.js';
+export type {
+  AcquiredJob,
+  JobOutcome,
+  AgentLifecycleReport,
+  LeaseRenewal,
+  JobFailureKind,
+} from './provisioner/provisioner-job.types.js';
+export { ProvisionerJobError, type ProvisionerJobErrorCode } from './provisioner/provisioner-job.errors.js';
 export {
   ClaimService,
   type CreateWorkspaceRequest,
@@ -79,11 +85,19 @@ export {
   type PrebuildsAuthorization,
   type PrebuildsPermission,
 } from './rbac/permissions.js';
-export { PrebuildsController } from './http/prebuilds-controller.decorator.js';
+export { PrebuildsController, PrebuildsValidationPipe } from './http/prebuilds-controller.decorator.js';
+// Input guardrails (issue 13): NUL, reserved keys and depth, for a host's own routes too.
+export { assertPlainInput, MAX_INPUT_DEPTH, RESERVED_KEYS } from './validation/validate-shape.js';
 export { parseBearerToken } from './http/bearer-token.js';
 export { HostIdParam, UuidParam } from './http/id-param.decorators.js';
 export { PrebuildsExceptionFilter } from './http/prebuilds-exception.filter.js';
 export { PrebuildsBodyErrorFilter } from './http/prebuilds-body-error.filter.js';
+export {
+  mapError,
+  isDatabaseUnavailableError,
+  type MappedError,
+  type PrebuildsErrorBody,
+} from './http/error-response.js';
 export { PrebuildsMetricsService } from './metrics/prebuilds-metrics.service.js';
 export { PrebuildsHealthModule, type PrebuildsHealthModuleOptions } from './health/health.module.js';
 export { PrebuildsHealthIndicatorsModule } from './health/health-indicators.module.js';

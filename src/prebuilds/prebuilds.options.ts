@@ -1,4 +1,5 @@
 import type { PrebuildsAuthorization } from './rbac/permissions.js';
+import { CAP_NAMES } from './state/create-caps.js';
 import { hostname } from 'node:os';
 import {
   assertOwnerId,
@@ -36,8 +37,29 @@ export interface PrebuildsModuleOptions {
   failureHardLimit?: number;
   /** Presets reconciled in parallel within a cycle (default 5). */
   concurrency?: number;
-  /** Upper bound on prebuilds created per cycle across all presets (default unbounded). */
+  /**
+   * Caps (DESIGN.md rule 11). Deletes are never capped and go first; a cap only ever holds creates back, and the plan
+   * and status name the cap that clamped a preset.
+   *
+   * A preset's desired count is clamped to this (default 100, Coder's own ceiling); the catalog refuses an
+   * `instances` above it with a 400.
+   */
+  maxInstancesPerPreset?: number;
+  /** Prebuilds created per cycle across all presets (default 500, the Kubernetes ReplicaSet controller's burst). */
   maxCreatesPerCycle?: number;
+  /**
+   * Prebuild start jobs pending or running across the cluster (default 200). A cycle creates no more than the gap to
+   * this, so a fleet of provisioners works through a bounded queue instead of one that a big template can fill with
+   * tens of thousands of jobs (and the user jobs behind them wait less). 200 is 25 provisioner daemons of 8 jobs each
+   * kept busy, well above what a typical cluster runs, and still refills a 500-burst within a few cycles.
+   */
+  maxInFlightCreates?: number;
+  /**
+   * Live prebuild workspaces of the whole cluster, failed and stopped ones included (default 5000). Every prebuild
+   * holds real capacity (a VM or pod, disks, IPs); 5000 is 50 presets at the per-preset cap, which covers large
+   * installations while one mistaken configuration cannot ask a cloud account for a million machines.
+   */
+  maxPrebuilds?: number;
   /** Rows written per statement when a preset creates many prebuilds (default 500). */
   createBatchSize?: number;
   /** Claim events older than this are deleted by full cycles (default 7 days). */
@@ -48,11 +70,32 @@ export interface PrebuildsModuleOptions {
   shutdownTimeoutMs?: number;
   /** A job running longer than this is failed as lost by full cycles (default 30 min; 0 turns it off). */
   jobTimeoutMs?: number;
+  /** How long a provisioner's hold on a running job lasts without a heartbeat (default 30 s; database time). */
+  provisionerLeaseMs?: number;
+  /** How often an in-process provisioner renews its lease (default 10 s; well under the lease). */
+  provisionerHeartbeatMs?: number;
+  /** Acquisitions a job may have: a job whose lease expired this often fails as `provisioner_lost` (default 3). */
+  provisionerMaxAttempts?: number;
+  /** `SET LOCAL statement_timeout` of the reconcile transaction, which holds the lock (default 30 s). */
+  reconcileStatementTimeoutMs?: number;
+  /**
+   * `SET LOCAL idle_in_transaction_session_timeout` of the reconcile transaction (default 15 s): a frozen lock holder
+   * loses its session, and so the lock, within this bound. A live holder keeps it by pinging while its actions run.
+   */
+  reconcileIdleTimeoutMs?: number;
   /** Names this replica in logs and in the cluster's last-cycle record (default host:pid). */
   replicaId?: string;
   /** When set, GET /metrics requires `Authorization: Bearer <metricsToken>` (default: open). */
   metricsToken?: string | null;
 }
+
+/** The caps' defaults (rule 11), applied by resolvePrebuildsOptions only. */
+export const DEFAULT_CAPS = Object.freeze({
+  maxInstancesPerPreset: 100,
+  maxCreatesPerCycle: 500,
+  maxInFlightCreates: 200,
+  maxPrebuilds: 5000,
+});
 
 export type ResolvedPrebuildsOptions = Required<PrebuildsModuleOptions>;
 
@@ -71,12 +114,20 @@ export function resolvePrebuildsOptions(options: PrebuildsModuleOptions = {}): R
     backoffLookbackMs: options.backoffLookbackMs ?? 3_600_000,
     failureHardLimit: options.failureHardLimit ?? 3,
     concurrency: options.concurrency ?? 5,
-    maxCreatesPerCycle: options.maxCreatesPerCycle ?? Number.POSITIVE_INFINITY,
+    maxInstancesPerPreset: options.maxInstancesPerPreset ?? DEFAULT_CAPS.maxInstancesPerPreset,
+    maxCreatesPerCycle: options.maxCreatesPerCycle ?? DEFAULT_CAPS.maxCreatesPerCycle,
+    maxInFlightCreates: options.maxInFlightCreates ?? DEFAULT_CAPS.maxInFlightCreates,
+    maxPrebuilds: options.maxPrebuilds ?? DEFAULT_CAPS.maxPrebuilds,
     createBatchSize: options.createBatchSize ?? 500,
     eventRetentionMs: options.eventRetentionMs ?? 7 * 24 * 3_600_000,
     notifyDebounceMs: options.notifyDebounceMs ?? 100,
     shutdownTimeoutMs: options.shutdownTimeoutMs ?? 10_000,
     jobTimeoutMs: options.jobTimeoutMs ?? 30 * 60_000,
+    provisionerLeaseMs: options.provisionerLeaseMs ?? 30_000,
+    provisionerHeartbeatMs: options.provisionerHeartbeatMs ?? 10_000,
+    provisionerMaxAttempts: options.provisionerMaxAttempts ?? 3,
+    reconcileStatementTimeoutMs: options.reconcileStatementTimeoutMs ?? 30_000,
+    reconcileIdleTimeoutMs: options.reconcileIdleTimeoutMs ?? 15_000,
     replicaId: options.replicaId ?? `${hostname()}:${process.pid}`,
     metricsToken: options.metricsToken ?? null,
   };
@@ -86,6 +137,11 @@ export function resolvePrebuildsOptions(options: PrebuildsModuleOptions = {}): R
     'reconcileIntervalMs',
     'concurrency',
     'createBatchSize',
+    'provisionerLeaseMs',
+    'provisionerHeartbeatMs',
+    'provisionerMaxAttempts',
+    'reconcileStatementTimeoutMs',
+    'reconcileIdleTimeoutMs',
   ];
   for (const key of positive) {
     if (!((resolved[key] as number) > 0)) throw new Error(`PrebuildsModule option ${key} must be > 0`);
@@ -94,7 +150,10 @@ export function resolvePrebuildsOptions(options: PrebuildsModuleOptions = {}): R
     'backoffIntervalMs',
     'backoffLookbackMs',
     'failureHardLimit',
+    'maxInstancesPerPreset',
     'maxCreatesPerCycle',
+    'maxInFlightCreates',
+    'maxPrebuilds',
     'eventRetentionMs',
     'notifyDebounceMs',
     'shutdownTimeoutMs',
@@ -102,6 +161,15 @@ export function resolvePrebuildsOptions(options: PrebuildsModuleOptions = {}): R
   ];
   for (const key of nonNegative) {
     if (!((resolved[key] as number) >= 0)) throw new Error(`PrebuildsModule option ${key} must be >= 0`);
+  }
+  for (const key of CAP_NAMES) {
+    // A cap is a count; Infinity (no cap) is allowed for a host that knows what it does.
+    const value = resolved[key];
+    if (!Number.isInteger(value) && value !== Number.POSITIVE_INFINITY)
+      throw new Error(`PrebuildsModule option ${key} must be an integer`);
+  }
+  if (resolved.provisionerHeartbeatMs >= resolved.provisionerLeaseMs) {
+    throw new Error('PrebuildsModule option provisionerHeartbeatMs must be < provisionerLeaseMs');
   }
   return resolved;
 }

@@ -64,7 +64,7 @@ describe('migrations into the module schema, beside a host that has its own user
       runPrebuildsMigrations(host),
     ]);
     // The session advisory lock serialises them, so exactly one applies.
-    expect([...applied, ...again]).toEqual(['1764288000000-InitialSchema']);
+    expect([...applied, ...again]).toEqual(['1764288000000-InitialSchema', '1764950000000-JobLeases']);
     expect(await hostFingerprint(host)).toEqual(before);
     expect(await tablesOf(host, 'prebuilds')).toEqual(
       expect.arrayContaining([
@@ -99,6 +99,7 @@ describe('migrations into the module schema, beside a host that has its own user
   it('keeps two schemas of one database apart: tables, locks and channels', async () => {
     expect(await runPrebuildsMigrations(db.url, { schema: 'prebuilds_b' })).toEqual([
       '1764288000000-InitialSchema',
+      '1764950000000-JobLeases',
     ]);
     await host.query(
       `INSERT INTO prebuilds_b.templates (id, organization_id, name) VALUES ('t-b', 'org', 'only in b')`,
@@ -117,6 +118,7 @@ describe('migrations into the module schema, beside a host that has its own user
   });
 
   it("reverts down to an empty module schema, and the host's own migration:revert still works", async () => {
+    expect(await revertPrebuildsMigration(db.url)).toBe('1764950000000-JobLeases');
     expect(await revertPrebuildsMigration(db.url)).toBe('1764288000000-InitialSchema');
     expect(await revertPrebuildsMigration(db.url)).toBeNull();
     expect(await tablesOf(host, 'prebuilds')).toEqual(['migrations']);

@@ -23,6 +23,7 @@ import {
 import { RecordingPubsub } from '../support/recording-pubsub.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 import { PrebuildsNamespace } from '../../src/prebuilds/database/prebuilds-namespace.js';
+import { resolvePrebuildsOptions } from '../../src/prebuilds/prebuilds.options.js';
 
 const clock: Clock = { now: () => new Date('2026-06-01T12:00:00Z') };
 
@@ -84,6 +85,31 @@ describe('SimulatedProvisionerService', () => {
     await eventually(async () => (await agentRows(ds, jobId))[0]?.lifecycleState === 'ready');
     expect(await jobRow(ds, jobId)).toMatchObject({ status: 'succeeded' });
     expect((await jobRow(ds, jobId)).workerId).toMatch(/^sim-.+-\d+-\d+$/);
+  });
+
+  it('heartbeats its lease through a build longer than the lease, and retries a completion that failed', async () => {
+    jobs = new ProvisionerJobService(
+      ds,
+      new ProvisionerJobRepository(new PrebuildsNamespace()),
+      clock,
+      pubsub,
+      undefined,
+      resolvePrebuildsOptions({ provisionerLeaseMs: 500, provisionerHeartbeatMs: 100 }),
+    );
+    // The first completion fails as a database outage would; the retry goes through.
+    const complete = jobs.complete.bind(jobs) as (...args: unknown[]) => Promise<void>;
+    let failures = 1;
+    (jobs as unknown as { complete: (...args: unknown[]) => Promise<void> }).complete = (...args) =>
+      failures-- > 0 ? Promise.reject(new Error('Connection terminated unexpectedly')) : complete(...args);
+    const { jobId } = await insertWorkspaceWithJob(ds, template);
+    startProvisioner({ concurrency: 1, buildMs: 1_500 });
+    // Sweeping all along: a live worker's job is never recovered, though the build outlasts three leases.
+    await eventually(async () => {
+      expect(await jobs.recoverExpiredLeases()).toBe(0);
+      return (await jobRow(ds, jobId)).status === 'succeeded';
+    });
+    expect(await jobRow(ds, jobId)).toMatchObject({ status: 'succeeded', attempts: 1 });
+    expect(failures).toBe(-1);
   });
 
   it('builds delete jobs too', async () => {

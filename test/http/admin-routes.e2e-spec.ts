@@ -80,6 +80,9 @@ describe('admin routes: reconcile, status, plan, pause', () => {
         state: { ...empty, desired: 1 },
         actions: [{ type: 'create', count: 1 }],
         errors: [],
+        // No cap clamped it: the preset got what it wanted.
+        cappedBy: null,
+        uncappedDesired: 1,
       },
     ]);
     expect([await prebuildCount(t1.id), await prebuildCount(t2.id)]).toEqual([0, 1]);
@@ -96,7 +99,9 @@ describe('admin routes: reconcile, status, plan, pause', () => {
     expect([await prebuildCount(t1.id), await prebuildCount(t2.id)]).toEqual([5, 1]);
 
     const status = await admin.status();
-    expect(status).toMatchObject({ paused: false, lastCycleAt: clock.now().toISOString() });
+    // The cluster's last cycle is recorded in database time (now()), not the replica's clock.
+    expect(status).toMatchObject({ paused: false, lastCycleAt: expect.any(String) });
+    expect(status.lastCycleAgeMs).toBeGreaterThanOrEqual(0);
     for (const preset of status.presets)
       expect(Object.keys(preset)).toEqual(expect.arrayContaining(STATUS_FIELDS));
     expect(await admin.presetStatus(t1.presetIds.office)).toMatchObject({
@@ -154,6 +159,10 @@ describe('admin routes: reconcile, status, plan, pause', () => {
       presetId: t.presetIds.planned,
       state: expect.objectContaining({ desired: 2, actual: 3, eligible: 3, extraneous: 1 }),
       actions: [{ type: 'delete', workspaceIds: [stale[2]] }],
+      cappedBy: null,
+      capsApplied: [],
+      uncappedCreate: 0,
+      uncappedDesired: 2,
     });
     const cycle = await admin.reconcile({ templateId: t.id }).expect(200);
     expect(resultOf(cycle.body, t.presetIds.planned)).toMatchObject({

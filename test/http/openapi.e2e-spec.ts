@@ -34,6 +34,7 @@ const BODIES: Record<string, string> = {
   'POST /templates': 'CreateTemplateDto',
   'POST /templates/{id}/versions': 'CreateVersionDto',
   'POST /workspaces': 'CreateWorkspaceDto',
+  'PATCH /users/{id}': 'UpdateUserRolesDto',
 };
 
 /** Nested DTOs: schema → property → the schema it must reference (directly or as array items). */

@@ -20,7 +20,7 @@ import {
  * Each case builds its own ids and body, so an allowed call really succeeds; a refused call writes nothing.
  */
 
-type Method = 'get' | 'post' | 'put' | 'delete';
+type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 type Subject = 'no token' | 'bad token' | Role;
 
 interface Call {
@@ -170,6 +170,39 @@ const ROUTES: RouteCase[] = [
       return { method: 'get', path: `/workspaces/${workspaceId}` };
     },
   },
+  ...(['stop', 'delete'] as const).map((transition): RouteCase => ({
+    route: transition === 'stop' ? 'POST /workspaces/{id}/stop' : 'DELETE /workspaces/{id}',
+    success: 202,
+    // The caller's own, idle workspace (a finished start): members may stop and delete only theirs.
+    prepare: async (host, userId) => {
+      const { templateId, versionId } = await templateWithPreset(host);
+      const workspaceId = await insertWorkspace(host.dataSource, { templateId, ownerId: userId });
+      await insertBuild(host.dataSource, {
+        workspaceId,
+        transition: 'start',
+        jobStatus: 'succeeded',
+        templateVersionId: versionId,
+        initiatorId: userId,
+      });
+      return transition === 'stop'
+        ? { method: 'post', path: `/workspaces/${workspaceId}/stop` }
+        : { method: 'delete', path: `/workspaces/${workspaceId}` };
+    },
+  })),
+  ...(['patch', 'delete'] as const).map((method): RouteCase => ({
+    route: `${method.toUpperCase()} /users/{id}`,
+    success: method === 'patch' ? 200 : 204,
+    // A fresh member, so that no case changes the callers themselves.
+    prepare: async (host) => {
+      const created = await host.http
+        .post(`${API}/users`)
+        .set(bearer(host.tokens.owner))
+        .send({ username: unique('target'), roles: ['member'] })
+        .expect(201);
+      const path = `/users/${created.body.id}`;
+      return method === 'patch' ? { method, path, body: { roles: ['auditor'] } } : { method, path };
+    },
+  })),
   ...(['/healthz', '/readyz', '/metrics'] as const).map((path): RouteCase => ({
     route: `GET ${path}`,
     success: 200,
@@ -181,7 +214,7 @@ const SUBJECTS: readonly Subject[] = ['no token', 'bad token', ...ROLES];
 
 const permissionOf = (route: RouteCase) => ROUTE_PERMISSIONS[route.route];
 
-function expected(route: RouteCase, subject: Subject): 200 | 201 | 204 | 401 | 403 {
+function expected(route: RouteCase, subject: Subject): 200 | 201 | 202 | 204 | 401 | 403 {
   const permission = permissionOf(route);
   if (permission === null) return route.success as 200;
   if (subject === 'no token' || subject === 'bad token') return 401;
@@ -207,8 +240,8 @@ describe('RBAC matrix: every route × every kind of caller', () => {
 
   it('covers every route of the permission table × 6 callers, with every outcome present', () => {
     expect(ROUTES.map((r) => r.route).sort()).toEqual(Object.keys(ROUTE_PERMISSIONS).sort());
-    expect(CASES).toHaveLength(18 * 6);
-    expect(new Set(CASES.map((c) => c.status))).toEqual(new Set([200, 201, 204, 401, 403]));
+    expect(CASES).toHaveLength(22 * 6);
+    expect(new Set(CASES.map((c) => c.status))).toEqual(new Set([200, 201, 202, 204, 401, 403]));
   });
 
   it.each(CASES.map((c) => [c.route.route, c.subject, c.status, c] as const))(

@@ -64,7 +64,10 @@ describe('PrebuildsModule', () => {
       backoffIntervalMs: 60_000,
       backoffLookbackMs: 3_600_000,
       failureHardLimit: 3,
-      maxCreatesPerCycle: Number.POSITIVE_INFINITY,
+      maxInstancesPerPreset: 100,
+      maxCreatesPerCycle: 500,
+      maxInFlightCreates: 200,
+      maxPrebuilds: 5000,
       eventRetentionMs: 7 * 24 * 3_600_000,
     });
   });
@@ -73,6 +76,8 @@ describe('PrebuildsModule', () => {
     [{ reconcileIntervalMs: 0 }, 'reconcileIntervalMs must be > 0'],
     [{ concurrency: -1 }, 'concurrency must be > 0'],
     [{ failureHardLimit: -1 }, 'failureHardLimit must be >= 0'],
+    [{ maxPrebuilds: -1 }, 'maxPrebuilds must be >= 0'],
+    [{ maxCreatesPerCycle: 2.5 }, 'maxCreatesPerCycle must be an integer'],
   ])('refuses %j', (options, message) => {
     expect(() => resolvePrebuildsOptions(options)).toThrow(message);
   });

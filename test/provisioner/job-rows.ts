@@ -39,6 +39,8 @@ export interface JobRowOptions {
   completedAt?: Date | null;
   canceledAt?: Date | null;
   parameters?: Record<string, string>;
+  /** The build's initiator (default the prebuilds owner: a prebuild job); another id makes it a user job. */
+  initiatorId?: string;
 }
 
 export interface JobRows {
@@ -87,7 +89,7 @@ export async function insertWorkspaceWithJob(
         options.transition ?? 'start',
         template.versionId,
         template.presetId,
-        PREBUILDS_SYSTEM_USER_ID,
+        options.initiatorId ?? PREBUILDS_SYSTEM_USER_ID,
         jobId,
         createdAt,
       ],
@@ -105,9 +107,17 @@ export async function insertWorkspaceWithJob(
 export async function jobRow(
   ds: DataSource,
   jobId: string,
-): Promise<{ status: string; error: string | null; workerId: string | null; completedAt: Date | null }> {
+): Promise<{
+  status: string;
+  error: string | null;
+  workerId: string | null;
+  completedAt: Date | null;
+  attempts: number;
+  failureKind: string | null;
+}> {
   const [row] = await ds.query(
-    `SELECT job_status AS status, error, worker_id AS "workerId", completed_at AS "completedAt"
+    `SELECT job_status AS status, error, worker_id AS "workerId", completed_at AS "completedAt", attempts,
+            failure_kind AS "failureKind"
        FROM prebuilds.provisioner_jobs WHERE id = $1`,
     [jobId],
   );

@@ -17,6 +17,7 @@ import {
 } from './job-rows.js';
 import { RecordingPubsub } from '../support/recording-pubsub.js';
 import { PrebuildsNamespace } from '../../src/prebuilds/database/prebuilds-namespace.js';
+import { resolvePrebuildsOptions } from '../../src/prebuilds/prebuilds.options.js';
 
 const NOW = new Date('2026-06-01T12:00:00Z');
 const clock: Clock = { now: () => new Date(NOW) };
@@ -74,6 +75,8 @@ describe('ProvisionerJobService', () => {
       transition: 'start',
       buildNumber: 1,
       parameters: { region: 'eu', size: 'large' },
+      attempt: 1,
+      leaseExpiresAt: expect.any(Date),
     });
     expect(await jobRow(ds, older.jobId)).toMatchObject({ status: 'running', workerId: 'worker-a' });
     const [{ startedAt }] = await ds.query(
@@ -248,5 +251,167 @@ describe('ProvisionerJobService', () => {
     });
     await service.reportAgentLifecycle(agentId, 'start_error');
     expect((await agentRows(ds, jobId))[0].lifecycleState).toBe('start_error');
+  });
+});
+
+describe('ProvisionerJobService leases (database time)', () => {
+  const LEASE_MS = 600;
+  let db: TestDatabase;
+  let ds: DataSource;
+  let template: TemplateRows;
+  let pubsub: RecordingPubsub;
+
+  const serviceWith = (clockOf: Clock = clock) =>
+    new ProvisionerJobService(
+      ds,
+      new ProvisionerJobRepository(new PrebuildsNamespace()),
+      clockOf,
+      pubsub,
+      undefined,
+      resolvePrebuildsOptions({
+        provisionerLeaseMs: LEASE_MS,
+        provisionerHeartbeatMs: 100,
+        provisionerMaxAttempts: 2,
+      }),
+    );
+
+  /** Sweeps until `jobId` was recovered, within a deadline (the lease must expire in database time first). */
+  async function sweepUntilRecovered(service: ProvisionerJobService, jobId: string): Promise<void> {
+    const deadline = Date.now() + 10 * LEASE_MS;
+    while (Date.now() < deadline) {
+      await service.recoverExpiredLeases();
+      const [row] = await ds.query(
+        `SELECT started_at IS NULL OR completed_at IS NOT NULL AS recovered FROM prebuilds.provisioner_jobs WHERE id = $1`,
+        [jobId],
+      );
+      if (row.recovered) return;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    throw new Error(`job ${jobId} was not recovered within ${10 * LEASE_MS} ms`);
+  }
+
+  beforeAll(async () => {
+    Logger.overrideLogger(false);
+    db = await createTestDatabase();
+    ds = new DataSource(testDataSourceOptions(db.url, { poolSize: 10 }));
+    await ds.initialize();
+    template = await insertTemplateRows(ds);
+  });
+  afterAll(async () => {
+    await ds?.destroy();
+    await db?.drop();
+  });
+  beforeEach(async () => {
+    pubsub = new RecordingPubsub();
+    await ds.query(
+      `UPDATE prebuilds.provisioner_jobs SET canceled_at = $1, completed_at = $1 WHERE completed_at IS NULL`,
+      [NOW],
+    );
+  });
+
+  it('gives the acquirer a lease of now() + lease, which heartbeats renew and only the holder may renew', async () => {
+    const service = serviceWith();
+    const { jobId } = await insertWorkspaceWithJob(ds, template);
+    const job = await service.acquireNext('w1');
+    expect(job).toMatchObject({ jobId, attempt: 1 });
+    const [{ dbNow }] = await ds.query(`SELECT now() AS "dbNow"`);
+    const leaseLeft = job!.leaseExpiresAt.getTime() - new Date(dbNow).getTime();
+    expect(leaseLeft).toBeGreaterThan(LEASE_MS - 500);
+    expect(leaseLeft).toBeLessThanOrEqual(LEASE_MS);
+
+    const renewed = await service.heartbeat(jobId, 'w1');
+    expect(renewed.canceled).toBe(false);
+    expect(renewed.leaseExpiresAt.getTime()).toBeGreaterThanOrEqual(job!.leaseExpiresAt.getTime());
+    await expect(service.heartbeat(jobId, 'w2')).rejects.toMatchObject({ code: 'lease_lost' });
+    await expect(service.complete(jobId, 'w2')).rejects.toMatchObject({ code: 'lease_lost' });
+    await expect(service.heartbeat('00000000-0000-4000-8000-00000000dead', 'w1')).rejects.toMatchObject({
+      code: 'job_not_found',
+    });
+    await service.complete(jobId, 'w1');
+    expect(await jobRow(ds, jobId)).toMatchObject({ status: 'succeeded', attempts: 1, failureKind: null });
+  });
+
+  it('puts a job whose lease expired back in the queue, refuses the old holder, and takes the same completion twice as a no-op', async () => {
+    const service = serviceWith();
+    const { jobId } = await insertWorkspaceWithJob(ds, template);
+    await service.acquireNext('old');
+    await sweepUntilRecovered(service, jobId);
+    expect(await jobRow(ds, jobId)).toMatchObject({ status: 'pending', attempts: 1, workerId: null });
+    expect(pubsub.published.map((message) => message.channel)).toContain(PrebuildsChannel.JobPosted);
+
+    await expect(service.heartbeat(jobId, 'old')).rejects.toMatchObject({ code: 'lease_lost' });
+    await expect(service.complete(jobId, 'old')).rejects.toMatchObject({ code: 'lease_lost' });
+
+    const again = await service.acquireNext('new');
+    expect(again).toMatchObject({ jobId, attempt: 2 });
+    await expect(service.complete(jobId, 'old', { error: 'late' })).rejects.toMatchObject({
+      code: 'lease_lost',
+    });
+    // The older form (no worker) cannot tell holders apart: refused once the job has been re-acquired.
+    await expect(service.complete(jobId)).rejects.toMatchObject({ code: 'lease_lost' });
+    await service.complete(jobId, 'new');
+    await expect(service.complete(jobId, 'new')).resolves.toBeUndefined();
+    await expect(service.complete(jobId, 'new', { error: 'other' })).rejects.toMatchObject({
+      code: 'job_already_completed',
+    });
+    await expect(service.complete(jobId, 'old')).rejects.toMatchObject({ code: 'lease_lost' });
+    expect(await agentRows(ds, jobId)).toHaveLength(1);
+    expect(await jobRow(ds, jobId)).toMatchObject({ status: 'succeeded', attempts: 2 });
+  });
+
+  it('fails a job as provisioner_lost after the last attempt, an infrastructure failure', async () => {
+    const service = serviceWith();
+    const { jobId } = await insertWorkspaceWithJob(ds, template);
+    await service.acquireNext('a');
+    await sweepUntilRecovered(service, jobId);
+    await service.acquireNext('b');
+    await sweepUntilRecovered(service, jobId);
+    expect(await jobRow(ds, jobId)).toMatchObject({
+      status: 'failed',
+      attempts: 2,
+      failureKind: 'provisioner_lost',
+      error: expect.stringContaining('provisioner lost'),
+    });
+    await expect(service.complete(jobId, 'b')).rejects.toMatchObject({ code: 'lease_lost' });
+  });
+
+  it('records a failure the provisioner reported as kind build', async () => {
+    const service = serviceWith();
+    const { jobId } = await insertWorkspaceWithJob(ds, template);
+    await service.acquireNext('w');
+    await service.complete(jobId, 'w', { error: 'apply failed' });
+    expect(await jobRow(ds, jobId)).toMatchObject({ status: 'failed', failureKind: 'build' });
+  });
+
+  it('hands out user jobs before older prebuild jobs', async () => {
+    const service = serviceWith();
+    const prebuild = await insertWorkspaceWithJob(ds, template, { createdAt: minutes(1) });
+    const user = await insertWorkspaceWithJob(ds, template, { createdAt: minutes(9), initiatorId: 'user-1' });
+    expect((await service.acquireNext('w'))?.jobId).toBe(user.jobId);
+    expect((await service.acquireNext('w'))?.jobId).toBe(prebuild.jobId);
+  });
+
+  it("never fails or recovers another replica's healthy jobs by a skewed clock (35 min fast)", async () => {
+    const healthy = serviceWith();
+    const skewed = serviceWith({ now: () => new Date(Date.now() + 35 * 60_000) });
+    const { jobId } = await insertWorkspaceWithJob(ds, template);
+    await healthy.acquireNext('w');
+    expect(await skewed.failStaleJobs(30 * 60_000)).toBe(0);
+    expect(await skewed.recoverExpiredLeases()).toBe(0);
+    expect(await jobRow(ds, jobId)).toMatchObject({ status: 'running', workerId: 'w' });
+    await healthy.complete(jobId, 'w');
+  });
+
+  it('fails a job held past the job timeout as kind timeout (database time)', async () => {
+    const service = serviceWith();
+    const { jobId } = await insertWorkspaceWithJob(ds, template);
+    await service.acquireNext('w');
+    await ds.query(
+      `UPDATE prebuilds.provisioner_jobs SET acquired_at = now() - interval '31 minutes' WHERE id = $1`,
+      [jobId],
+    );
+    expect(await service.failStaleJobs(30 * 60_000)).toBe(1);
+    expect(await jobRow(ds, jobId)).toMatchObject({ status: 'failed', failureKind: 'timeout' });
+    await expect(service.complete(jobId, 'w')).rejects.toMatchObject({ code: 'lease_lost' });
   });
 });

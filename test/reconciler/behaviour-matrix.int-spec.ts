@@ -30,7 +30,7 @@ interface Case {
  * DESIGN.md's rules for one existing prebuild of a preset that wants one:
  * never create for an inactive preset; no new one while one runs or starts; replace anything else (stopping,
  * deleting, stopped, deleted, failed, canceled); delete a running one only when the preset is inactive; cancel
- * (and orphan-delete) a pending first start on a non-active version.
+ * (and orphan-delete) a pending first start of an inactive preset (non-active version or deleted template).
  */
 function expected(c: Case): { creates: number; existing: 'kept' | 'deleted' | 'canceled' } {
   const active = c.activeVersion && !c.templateDeleted;
@@ -38,8 +38,8 @@ function expected(c: Case): { creates: number; existing: 'kept' | 'deleted' | 'c
   const starting = c.transition === 'start' && (c.status === 'pending' || c.status === 'running');
   if (!active) {
     if (running) return { creates: 0, existing: 'deleted' };
-    if (c.transition === 'start' && c.status === 'pending' && !c.activeVersion)
-      return { creates: 0, existing: 'canceled' };
+    // Rule 11: a deleted template's pending first starts are canceled like a non-active version's.
+    if (c.transition === 'start' && c.status === 'pending') return { creates: 0, existing: 'canceled' };
     return { creates: 0, existing: 'kept' };
   }
   return { creates: running || starting ? 0 : 1, existing: 'kept' };

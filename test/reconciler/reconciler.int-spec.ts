@@ -393,7 +393,11 @@ describe('ReconcilerService', () => {
     const [row] = await ctx.dataSource.query(
       `SELECT last_cycle_completed_at AS at, last_cycle_replica AS replica FROM prebuilds.prebuilds_settings`,
     );
-    expect(row).toEqual({ at, replica: 'test' });
+    // Recorded in database time (now()), not the replica's clock.
+    const [{ dbNow }] = await ctx.dataSource.query(`SELECT now() AS "dbNow"`);
+    expect(row.replica).toBe('test');
+    expect(Math.abs(new Date(dbNow).getTime() - row.at.getTime())).toBeLessThan(10_000);
+    expect(at).toBeInstanceOf(Date);
   });
 
   it('fails jobs that ran past the job timeout in a full cycle, so their prebuilds get replaced', async () => {
@@ -416,8 +420,10 @@ describe('ReconcilerService', () => {
       createdAt: new Date(now - MINUTE),
     });
     await ds.query(
-      `UPDATE prebuilds.provisioner_jobs j SET started_at = b.created_at FROM prebuilds.workspace_builds b WHERE b.job_id = j.id AND b.workspace_id = ANY($1::uuid[])`,
-      [[lost, busy]],
+      // The timeout is judged in database time, from when the holder acquired the job.
+      `UPDATE prebuilds.provisioner_jobs j SET started_at = b.created_at, acquired_at = now() - ($2::timestamptz - b.created_at)
+         FROM prebuilds.workspace_builds b WHERE b.job_id = j.id AND b.workspace_id = ANY($1::uuid[])`,
+      [[lost, busy], ctx.clock.now()],
     );
     await ctx.reconciler.reconcileAll();
     const statuses: { id: string; status: string }[] = await ds.query(

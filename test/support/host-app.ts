@@ -1,11 +1,12 @@
 import type { INestApplication } from '@nestjs/common';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Test } from '@nestjs/testing';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import request from 'supertest';
 import type { DataSource } from 'typeorm';
 import { AppModule } from '../../src/app.module.js';
 import { type HostConfig, loadHostConfig } from '../../src/host/config/host-config.js';
-import { setupOpenApi } from '../../src/host/openapi.js';
+import { setupHostApp } from '../../src/host/http/setup-host-app.js';
 import { Clock } from '../../src/prebuilds/clock/clock.js';
 import { FakeClock } from './fake-clock.js';
 
@@ -24,12 +25,13 @@ export interface HostTestApp {
 
 /**
  * The whole host app in process (what `npm start` serves, minus the listening socket), on a test database: the
- * reconcile loop, the simulated provisioner and the demo seed are off unless `env` turns them on.
+ * reconcile loop, the simulated provisioner and the demo seed are off unless `env` turns them on. A second app on
+ * the same database (another replica) needs another `userPrefix` for its users per role.
  */
 export async function createHostTestApp(
   databaseUrl: string,
   env: Record<string, string> = {},
-  { clock }: { clock?: FakeClock } = {},
+  { clock, userPrefix = 'test' }: { clock?: FakeClock; userPrefix?: string } = {},
 ): Promise<HostTestApp> {
   const config = loadHostConfig({
     LOG_LEVEL: 'silent',
@@ -42,9 +44,8 @@ export async function createHostTestApp(
   let builder = Test.createTestingModule({ imports: [AppModule.register({ config, databaseUrl })] });
   if (clock) builder = builder.overrideProvider(Clock).useValue(clock);
   const moduleRef = await builder.compile();
-  const app = moduleRef.createNestApplication({ logger: false });
-  app.setGlobalPrefix('api/v2', { exclude: ['/'] });
-  setupOpenApi(app);
+  const app = moduleRef.createNestApplication<NestExpressApplication>({ logger: false });
+  setupHostApp(app, config);
   await app.init();
   const http = request(app.getHttpServer());
   const tokens = { owner: TEST_ADMIN_TOKEN } as HostTestApp['tokens'];
@@ -57,7 +58,7 @@ export async function createHostTestApp(
     const created = await http
       .post('/api/v2/users')
       .set('Authorization', `Bearer ${TEST_ADMIN_TOKEN}`)
-      .send({ username: `test-${role}`, roles: [role] })
+      .send({ username: `${userPrefix}-${role}`, roles: [role] })
       .expect(201);
     tokens[role] = created.body.token;
     userIds[role] = created.body.id;

@@ -11,7 +11,7 @@ import { Injectable, Logger, type NestMiddleware } from '@nestjs/common';
 import { parseBearerToken } from 'nest-prebuilds';
 import { attachSubject, type PrebuildsSubject } from 'nest-prebuilds';
 import { digestsEqual, hashApiToken } from './api-token.js';
-import { SubjectCache } from './subject-cache.js';
+import { AuthInvalidationService } from './auth-invalidation.service.js';
 import { UserRepository } from './user.repository.js';
 
 interface IncomingRequest {
@@ -26,9 +26,11 @@ interface IncomingRequest {
 @Injectable()
 export class BearerAuthMiddleware implements NestMiddleware {
   private readonly logger = new Logger(BearerAuthMiddleware.name);
-  private readonly cache = new SubjectCache({ ttlMs: 5_000, maxEntries: 10_000 });
 
-  constructor(private readonly users: UserRepository) {}
+  constructor(
+    private readonly users: UserRepository,
+    private readonly invalidation: AuthInvalidationService,
+  ) {}
 
   async use(request: IncomingRequest, _response: unknown, next: (error?: unknown) => void): Promise<void> {
     try {
@@ -44,8 +46,10 @@ export class BearerAuthMiddleware implements NestMiddleware {
 
   private async authenticate(token: string): Promise<PrebuildsSubject | undefined> {
     const tokenHash = hashApiToken(token);
-    const cached = this.cache.get(tokenHash);
+    const cache = this.invalidation.cache;
+    const cached = cache.get(tokenHash);
     if (cached) return cached;
+    const generation = cache.generation;
     const row = await this.users.findByTokenHash(tokenHash);
     // The unique index finds the row by equality; the constant-time check keeps the final comparison free of
     // timing differences whatever the index or the driver does.
@@ -54,7 +58,18 @@ export class BearerAuthMiddleware implements NestMiddleware {
       return undefined;
     }
     const subject: PrebuildsSubject = { id: row.id, username: row.username, roles: row.roles };
-    this.cache.set(tokenHash, subject);
+    // A token that expires within the cache's TTL is cached only until it expires.
+    const ttlMs = row.expiresAt ? new Date(row.expiresAt).getTime() - Date.now() : Infinity;
+    cache.set(tokenHash, subject, ttlMs, generation);
+    if (!row.lastUsedAt || Date.now() - new Date(row.lastUsedAt).getTime() >= 60_000) {
+      await this.users.touchToken(row.tokenId).catch((error: Error) =>
+        this.logger.warn({
+          msg: 'last use not recorded',
+          event: 'token_touch_failed',
+          error: error.message,
+        }),
+      );
+    }
     return subject;
   }
 }

@@ -1,5 +1,5 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HOST_CONFIG } from '../config/host-config.token.js';
 import { Inject } from '@nestjs/common';
@@ -33,7 +33,15 @@ export class BootstrapAdminService implements OnApplicationBootstrap {
       return;
     }
     const file = join(this.config.dataDir, 'admin-token');
-    await mkdir(this.config.dataDir, { recursive: true });
+    await mkdir(this.config.dataDir, { recursive: true, mode: 0o700 });
+    // mkdir's and writeFile's modes apply only to what they create (and pass through the umask): an existing folder
+    // or file keeps its loose mode unless changed explicitly. The file is tightened before the token is written.
+    // Run as root with the embedded PostgreSQL, the folder must stay reachable for the unprivileged user that
+    // PostgreSQL runs as (embedded-postgres.ts would move the data elsewhere otherwise); the file is 0600 anyway.
+    const embeddedAsRoot = this.config.databaseUrl === null && process.getuid?.() === 0;
+    if (!embeddedAsRoot) await chmod(this.config.dataDir, 0o700);
+    await writeFile(file, '', { mode: 0o600 });
+    await chmod(file, 0o600);
     await writeFile(file, `${token}\n`, { mode: 0o600 });
     // Printed once, on purpose: the only place the plain token ever appears besides the 0600 file.
     process.stdout.write(`\nadmin token (also in ${file}): ${token}\n\n`);

@@ -9,11 +9,18 @@ export interface SubjectCacheOptions {
 
 /**
  * A small LRU of token digest → subject, so that a client's burst of requests costs one query, not one each.
- * Entries live `ttlMs`: a token removed or a role changed in the database takes effect within that time on every
- * replica. Only hits are cached; unknown tokens always go to the database, so guessing cannot fill the cache.
+ * A revocation, role change or user removal drops the user's entries on every replica at once (AuthInvalidation,
+ * through NOTIFY); the `ttlMs` life of an entry is only the fallback for a missed notification. Only hits are
+ * cached; unknown tokens always go to the database, so guessing cannot fill the cache.
  */
 export class SubjectCache {
   private readonly entries = new Map<string, { subject: PrebuildsSubject; expiresAt: number }>();
+  /**
+   * Bumped by every invalidation. A lookup reads it before going to the database and hands it to `set`, which drops
+   * the entry when an invalidation came in meanwhile: a subject read just before a revocation committed must not
+   * be cached after the revocation's notification was handled.
+   */
+  private invalidations = 0;
   private readonly now: () => number;
 
   constructor(private readonly options: SubjectCacheOptions) {
@@ -33,13 +40,36 @@ export class SubjectCache {
     return entry.subject;
   }
 
-  set(tokenHash: string, subject: PrebuildsSubject): void {
+  get generation(): number {
+    return this.invalidations;
+  }
+
+  /**
+   * `maxTtlMs` shortens the entry's life below `ttlMs` (a token that expires sooner); `generation`, when given, is
+   * the value read before the lookup, and the entry is not kept if an invalidation happened since.
+   */
+  set(tokenHash: string, subject: PrebuildsSubject, maxTtlMs = Infinity, generation?: number): void {
     this.entries.delete(tokenHash);
-    this.entries.set(tokenHash, { subject, expiresAt: this.now() + this.options.ttlMs });
+    if (generation !== undefined && generation !== this.invalidations) return;
+    const ttlMs = Math.max(0, Math.min(this.options.ttlMs, maxTtlMs));
+    this.entries.set(tokenHash, { subject, expiresAt: this.now() + ttlMs });
     while (this.entries.size > this.options.maxEntries) {
       const oldest = this.entries.keys().next().value as string;
       this.entries.delete(oldest);
     }
+  }
+
+  /** Drops every entry of one user (its tokens, whatever their digest). */
+  deleteUser(userId: string): void {
+    this.invalidations++;
+    for (const [tokenHash, entry] of this.entries) {
+      if (entry.subject.id === userId) this.entries.delete(tokenHash);
+    }
+  }
+
+  clear(): void {
+    this.invalidations++;
+    this.entries.clear();
   }
 
   get size(): number {

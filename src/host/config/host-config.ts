@@ -4,6 +4,12 @@ import { ConfigError } from './config-error.js';
 /** Everything the host app reads from the environment, parsed and checked once at start. */
 export interface HostConfig {
   port: number;
+  /** The address the HTTP server binds (HOST): 0.0.0.0 (every interface) unless set, e.g. 127.0.0.1. */
+  host: string;
+  /** Serve the OpenAPI UI and document at /docs and /docs-json (DOCS_ENABLED). */
+  docsEnabled: boolean;
+  /** Live workspaces a non-owner may own (WORKSPACE_QUOTA); 0 turns the quota off. Owners are exempt. */
+  workspaceQuota: number;
   /** null → an embedded PostgreSQL under dataDir. */
   databaseUrl: string | null;
   dataDir: string;
@@ -24,6 +30,9 @@ export function loadHostConfig(env: Env = process.env): HostConfig {
   const read = new EnvReader(env);
   return {
     port: read.int('PORT', 3000, 0, 65535),
+    host: read.bindAddress('HOST', '0.0.0.0'),
+    docsEnabled: read.bool('DOCS_ENABLED', true),
+    workspaceQuota: read.int('WORKSPACE_QUOTA', 10, 0, 100_000),
     databaseUrl: read.databaseUrl('DATABASE_URL'),
     dataDir: env.DATA_DIR?.trim() || '.data',
     embeddedPgPort: read.int('EMBEDDED_PG_PORT', 54329, 1, 65535),
@@ -45,6 +54,12 @@ export function loadHostConfig(env: Env = process.env): HostConfig {
       backoffLookbackMs: read.int('PREBUILDS_BACKOFF_LOOKBACK_MS', undefined, 0, 30 * 86_400_000),
       failureHardLimit: read.int('PREBUILDS_FAILURE_HARD_LIMIT', undefined, 0, 1000),
       concurrency: read.int('PREBUILDS_CONCURRENCY', undefined, 1, 100),
+      jobTimeoutMs: read.int('PREBUILDS_JOB_TIMEOUT_MS', undefined, 0, 7 * 86_400_000),
+      provisionerLeaseMs: read.int('PROVISIONER_LEASE_MS', undefined, 100, 3_600_000),
+      provisionerHeartbeatMs: read.int('PROVISIONER_HEARTBEAT_MS', undefined, 50, 3_600_000),
+      provisionerMaxAttempts: read.int('PROVISIONER_MAX_ATTEMPTS', undefined, 1, 100),
+      reconcileStatementTimeoutMs: read.int('PREBUILDS_LOCK_STATEMENT_TIMEOUT_MS', undefined, 100, 3_600_000),
+      reconcileIdleTimeoutMs: read.int('PREBUILDS_LOCK_IDLE_TIMEOUT_MS', undefined, 100, 3_600_000),
       metricsToken: env.METRICS_TOKEN?.trim() || undefined,
     }),
   };
@@ -96,6 +111,18 @@ class EnvReader {
     if (value === undefined) return fallback;
     if (!allowed.includes(value))
       throw new ConfigError(`${name} must be one of ${allowed.join(', ')}, got '${value}'`);
+    return value;
+  }
+
+  /** An IPv4/IPv6 address or a host name to listen on; no ports, schemes or spaces. */
+  bindAddress(name: string, fallback: string): string {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    if (!/^(?:[A-Za-z0-9.-]{1,253}|[0-9A-Fa-f:.]{2,45})$/.test(value)) {
+      throw new ConfigError(
+        `${name} must be an address to listen on, such as 127.0.0.1 or ::, got '${value}'`,
+      );
+    }
     return value;
   }
 

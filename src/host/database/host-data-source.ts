@@ -1,9 +1,10 @@
 import pg from 'pg';
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import { HostIdentity1764900000000 } from './migrations/1764900000000-HostIdentity.js';
+import { ApiTokenExpiry1765100000000 } from './migrations/1765100000000-ApiTokenExpiry.js';
 
 /** The host's migrations (TypeORM's own runner and `migrations` table, in `public`). */
-export const HOST_MIGRATIONS = [HostIdentity1764900000000];
+export const HOST_MIGRATIONS = [HostIdentity1764900000000, ApiTokenExpiry1765100000000];
 
 export interface HostDataSourceOverrides {
   poolSize?: number;
@@ -35,8 +36,10 @@ export function hostDataSourceOptions(
 
 // Session advisory lock around the host's migrations, so that replicas starting together migrate once. The
 // two-key form with the host's own namespace ('host') keeps it apart from the module's locks.
-const HOST_LOCK_NAMESPACE = 0x686f7374;
+export const HOST_LOCK_NAMESPACE = 0x686f7374;
 const HOST_MIGRATIONS_LOCK = 1;
+/** Transaction-scoped, around role changes and user removals: the last owner check sees every other one's result. */
+export const HOST_OWNERS_LOCK = 2;
 
 /** Applies the host's pending migrations; returns the names applied. */
 export async function runHostMigrations(url: string): Promise<string[]> {

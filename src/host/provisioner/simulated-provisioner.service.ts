@@ -10,7 +10,7 @@ import { hostname } from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
 import { PrebuildsChannel } from 'nest-prebuilds';
 import { PrebuildsPubsub } from 'nest-prebuilds';
-import { ProvisionerJobService } from 'nest-prebuilds';
+import { ProvisionerJobError, ProvisionerJobService } from 'nest-prebuilds';
 import type { AcquiredJob } from 'nest-prebuilds';
 import type { HostConfig } from '../config/host-config.js';
 import { HOST_CONFIG } from '../config/host-config.token.js';
@@ -25,6 +25,11 @@ export interface SimulatedProvisionerSettings {
   idlePollMs: number;
   /** How long shutdown waits for builds in flight. */
   shutdownTimeoutMs: number;
+  /**
+   * How long a report (completion, agent lifecycle) is retried after transient database errors, with backoff from
+   * 250 ms doubling to 5 s, before the build is given up (its lease then expires and the job is re-queued).
+   */
+  reportRetryMs: number;
 }
 
 /** Optional provider of Partial<SimulatedProvisionerSettings>; anything missing takes the default. */
@@ -35,14 +40,18 @@ const DEFAULT_SETTINGS: SimulatedProvisionerSettings = {
   sleep: (ms) => delay(ms),
   idlePollMs: 1_000,
   shutdownTimeoutMs: 10_000,
+  reportRetryMs: 60_000,
 };
 
 export const SIMULATED_FAILURE = 'simulated failure';
 
 /**
  * A provisioner daemon inside the host app, so that the whole loop runs without real infrastructure. It uses only
- * the module's public job API, the same one a real daemon would: acquire, wait `buildMs`, complete (failing with
- * probability `failureRate`), then bring a started workspace's agents to `ready`. Workers sleep until a JobPosted
+ * the module's public job API, the same one a real daemon would: acquire, wait `buildMs` while heartbeating the
+ * job's lease (every `provisionerHeartbeatMs`), complete (failing with probability `failureRate`), then bring a
+ * started workspace's agents to `ready`. Reports are retried with backoff after transient database errors, so an
+ * outage shorter than `reportRetryMs` loses no build; a lost lease (LEASE_LOST) drops the build, whose job another
+ * worker builds again. Workers sleep until a JobPosted
  * message or a 1 s poll, whichever comes first, so a lost message costs at most a second.
  */
 @Injectable()
@@ -111,7 +120,7 @@ export class SimulatedProvisionerService implements OnApplicationBootstrap, Befo
     const expired = await Promise.race([finished, timedOut]);
     clearTimeout(timer);
     if (expired) {
-      // Their jobs stay `running`: nothing re-queues a job whose daemon went away.
+      // Their leases expire and the lease sweep puts their jobs back in the queue.
       this.logger.warn({
         msg: 'simulated provisioner stopped with builds in flight',
         event: 'simulated_provisioner_stop_timeout',
@@ -143,14 +152,38 @@ export class SimulatedProvisionerService implements OnApplicationBootstrap, Befo
 
   private async build(job: AcquiredJob, workerId: string): Promise<void> {
     this.inFlight.add(job.jobId);
+    let leaseLost = false;
+    let beating = false;
+    // Heartbeats renew the lease while the build runs and while its reports are retried; a failed one is simply
+    // tried again at the next beat (the lease outlives a few missed beats).
+    const heartbeat = setInterval(() => {
+      if (beating || leaseLost) return;
+      beating = true;
+      this.jobs
+        .heartbeat(job.jobId, workerId)
+        .catch((error: unknown) => {
+          if (error instanceof ProvisionerJobError) leaseLost = true;
+          this.logger.warn({
+            msg: 'heartbeat failed',
+            event: 'simulated_heartbeat_failed',
+            workerId,
+            jobId: job.jobId,
+            error: (error as Error).message,
+          });
+        })
+        .finally(() => (beating = false));
+    }, this.jobs.leaseSettings.heartbeatMs);
     try {
       await this.settings.sleep(this.options.buildMs);
+      if (leaseLost) throw new ProvisionerJobError('lease_lost', `lost the lease of job ${job.jobId}`);
       const failed = this.settings.random() < this.options.failureRate;
-      await this.jobs.complete(job.jobId, failed ? { error: SIMULATED_FAILURE } : {});
+      await this.retried(() =>
+        this.jobs.complete(job.jobId, workerId, failed ? { error: SIMULATED_FAILURE } : {}),
+      );
       if (!failed && job.transition === 'start') {
-        for (const agentId of await this.jobs.agentsOfJob(job.jobId)) {
-          await this.jobs.reportAgentLifecycle(agentId, 'starting');
-          await this.jobs.reportAgentLifecycle(agentId, 'ready');
+        for (const agentId of await this.retried(() => this.jobs.agentsOfJob(job.jobId))) {
+          await this.retried(() => this.jobs.reportAgentLifecycle(agentId, 'starting'));
+          await this.retried(() => this.jobs.reportAgentLifecycle(agentId, 'ready'));
         }
       }
     } catch (error) {
@@ -162,7 +195,31 @@ export class SimulatedProvisionerService implements OnApplicationBootstrap, Befo
         error: (error as Error).message,
       });
     } finally {
+      clearInterval(heartbeat);
       this.inFlight.delete(job.jobId);
+    }
+  }
+
+  /**
+   * Runs a report, retrying transient failures (the database down, read-only, out of connections) with backoff for
+   * up to `reportRetryMs`. A ProvisionerJobError is an answer, not a fault, and is never retried; the same completion
+   * repeated after a lost answer is a no-op for the module.
+   */
+  private async retried<T>(report: () => Promise<T>): Promise<T> {
+    const deadline = Date.now() + this.settings.reportRetryMs;
+    for (let backoffMs = 250; ; backoffMs = Math.min(backoffMs * 2, 5_000)) {
+      try {
+        return await report();
+      } catch (error) {
+        if (error instanceof ProvisionerJobError || Date.now() + backoffMs > deadline) throw error;
+        this.logger.warn({
+          msg: 'report failed; retrying',
+          event: 'simulated_report_retry',
+          retryInMs: backoffMs,
+          error: (error as Error).message,
+        });
+        await delay(backoffMs);
+      }
     }
   }
 

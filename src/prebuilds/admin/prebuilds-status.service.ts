@@ -7,9 +7,17 @@ import { PrebuildsSettingsRepository } from '../database/settings.repository.js'
 import { PrebuildsSnapshotRepository } from '../database/snapshot.repository.js';
 import { PrebuildsErrorCode, PrebuildsException } from '../errors/prebuilds.exception.js';
 import { PREBUILDS_OPTIONS, type ResolvedPrebuildsOptions } from '../prebuilds.options.js';
+import type { CapName, ClusterTotals } from '../state/create-caps.js';
+import { planCycle, type PresetPlan } from '../state/cycle-plan.js';
 import { GlobalSnapshot } from '../state/global-snapshot.js';
 import { ExpiryRule } from '../state/running-prebuilds.js';
-import type { PlanResponse, PresetPrebuild, PresetStatus, StatusResponse } from './prebuilds-status.types.js';
+import type {
+  PlanResponse,
+  PresetCapFields,
+  PresetPrebuild,
+  PresetStatus,
+  StatusResponse,
+} from './prebuilds-status.types.js';
 
 /**
  * Read-only views computed live from a fresh snapshot, with the same engine the reconciler runs, so that what
@@ -28,12 +36,15 @@ export class PrebuildsStatusService {
 
   async status(): Promise<StatusResponse> {
     const now = this.clock.now();
-    const { snapshot, failures } = await this.read(now, true);
+    const { snapshot, failures, totals } = await this.read(now, true);
     const settings = await this.settings.get();
+    const freshness = await this.settings.freshness();
     const failedStopped = new Map(failures.map((row) => [row.presetId, row]));
+    const plans = this.capped(snapshot, now, totals);
     const presets: PresetStatus[] = snapshot.presetSnapshots().map((preset) => {
       const row = preset.preset;
       const until = preset.backoffUntil(now, this.options.backoffIntervalMs);
+      const plan = plans.get(preset.presetId);
       return {
         presetId: row.presetId,
         presetName: row.presetName,
@@ -48,6 +59,7 @@ export class PrebuildsStatusService {
         failed: failedStopped.get(row.presetId)?.failed ?? 0,
         stopped: failedStopped.get(row.presetId)?.stopped ?? 0,
         backoffUntil: until && now.getTime() <= until.getTime() ? until.toISOString() : null,
+        ...capFields(plan, preset.uncappedDesiredInstances(now), preset.desiredCappedBy(now)),
       };
     });
     return {
@@ -55,6 +67,7 @@ export class PrebuildsStatusService {
       lastCycleAt: settings.lastCycleCompletedAt?.toISOString() ?? null,
       lastCycleDurationMs: settings.lastCycleDurationMs,
       lastCycleReplica: settings.lastCycleReplica,
+      lastCycleAgeMs: freshness.ageMs === null ? null : Math.round(freshness.ageMs),
       replicaId: this.options.replicaId,
       presets,
     };
@@ -63,19 +76,31 @@ export class PrebuildsStatusService {
   /** What a cycle would do now, pause ignored (the answer says whether it is paused); executes nothing. */
   async plan(): Promise<PlanResponse> {
     const now = this.clock.now();
-    const { snapshot } = await this.read(now, false);
+    const { snapshot, totals } = await this.read(now, false);
     const settings = await this.settings.get();
+    const plans = this.capped(snapshot, now, totals);
     return {
       paused: settings.reconciliationPaused,
       presets: snapshot
         .presetSnapshots()
         .filter((preset) => !preset.canSkipReconciliation())
-        .map((preset) => ({
-          presetId: preset.presetId,
-          state: preset.calculateState(now),
-          actions: preset.calculateActions(now, this.options.backoffIntervalMs),
-        })),
+        .map((preset) => {
+          const plan = plans.get(preset.presetId) as PresetPlan;
+          return {
+            presetId: preset.presetId,
+            state: plan.state,
+            actions: plan.actions,
+            ...capFields(plan, plan.uncappedDesired, preset.desiredCappedBy(now)),
+          };
+        }),
     };
+  }
+
+  /** Every cap of DESIGN.md rule 11 applied as a cycle would, over the presets a cycle would reconcile. */
+  private capped(snapshot: GlobalSnapshot, now: Date, totals: ClusterTotals): Map<string, PresetPlan> {
+    const work = snapshot.presetSnapshots().filter((preset) => !preset.canSkipReconciliation());
+    const plan = planCycle(work, now, this.options.backoffIntervalMs, this.options, totals);
+    return new Map(plan.presets.map((preset) => [preset.presetId, preset]));
   }
 
   async presetPrebuilds(presetId: string): Promise<PresetPrebuild[]> {
@@ -111,7 +136,25 @@ export class PrebuildsStatusService {
         failureHardLimit: this.options.failureHardLimit,
       });
       const failures = withFailures ? await this.reports.countFailedAndStopped(manager, null) : [];
-      return { snapshot: new GlobalSnapshot(input), failures };
+      const totals = await this.snapshots.readClusterTotals(manager);
+      return { snapshot: new GlobalSnapshot(input, this.options), failures, totals };
     });
   }
+}
+
+/**
+ * What the status and the plan say about the caps of one preset. A preset a cycle would not reconcile (inactive,
+ * nothing left) has no plan; only the per-preset cap can concern it then.
+ */
+function capFields(
+  plan: PresetPlan | undefined,
+  uncappedDesired: number,
+  perPreset: CapName | null,
+): PresetCapFields {
+  return {
+    cappedBy: plan ? plan.cappedBy : perPreset,
+    capsApplied: plan ? plan.capsApplied : perPreset ? [perPreset] : [],
+    uncappedDesired,
+    uncappedCreate: plan ? plan.uncappedCreate : 0,
+  };
 }

@@ -7,9 +7,13 @@ export interface ParameterDefinition {
   defaultValue: string | null;
 }
 
+/** Keys a parameters object may not have (they would set or shadow a prototype). */
+const RESERVED_NAMES: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+
 /**
  * Merges the given values over the version's defaults and checks them against its definitions. Returns the values
- * a build records; throws BuildValidationError naming the first parameter at fault.
+ * a build records; throws BuildValidationError naming the first parameter at fault. Only the map's own properties
+ * count: a required parameter named `toString` is missing unless given, never the inherited function.
  */
 export function resolveBuildParameters(
   definitions: ParameterDefinition[],
@@ -17,19 +21,31 @@ export function resolveBuildParameters(
 ): Record<string, string> {
   const known = new Map(definitions.map((definition) => [definition.name, definition]));
   for (const name of Object.keys(given)) {
+    if (RESERVED_NAMES.has(name))
+      throw new BuildValidationError(`parameter '${name}' is a reserved name and is not allowed`);
     if (!known.has(name))
       throw new BuildValidationError(`parameter '${name}' is not declared by the template version`);
   }
   const resolved: Record<string, string> = {};
   for (const definition of definitions) {
-    const value = given[definition.name] ?? definition.defaultValue ?? undefined;
+    const own = Object.hasOwn(given, definition.name) ? (given[definition.name] as unknown) : undefined;
+    const value = own ?? definition.defaultValue ?? undefined;
     if (value === undefined) {
       if (definition.required)
         throw new BuildValidationError(`required parameter '${definition.name}' is missing`);
       continue;
     }
+    if (typeof value !== 'string')
+      throw new BuildValidationError(`parameter '${definition.name}' must be a string value`);
+    if (value.includes('\u0000'))
+      throw new BuildValidationError(`parameter '${definition.name}' must not contain a NUL character`);
     checkType(definition, value);
-    resolved[definition.name] = value;
+    Object.defineProperty(resolved, definition.name, {
+      value,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   }
   return resolved;
 }

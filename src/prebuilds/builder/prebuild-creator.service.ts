@@ -3,6 +3,7 @@ import { InjectPrebuildsDataSource } from '../database/prebuilds-data-source.js'
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import {
+  type BuildInputs,
   type NewBuild,
   type NewWorkspace,
   WorkspaceBuildRepository,
@@ -23,7 +24,7 @@ export type CreateOutcome = { created: number; error?: Error };
 /**
  * Writes a cycle's creates for all presets at once. Inputs for every preset are read in one statement and each
  * preset's parameters are validated before anything is written (a BuildValidationError fails only that preset);
- * rows then go in batches of `createBatchSize` that span presets, each batch one transaction of five statements and
+ * rows are then generated and written in batches of `createBatchSize` that span presets, each batch one transaction of five statements and
  * one job post. Per preset, the fill costs a share of a batch instead of eight round trips and a commit of its own.
  */
 @Injectable()
@@ -47,7 +48,12 @@ export class PrebuildCreatorService {
         )
       ).map((row) => [row.presetId, row]),
     );
-    const rows: { presetId: string; workspace: NewWorkspace; build: NewBuild }[] = [];
+    const ready: {
+      presetId: string;
+      count: number;
+      input: BuildInputs;
+      parameters: Record<string, string>;
+    }[] = [];
     for (const { presetId, count } of wanted) {
       outcomes.set(presetId, { created: 0 });
       const input = inputs.get(presetId);
@@ -57,14 +63,14 @@ export class PrebuildCreatorService {
           throw new Error(`preset ${presetId} is not on its template's active version`);
         }
         const parameters = resolveBuildParameters(input.definitions, input.presetParameters);
-        for (let i = 0; i < count; i++)
-          rows.push({ presetId, ...this.newPrebuild(input, presetId, parameters, now) });
+        ready.push({ presetId, count, input, parameters });
       } catch (error) {
         outcomes.set(presetId, { created: 0, error: error as Error });
       }
     }
-    for (let offset = 0; offset < rows.length; offset += this.options.createBatchSize) {
-      const batch = rows.slice(offset, offset + this.options.createBatchSize);
+    // Rows are generated one batch at a time, right before it is written: a cycle's memory holds one batch, however
+    // many it creates (DESIGN.md rule 11).
+    for (const batch of this.batches(ready, now)) {
       try {
         await this.dataSource.transaction(async (manager) => {
           await this.builds.insertWorkspaces(
@@ -84,6 +90,25 @@ export class PrebuildCreatorService {
       }
     }
     return outcomes;
+  }
+
+  /** The rows of every preset's create, in presets' order, `createBatchSize` at a time (a batch spans presets). */
+  private *batches(
+    ready: { presetId: string; count: number; input: BuildInputs; parameters: Record<string, string> }[],
+    now: Date,
+  ): Generator<{ presetId: string; workspace: NewWorkspace; build: NewBuild }[]> {
+    const size = this.options.createBatchSize;
+    let batch: { presetId: string; workspace: NewWorkspace; build: NewBuild }[] = [];
+    for (const { presetId, count, input, parameters } of ready) {
+      for (let i = 0; i < count; i++) {
+        batch.push({ presetId, ...this.newPrebuild(input, presetId, parameters, now) });
+        if (batch.length === size) {
+          yield batch;
+          batch = [];
+        }
+      }
+    }
+    if (batch.length > 0) yield batch;
   }
 
   private newPrebuild(

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { PrebuildsLogger } from '../logging/prebuilds-logger.js';
 import { randomUUID } from 'node:crypto';
 import { Clock } from '../clock/clock.js';
@@ -23,7 +23,8 @@ import type {
   TemplateView,
 } from './catalog.types.js';
 import { assertHostId } from '../validation/host-id.js';
-import { validateShape } from '../validation/validate-shape.js';
+import { assertPlainInput, validateShape } from '../validation/validate-shape.js';
+import { DEFAULT_CAPS, PREBUILDS_OPTIONS, type ResolvedPrebuildsOptions } from '../prebuilds.options.js';
 import { MAX_INSTANCES, NAME_MAX_LENGTH, VersionDto } from './version.dto.js';
 import { planVersion } from './version-validation.js';
 
@@ -43,15 +44,26 @@ export class TemplateCatalogService {
     private readonly presets: PresetRepository,
     private readonly pubsub: PrebuildsPubsub,
     private readonly clock: Clock,
+    @Optional()
+    @Inject(PREBUILDS_OPTIONS)
+    private readonly options: Pick<ResolvedPrebuildsOptions, 'maxInstancesPerPreset'> = DEFAULT_CAPS,
   ) {}
+
+  /** The largest `instances` a preset or schedule may ask for: the per-preset cap, within the DTO's absolute bound. */
+  private get maxInstances(): number {
+    return Math.min(this.options.maxInstancesPerPreset, MAX_INSTANCES);
+  }
 
   /** Registers a template under the host's id (or a new UUID) with its first version, made active. */
   async registerTemplate(input: RegisterTemplateInput): Promise<CreatedTemplate> {
+    assertPlainInput(input, '');
     const templateId = input.id ?? randomUUID();
     assertHostId(templateId, 'id');
     assertHostId(input.organizationId, 'organizationId');
     assertName(input.name, 'name');
-    const plan = planVersion(validateShape(VersionDto, input.version, 'version'));
+    const plan = planVersion(validateShape(VersionDto, input.version, 'version'), 'version', {
+      maxInstances: this.maxInstances,
+    });
     const versionId = randomUUID();
     const now = this.clock.now();
     const presets = await this.catalog
@@ -86,7 +98,10 @@ export class TemplateCatalogService {
 
   /** A new version of a live template; `activate` makes it the active one in the same transaction. */
   async publishVersion(templateId: string, input: PublishVersionInput): Promise<CreatedVersion> {
-    const plan = planVersion(validateShape(VersionDto, input.version, 'version'));
+    assertPlainInput(input, '');
+    const plan = planVersion(validateShape(VersionDto, input.version, 'version'), 'version', {
+      maxInstances: this.maxInstances,
+    });
     if (input.activate !== undefined && typeof input.activate !== 'boolean') {
       throw new PrebuildsException(PrebuildsErrorCode.ValidationFailed, 'activate must be a boolean value');
     }
@@ -202,13 +217,11 @@ export class TemplateCatalogService {
 
   /** A preset's base instance count (null: no prebuilds); schedules and expressions still apply on top. */
   async setPresetInstances(presetId: string, instances: number | null): Promise<void> {
-    if (
-      instances !== null &&
-      !(Number.isInteger(instances) && instances >= 0 && instances <= MAX_INSTANCES)
-    ) {
+    const max = this.maxInstances;
+    if (instances !== null && !(Number.isInteger(instances) && instances >= 0 && instances <= max)) {
       throw new PrebuildsException(
         PrebuildsErrorCode.ValidationFailed,
-        `instances must be null or an integer from 0 to ${MAX_INSTANCES}`,
+        `instances must be null or an integer from 0 to ${max} (maxInstancesPerPreset)`,
       );
     }
     const templateId = await this.catalog.setPresetInstances(presetId, instances);

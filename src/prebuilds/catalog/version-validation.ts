@@ -3,6 +3,7 @@ import { resolveBuildParameters } from '../builder/parameter-validation.js';
 import { PrebuildsErrorCode, PrebuildsException } from '../errors/prebuilds.exception.js';
 import { isValidTimezone, schedulesOverlap, validateScheduleCron } from '../state/index.js';
 import type { ParameterType, PresetInput, VersionInput } from './catalog.types.js';
+import { MAX_INSTANCES } from './version.dto.js';
 
 /**
  * Cross-field checks of a `version` body, the ones a DTO cannot express: the schedule form, time zones, overlap,
@@ -47,8 +48,31 @@ function reject(field: string, reason: string): never {
   throw new PrebuildsException(PrebuildsErrorCode.ValidationFailed, `${field}: ${reason}`);
 }
 
-/** Checks a version body and returns it in the shape the repository writes; throws a 400 naming the field. */
-export function planVersion(input: VersionInput, path = 'version'): VersionPlan {
+export interface VersionLimits {
+  /** The largest `instances` of a preset or schedule: the module's maxInstancesPerPreset (DESIGN.md rule 11). */
+  maxInstances: number;
+}
+
+/**
+ * Names a parameter can never have: a parameters object with such a key would set or shadow a prototype (and
+ * class-transformer drops `__proto__` silently), so the API refuses them instead.
+ */
+export const RESERVED_PARAMETER_NAMES: ReadonlySet<string> = new Set([
+  '__proto__',
+  'constructor',
+  'prototype',
+]);
+
+/**
+ * Checks a version body and returns it in the shape the repository writes; throws a 400 naming the field. With the
+ * DTO's 1,000 presets at most, one version can ask for at most 1,000 × maxInstances prebuilds (and the cluster caps
+ * still bound what gets created).
+ */
+export function planVersion(
+  input: VersionInput,
+  path = 'version',
+  limits: VersionLimits = { maxInstances: MAX_INSTANCES },
+): VersionPlan {
   const parameters = planParameters(input, path);
   const definitions = new Map(parameters.map((parameter) => [parameter.name, parameter]));
   const seen = new Set<string>();
@@ -56,7 +80,7 @@ export function planVersion(input: VersionInput, path = 'version'): VersionPlan 
     const field = `${path}.presets[${index}]`;
     if (seen.has(preset.name)) reject(`${field}.name`, `duplicate preset name '${preset.name}'`);
     seen.add(preset.name);
-    return planPreset(preset, field, definitions);
+    return planPreset(preset, field, definitions, limits);
   });
   return { name: input.name, parameters, presets };
 }
@@ -66,6 +90,8 @@ function planParameters(input: VersionInput, path: string): PlannedParameter[] {
   return (input.parameters ?? []).map((parameter, ordinal) => {
     const field = `${path}.parameters[${ordinal}]`;
     if (seen.has(parameter.name)) reject(`${field}.name`, `duplicate parameter name '${parameter.name}'`);
+    if (RESERVED_PARAMETER_NAMES.has(parameter.name))
+      reject(`${field}.name`, `'${parameter.name}' is a reserved name and cannot name a parameter`);
     seen.add(parameter.name);
     const planned: PlannedParameter = {
       name: parameter.name,
@@ -95,9 +121,12 @@ function planPreset(
   preset: PresetInput,
   field: string,
   definitions: Map<string, PlannedParameter>,
+  limits: VersionLimits,
 ): PlannedPreset {
   const parameters = preset.parameters ?? {};
   for (const [name, value] of Object.entries(parameters)) {
+    if (RESERVED_PARAMETER_NAMES.has(name))
+      reject(`${field}.parameters.${name}`, `'${name}' is a reserved name and cannot name a parameter`);
     const definition = definitions.get(name);
     if (!definition) reject(`${field}.parameters.${name}`, `'${name}' is not a parameter of this version`);
     checkValue(definition, value, `${field}.parameters.${name}`);
@@ -115,10 +144,25 @@ function planPreset(
       schedules: [],
     };
   }
+  const overCap = (instances: number) => instances > limits.maxInstances;
+  if (overCap(prebuilds.instances)) {
+    reject(
+      `${field}.prebuilds.instances`,
+      `${prebuilds.instances} is above the per-preset cap of ${limits.maxInstances} (maxInstancesPerPreset)`,
+    );
+  }
   const schedules = (prebuilds.schedules ?? []).map((schedule) => ({
     cron: schedule.cron,
     instances: schedule.instances,
   }));
+  schedules.forEach((schedule, index) => {
+    if (overCap(schedule.instances)) {
+      reject(
+        `${field}.prebuilds.schedules[${index}].instances`,
+        `${schedule.instances} is above the per-preset cap of ${limits.maxInstances} (maxInstancesPerPreset)`,
+      );
+    }
+  });
   const scheduleField = (index: number) => `${field}.prebuilds.schedules[${index}].cron`;
   schedules.forEach((schedule, index) => {
     const problem = validateScheduleCron(schedule.cron);

@@ -1,6 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
+import { Transform, Type } from 'class-transformer';
 import {
   ArrayMaxSize,
   IsArray,
@@ -56,8 +56,25 @@ function IsInstanceCount(): PropertyDecorator {
   return applyDecorators(IsInt(), Min(0), Max(MAX_INSTANCES));
 }
 
+/**
+ * The raw map's own properties, copied as they are. class-transformer would otherwise rebuild the map itself and
+ * skip every key whose name reads as a function on a plain object (`toString`, `valueOf`, …) and `__proto__`, so a
+ * parameter of that name would vanish silently. Anything but a plain object is left for the validator to refuse.
+ */
+function ownEntries(raw: unknown): unknown {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return raw;
+  return Object.fromEntries(Object.entries(raw));
+}
+
 /** A plain object whose values are all strings (preset parameter values): `{ region: 'eu' }`. */
 export function IsStringRecord(): PropertyDecorator {
+  return applyDecorators(
+    Transform(({ obj, key }) => ownEntries((obj as Record<string, unknown>)[key])),
+    isStringRecord(),
+  );
+}
+
+function isStringRecord(): PropertyDecorator {
   return ValidateBy({
     name: 'isStringRecord',
     validator: {

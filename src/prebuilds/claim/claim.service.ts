@@ -12,6 +12,7 @@ import { WorkspaceBuildRepository } from '../database/workspace-build.repository
 import { PrebuildsErrorCode, PrebuildsException } from '../errors/prebuilds.exception.js';
 import { PrebuildsChannel } from '../pubsub/channels.js';
 import { PrebuildsPubsub } from '../pubsub/prebuilds-pubsub.js';
+import { assertPlainInput } from '../validation/validate-shape.js';
 import { ClaimObserver } from './claim-observer.js';
 
 export interface CreateWorkspaceRequest {
@@ -20,6 +21,12 @@ export interface CreateWorkspaceRequest {
   name: string;
   presetId?: string | null;
   parameters?: Record<string, string>;
+  /**
+   * The most live (not deleted) workspaces the owner may have, this one included; unset → no quota. Checked inside
+   * the create's transaction under a per-owner advisory lock, so concurrent creates of one owner cannot overshoot;
+   * beyond it, PrebuildsException(QuotaExceeded) and nothing is written.
+   */
+  maxLiveWorkspaces?: number;
 }
 
 export interface CreateWorkspaceResult {
@@ -54,6 +61,14 @@ export class ClaimService {
   ) {}
 
   async createWorkspace(request: CreateWorkspaceRequest): Promise<CreateWorkspaceResult> {
+    // A host calling the service directly gets the 400s of the HTTP route: NUL, reserved keys, deep nesting.
+    assertPlainInput(request, '');
+    if (request.parameters !== undefined && !isStringMap(request.parameters)) {
+      throw new PrebuildsException(
+        PrebuildsErrorCode.InvalidParameters,
+        'parameters must be an object of string values',
+      );
+    }
     const started = performance.now();
     const now = this.clock.now();
     const outcome = await this.dataSource
@@ -105,6 +120,15 @@ export class ClaimService {
         PrebuildsErrorCode.TemplateNotFound,
         `template ${request.templateId} not found`,
       );
+    if (request.maxLiveWorkspaces !== undefined) {
+      const live = await this.claims.lockOwnerAndCountLive(manager, request.ownerId);
+      if (live >= request.maxLiveWorkspaces) {
+        throw new PrebuildsException(
+          PrebuildsErrorCode.QuotaExceeded,
+          `you already have ${live} live workspaces, the most allowed is ${request.maxLiveWorkspaces}`,
+        );
+      }
+    }
     const given = request.parameters ?? {};
     const preset = await this.resolvePreset(manager, request, template.activeVersionId, given);
 
@@ -177,6 +201,15 @@ export class ClaimService {
     }
     return preset;
   }
+}
+
+function isStringMap(value: unknown): value is Record<string, string> {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    Object.values(value).every((entry) => typeof entry === 'string')
+  );
 }
 
 function translate(error: unknown, name: string): unknown {

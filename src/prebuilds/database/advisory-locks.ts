@@ -8,4 +8,11 @@ export enum PrebuildsLock {
   Reconcile = 1,
   /** Held (session-scoped) while migrations run, so that replicas starting together migrate once. */
   Migrations = 2,
+  /**
+   * Held (transaction-scoped) by a workspace create that enforces a quota, one lock per owner, so that one user's
+   * concurrent creates count their live workspaces one after another. Its keys are
+   * (lockNamespace XOR WorkspaceQuota, hashtext(ownerId)): the first key keeps the per-owner keys out of the
+   * fixed keys above.
+   */
+  WorkspaceQuota = 3,
 }

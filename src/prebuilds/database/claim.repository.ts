@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
+import { PrebuildsLock } from './advisory-locks.js';
 import { PrebuildsNamespace } from './prebuilds-namespace.js';
 
 export interface ClaimedPrebuild {
@@ -98,5 +99,21 @@ export class ClaimRepository {
       [versionId, JSON.stringify(parameters)],
     );
     return row ?? null;
+  }
+
+  /**
+   * Takes the owner's quota lock (transaction-scoped, see PrebuildsLock.WorkspaceQuota) and counts the owner's live
+   * workspaces (not deleted, whatever their state), so that concurrent creates of one owner count one after another.
+   */
+  async lockOwnerAndCountLive(manager: EntityManager, ownerId: string): Promise<number> {
+    await manager.query(`SELECT pg_advisory_xact_lock($1, hashtext($2))`, [
+      this.ns.lockNamespace ^ PrebuildsLock.WorkspaceQuota,
+      ownerId,
+    ]);
+    const [row] = await manager.query(
+      `SELECT count(*)::int AS n FROM ${this.ns.schema}.workspaces WHERE owner_id = $1 AND NOT deleted`,
+      [ownerId],
+    );
+    return row.n as number;
   }
 }

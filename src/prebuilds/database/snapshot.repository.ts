@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
+import type { ClusterTotals } from '../state/create-caps.js';
 import type {
   BackoffRow,
   InProgressRow,
@@ -135,7 +136,10 @@ export class PrebuildsSnapshotRepository {
     );
   }
 
-  /** First start builds of prebuilds on a non-active version that no provisioner has picked up yet. */
+  /**
+   * First start builds of prebuilds of an inactive preset (a non-active version, or a deleted or deprecated template)
+   * that no provisioner has picked up yet.
+   */
   countPendingNonActive(manager: EntityManager, templateId: string | null): Promise<PendingNonActiveRow[]> {
     return manager.query(
       `SELECT b.preset_id AS "presetId", count(*)::int AS count
@@ -146,11 +150,30 @@ export class PrebuildsSnapshotRepository {
         WHERE w.owner_id = ${this.ns.owner} AND NOT w.deleted AND b.preset_id IS NOT NULL
           AND b.build_number = 1 AND b.transition = 'start'
           AND j.job_status = 'pending' AND j.worker_id IS NULL
-          AND b.template_version_id <> t.active_version_id
+          AND (b.template_version_id <> t.active_version_id OR t.deleted OR t.deprecated <> '')
           AND ($1::text IS NULL OR w.template_id = $1)
         GROUP BY b.preset_id`,
       [templateId],
     );
+  }
+
+  /**
+   * Cluster-wide counts for the cluster caps (DESIGN.md rule 11), whatever template a cycle looks at: prebuild start
+   * jobs pending or running, and live prebuilds (failed and stopped ones included: they hold capacity until an
+   * operator removes them; those whose latest build is a delete are on their way out). One statement on
+   * idx_workspaces_prebuilds, run only by cycles that want to create something.
+   */
+  async readClusterTotals(manager: EntityManager): Promise<ClusterTotals> {
+    const [row] = await manager.query(
+      `SELECT count(*) FILTER (WHERE b.transition = 'start' AND j.job_status IN ('pending', 'running'))::int
+                AS "inFlightCreates",
+              count(*) FILTER (WHERE b.transition <> 'delete')::int AS prebuilds
+         FROM ${this.ns.schema}.workspaces w
+         JOIN ${this.ns.schema}.workspace_builds b ON b.id = w.latest_build_id
+         JOIN ${this.ns.schema}.provisioner_jobs j ON j.id = b.job_id
+        WHERE w.owner_id = ${this.ns.owner} AND NOT w.deleted`,
+    );
+    return { inFlightCreates: row?.inFlightCreates ?? 0, prebuilds: row?.prebuilds ?? 0 };
   }
 
   /**
@@ -173,7 +196,8 @@ export class PrebuildsSnapshotRepository {
              -- those (idx_jobs_failed) instead of every active preset keeps a healthy cluster's cycle cheap.
              FROM (SELECT DISTINCT fb.preset_id
                      FROM ${this.ns.schema}.provisioner_jobs fj JOIN ${this.ns.schema}.workspace_builds fb ON fb.job_id = fj.id
-                    WHERE fj.job_status = 'failed' AND fb.transition = 'start'
+                    WHERE fj.job_status = 'failed' AND COALESCE(fj.failure_kind, 'build') = 'build'
+                      AND fb.transition = 'start'
                       AND fb.initiator_id = ${this.ns.owner}) failing
              JOIN ${this.ns.schema}.template_version_presets p ON p.id = failing.preset_id
              JOIN ${this.ns.schema}.template_versions v ON v.id = p.template_version_id
@@ -183,7 +207,8 @@ export class PrebuildsSnapshotRepository {
                  FROM ${this.ns.schema}.workspace_builds b JOIN ${this.ns.schema}.provisioner_jobs j ON j.id = b.job_id
                 WHERE b.preset_id = p.id AND b.transition = 'start' AND b.initiator_id = ${this.ns.owner}
                   AND b.created_at > COALESCE(p.failure_reset_at, '-infinity')
-                  AND j.job_status = 'failed' AND j.completed_at >= $2
+                  AND j.job_status = 'failed' AND COALESCE(j.failure_kind, 'build') = 'build'
+                  AND j.completed_at >= $2
              ) f ON true
             WHERE p.desired_instances IS NOT NULL AND NOT t.deleted AND t.deprecated = ''
               AND ($1::text IS NULL OR t.id = $1)

@@ -210,7 +210,8 @@ export class WorkspaceBuildRepository {
   }
 
   /**
-   * Cancels a preset's first start builds on a non-active version that no provisioner has acquired: their jobs are
+   * Cancels a preset's first start builds on a non-active version, or of a deleted or deprecated template, that no
+   * provisioner has acquired: their jobs are
    * marked canceled and completed. SKIP LOCKED leaves a job a provisioner is acquiring right now to that provisioner.
    */
   async cancelPendingNonActive(
@@ -228,7 +229,7 @@ export class WorkspaceBuildRepository {
           WHERE w.owner_id = ${this.ns.owner} AND NOT w.deleted AND b.preset_id = $1
             AND b.build_number = 1 AND b.transition = 'start'
             AND j.started_at IS NULL AND j.canceled_at IS NULL AND j.completed_at IS NULL AND j.worker_id IS NULL
-            AND b.template_version_id <> t.active_version_id
+            AND (b.template_version_id <> t.active_version_id OR t.deleted OR t.deprecated <> '')
             FOR UPDATE OF w, j SKIP LOCKED
        ), canceled AS (
          UPDATE ${this.ns.schema}.provisioner_jobs j SET canceled_at = $2, completed_at = $2, updated_at = $2

@@ -10,6 +10,8 @@ export enum PrebuildsErrorCode {
   WorkspaceNotFound = 'WORKSPACE_NOT_FOUND',
   NameTaken = 'NAME_TAKEN',
   ReconcileInProgress = 'RECONCILE_IN_PROGRESS',
+  /** The owner already has as many live workspaces as the host's quota allows. */
+  QuotaExceeded = 'QUOTA_EXCEEDED',
   // Generic codes for errors that Nest or the HTTP layer raise (HttpException, body-parser), so that every answer of
   // our routes carries a code from this one enum.
   BadRequest = 'BAD_REQUEST',
@@ -18,6 +20,8 @@ export enum PrebuildsErrorCode {
   PayloadTooLarge = 'PAYLOAD_TOO_LARGE',
   UnsupportedMediaType = 'UNSUPPORTED_MEDIA_TYPE',
   Unavailable = 'UNAVAILABLE',
+  /** The database cannot serve now (unreachable, read-only, out of connections, no connection in time): retry. */
+  DatabaseUnavailable = 'DATABASE_UNAVAILABLE',
   Internal = 'INTERNAL',
 }
 

@@ -1,8 +1,7 @@
-import { Controller, Get, type Type } from '@nestjs/common';
+import { Controller, Get, ServiceUnavailableException, type Type } from '@nestjs/common';
 import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
 import { PrebuildsDatabaseHealthIndicator } from './database.health.js';
 import { MigrationsHealthIndicator } from './migrations.health.js';
-import { ReconcilerFreshnessIndicator } from './reconciler-freshness.health.js';
 
 /** The paths the probes are mapped at (below the host's global prefix), or `false` for a probe not mapped. */
 export interface HealthPaths {
@@ -21,7 +20,6 @@ export function createHealthController(paths: HealthPaths): Type {
       readonly health: HealthCheckService,
       readonly database: PrebuildsDatabaseHealthIndicator,
       readonly migrations: MigrationsHealthIndicator,
-      readonly reconciler: ReconcilerFreshnessIndicator,
     ) {}
 
     /** Liveness: the process answers. Deliberately checks nothing else, so a database outage does not restart it. */
@@ -29,13 +27,32 @@ export function createHealthController(paths: HealthPaths): Type {
       return { status: 'ok' };
     }
 
-    /** Readiness: the database answers, its schema is current, and the pools are being reconciled. */
-    readiness() {
-      return this.health.check([
-        () => this.database.pingCheck('database', { timeout: 2000 }),
-        () => this.migrations.check(),
-        () => this.reconciler.check(),
-      ]);
+    /**
+     * Readiness of THIS replica: the database answers and the module's migrations are applied; 503 otherwise. The
+     * cluster's reconciler freshness is deliberately not part of it (one stalled replica must not take every
+     * replica out of its load balancer): it is in the status, the `prebuilds_cluster_last_cycle_age_seconds` gauge
+     * and the exported ReconcilerFreshnessIndicator a host may add to a probe of its own.
+     */
+    async readiness() {
+      try {
+        return await this.health.check([
+          () => this.database.pingCheck('database', { timeout: 2000 }),
+          () => this.migrations.check(),
+        ]);
+      } catch (error) {
+        // Whatever failed, the answer is a 503: terminus' fields, and the module's error shape beside them.
+        const result =
+          error instanceof ServiceUnavailableException && typeof error.getResponse() === 'object'
+            ? (error.getResponse() as { error?: Record<string, unknown> })
+            : { status: 'error', info: {}, error: {}, details: {} };
+        const down = Object.keys(result.error ?? {});
+        throw new ServiceUnavailableException({
+          statusCode: 503,
+          code: down.includes('database') ? 'DATABASE_UNAVAILABLE' : 'UNAVAILABLE',
+          message: `not ready: ${down.length > 0 ? down.join(', ') : (error as Error).message} down`,
+          ...result,
+        });
+      }
     }
   }
 

@@ -11,7 +11,13 @@ import {
 } from '@nestjs/common';
 import { IsInt, IsString, Min } from 'class-validator';
 import { PrebuildsErrorCode, PrebuildsException } from '../errors/prebuilds.exception.js';
-import { bodyParserErrorOf, mapError, statusOfCode } from './error-response.js';
+import {
+  bodyParserErrorOf,
+  DATABASE_RETRY_AFTER_SECONDS,
+  isDatabaseUnavailableError,
+  mapError,
+  statusOfCode,
+} from './error-response.js';
 
 // Typed as a Record over the enum, so that a new code without an expected status fails to compile here too.
 const EXPECTED_STATUS: Record<PrebuildsErrorCode, number> = {
@@ -25,12 +31,14 @@ const EXPECTED_STATUS: Record<PrebuildsErrorCode, number> = {
   [PrebuildsErrorCode.WorkspaceNotFound]: 404,
   [PrebuildsErrorCode.NameTaken]: 409,
   [PrebuildsErrorCode.ReconcileInProgress]: 409,
+  [PrebuildsErrorCode.QuotaExceeded]: 403,
   [PrebuildsErrorCode.BadRequest]: 400,
   [PrebuildsErrorCode.NotFound]: 404,
   [PrebuildsErrorCode.Conflict]: 409,
   [PrebuildsErrorCode.PayloadTooLarge]: 413,
   [PrebuildsErrorCode.UnsupportedMediaType]: 415,
   [PrebuildsErrorCode.Unavailable]: 503,
+  [PrebuildsErrorCode.DatabaseUnavailable]: 503,
   [PrebuildsErrorCode.Internal]: 500,
 };
 
@@ -153,5 +161,35 @@ describe('bodyParserErrorOf', () => {
     expect(bodyParserErrorOf(new NotFoundException())).toBeNull();
     expect(bodyParserErrorOf(new PrebuildsException(PrebuildsErrorCode.NotFound, 'x'))).toBeNull();
     expect(bodyParserErrorOf(HttpStatus.BAD_REQUEST)).toBeNull();
+  });
+});
+
+describe('mapError: an unavailable database', () => {
+  const sqlError = (code: string) =>
+    Object.assign(new Error('query failed'), { driverError: Object.assign(new Error('x'), { code }) });
+
+  it.each([
+    ['read-only (25006)', sqlError('25006')],
+    ['too many connections (53300)', sqlError('53300')],
+    ['shutting down (57P01)', sqlError('57P01')],
+    ['connection exception (08006)', sqlError('08006')],
+    [
+      'unreachable',
+      Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }),
+    ],
+    ['no pooled connection in time', new Error('timeout exceeded when trying to connect')],
+    ['connection terminated', new Error('Connection terminated unexpectedly')],
+  ])('%s is a 503 DATABASE_UNAVAILABLE with Retry-After', (_name, error) => {
+    expect(isDatabaseUnavailableError(error)).toBe(true);
+    expect(mapError(error)).toEqual({
+      body: { statusCode: 503, code: 'DATABASE_UNAVAILABLE', message: expect.any(String) },
+      internal: false,
+      retryAfterSeconds: DATABASE_RETRY_AFTER_SECONDS,
+    });
+  });
+
+  it('leaves other database errors a 500', () => {
+    expect(isDatabaseUnavailableError(sqlError('23505'))).toBe(false);
+    expect(mapError(sqlError('42P01')).body.statusCode).toBe(500);
   });
 });

@@ -12,6 +12,61 @@ export interface MappedError {
   body: PrebuildsErrorBody;
   /** A server fault: the client gets a generic message and the error is logged with its details. */
   internal: boolean;
+  /** Seconds for a `Retry-After` header (503 DATABASE_UNAVAILABLE). */
+  retryAfterSeconds?: number;
+}
+
+/** How long a client is told to wait before retrying while the database is unavailable. */
+export const DATABASE_RETRY_AFTER_SECONDS = 5;
+
+// SQLSTATEs of a database that cannot serve now: connection exceptions (08…), read-only (25006), too many
+// connections (53300), shutting down or starting (57P01–57P03).
+const UNAVAILABLE_SQLSTATES = new Set(['25006', '53300', '57P01', '57P02', '57P03']);
+const UNAVAILABLE_ERRNOS = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+// What node-postgres and its pool say when there is no usable connection (they carry no code).
+const UNAVAILABLE_MESSAGES = [
+  /timeout exceeded when trying to connect/i,
+  /connection terminated/i,
+  /connection timeout/i,
+  /not queryable/i,
+  /cannot use a pool after calling end/i,
+  /the database system is (starting up|shutting down|in recovery mode)/i,
+  /terminating connection due to/i,
+];
+
+/**
+ * Whether an error says the database cannot serve right now (rather than that the request or the code is wrong):
+ * unreachable, read-only, out of connection slots, no pooled connection within the acquire timeout, shutting down.
+ * Looks through TypeORM's `driverError` and `cause`.
+ */
+export function isDatabaseUnavailableError(error: unknown): boolean {
+  const seen = new Set<unknown>();
+  let candidates: unknown[] = [error];
+  while (candidates.length > 0) {
+    const next: unknown[] = [];
+    for (const candidate of candidates) {
+      if (typeof candidate !== 'object' || candidate === null || seen.has(candidate)) continue;
+      seen.add(candidate);
+      const { code, message, driverError, cause, errors } = candidate as Record<string, unknown>;
+      if (typeof code === 'string' && (UNAVAILABLE_SQLSTATES.has(code) || code.startsWith('08'))) return true;
+      if (typeof code === 'string' && UNAVAILABLE_ERRNOS.has(code)) return true;
+      if (typeof message === 'string' && UNAVAILABLE_MESSAGES.some((pattern) => pattern.test(message))) {
+        return true;
+      }
+      next.push(driverError, cause, ...(Array.isArray(errors) ? errors : []));
+    }
+    candidates = next;
+  }
+  return false;
 }
 
 const INTERNAL_MESSAGE = 'internal error';
@@ -22,6 +77,7 @@ export function statusOfCode(code: PrebuildsErrorCode): HttpStatus {
     case PrebuildsErrorCode.Unauthenticated:
       return HttpStatus.UNAUTHORIZED;
     case PrebuildsErrorCode.Forbidden:
+    case PrebuildsErrorCode.QuotaExceeded:
       return HttpStatus.FORBIDDEN;
     // PresetNotActive: the preset exists but cannot serve this template; the request is wrong, not the state.
     case PrebuildsErrorCode.ValidationFailed:
@@ -43,6 +99,7 @@ export function statusOfCode(code: PrebuildsErrorCode): HttpStatus {
     case PrebuildsErrorCode.UnsupportedMediaType:
       return HttpStatus.UNSUPPORTED_MEDIA_TYPE;
     case PrebuildsErrorCode.Unavailable:
+    case PrebuildsErrorCode.DatabaseUnavailable:
       return HttpStatus.SERVICE_UNAVAILABLE;
     case PrebuildsErrorCode.Internal:
       return HttpStatus.INTERNAL_SERVER_ERROR;
@@ -64,6 +121,17 @@ export function mapError(exception: unknown): MappedError {
     const statusCode = statusOfCode(exception.code);
     const internal = statusCode >= 500 && statusCode !== HttpStatus.SERVICE_UNAVAILABLE;
     return { body: { statusCode, code: exception.code, message: exception.message }, internal };
+  }
+  if (isDatabaseUnavailableError(exception)) {
+    return {
+      body: {
+        statusCode: HttpStatus.SERVICE_UNAVAILABLE,
+        code: PrebuildsErrorCode.DatabaseUnavailable,
+        message: 'the database is unavailable; retry later',
+      },
+      internal: false,
+      retryAfterSeconds: DATABASE_RETRY_AFTER_SECONDS,
+    };
   }
   const bodyError = bodyParserErrorOf(exception);
   if (bodyError) return { body: mapBodyParserError(bodyError), internal: false };

@@ -16,7 +16,7 @@ export class PrebuildsExceptionFilter implements ExceptionFilter {
   constructor(private readonly adapterHost: HttpAdapterHost) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
-    const { body, internal } = mapError(exception);
+    const { body, internal, retryAfterSeconds } = mapError(exception);
     const http = host.switchToHttp();
     const request = http.getRequest<object>();
     const response = http.getResponse<unknown>();
@@ -31,6 +31,16 @@ export class PrebuildsExceptionFilter implements ExceptionFilter {
     const adapter = this.adapterHost.httpAdapter;
     // A streamed answer that fails midway cannot be replaced by an error body; the log above has it.
     if (adapter.isHeadersSent(response)) return;
+    if (retryAfterSeconds !== undefined)
+      adapter.setHeader(response, 'Retry-After', String(retryAfterSeconds));
+    if (body.code === 'DATABASE_UNAVAILABLE') {
+      this.logger.warn({
+        msg: 'database unavailable',
+        event: 'database_unavailable',
+        route: routeOf(request),
+        error: (exception as Error)?.message,
+      });
+    }
     adapter.reply(response, body, body.statusCode);
   }
 }

@@ -40,6 +40,23 @@ export class PrebuildsMetricsService {
 
   private readonly created = this.counter('prebuilds_created_total', 'Prebuilds whose creation was started.');
   private readonly failed = this.counter('prebuilds_failed_total', 'Prebuild builds that failed.');
+  private readonly jobFailures = new Counter({
+    name: 'prebuilds_job_failures_total',
+    help: 'Provisioner jobs that failed, by kind: build (reported by a provisioner; feeds backoff), provisioner_lost, timeout, canceled (infrastructure).',
+    labelNames: ['kind'],
+    registers: [this.registry],
+  });
+  private readonly capClamps = new Counter({
+    name: 'prebuilds_cap_clamps_total',
+    help: 'Presets whose desired count or creates a cap clamped in a reconcile cycle, by cap (DESIGN.md rule 11).',
+    labelNames: ['cap'],
+    registers: [this.registry],
+  });
+  private readonly lastCycleAge = new Gauge({
+    name: 'prebuilds_cluster_last_cycle_age_seconds',
+    help: 'Age, in database time, of the last reconcile cycle completed by any replica (as last read by this replica).',
+    registers: [this.registry],
+  });
   private readonly claimed = this.counter('prebuilds_claimed_total', 'Prebuilds handed to a user.');
   private readonly claimMisses = this.counter(
     'prebuilds_claim_misses_total',
@@ -148,6 +165,23 @@ export class PrebuildsMetricsService {
 
   recordFailed(labels: PresetMetricLabels, count = 1): void {
     if (count > 0) this.failed.inc(labelsOf(labels), count);
+  }
+
+  /** A failed provisioner job, by kind (DESIGN.md rule 6: only `build` feeds backoff and the hard limit). */
+  recordJobFailure(kind: 'build' | 'provisioner_lost' | 'timeout' | 'canceled'): void {
+    this.jobFailures.inc({ kind });
+  }
+
+  /** A cap clamped a preset in a cycle (once per preset and cap per cycle). */
+  recordCapClamp(
+    cap: 'maxInstancesPerPreset' | 'maxCreatesPerCycle' | 'maxInFlightCreates' | 'maxPrebuilds',
+  ): void {
+    this.capClamps.inc({ cap });
+  }
+
+  /** The cluster's reconciler freshness: seconds since any replica's last cycle, in database time. */
+  recordLastCycleAge(seconds: number | null): void {
+    if (seconds !== null) this.lastCycleAge.set(seconds);
   }
 
   /** Misses are counted but not timed: their duration says nothing about how fast a claim is. */

@@ -17,6 +17,18 @@ export interface LockedJob {
   startedAt: Date | null;
   completedAt: Date | null;
   canceledAt: Date | null;
+  /** The worker holding (or last holding) the job; null while pending. */
+  workerId: string | null;
+  attempts: number;
+  error: string | null;
+}
+
+/** A job the lease sweep recovered: back in the queue, or ended (`provisioner_lost`, or `canceled`). */
+export interface SweptJob {
+  jobId: string;
+  outcome: 'requeued' | 'provisioner_lost' | 'canceled';
+  templateId: string;
+  presetId: string | null;
 }
 
 /** The provisioner side of jobs: acquisition, completion and what completion writes (agents, deletion). */
@@ -25,38 +37,121 @@ export class ProvisionerJobRepository {
   constructor(private readonly ns: PrebuildsNamespace) {}
 
   /**
-   * Takes the oldest pending job for `workerId`, with its build. SKIP LOCKED lets concurrent daemons each take a
-   * different job instead of queueing on the same row; a job canceled before it was taken never qualifies.
-   * Index: idx_jobs_pending (created_at, partial on started_at IS NULL AND canceled_at IS NULL) finds the job;
-   * the unique index on workspace_builds.job_id, the workspaces primary key and workspace_build_parameters' primary
-   * key (build_id, name) join the rest.
+   * Takes the oldest pending job for `workerId`, with its build: user jobs (claims' builds, users' creates, stops and
+   * deletes) before prebuild jobs, so prebuild work never starves a user. The worker gets a lease in database time
+   * (`now()` + `leaseMs`) and the job's attempt counter goes up. SKIP LOCKED lets concurrent daemons each take a
+   * different job instead of queueing on the same row; a job canceled before it was taken never qualifies. The second
+   * candidate is only looked for when there is no user job (COALESCE evaluates lazily).
+   * Index: idx_jobs_pending (created_at, partial on started_at IS NULL AND canceled_at IS NULL) finds the jobs, in
+   * order; the unique index on workspace_builds.job_id tells their initiator; the workspaces primary key and
+   * workspace_build_parameters' primary key (build_id, name) join the rest.
    */
   async acquireOldestPending(
     manager: EntityManager,
     workerId: string,
     now: Date,
+    leaseMs: number,
   ): Promise<AcquiredJob | null> {
+    const candidate = (userJobs: boolean) =>
+      `(SELECT cj.id FROM ${this.ns.schema}.provisioner_jobs cj
+          JOIN ${this.ns.schema}.workspace_builds cb ON cb.job_id = cj.id
+         WHERE cj.started_at IS NULL AND cj.canceled_at IS NULL
+           AND cb.initiator_id ${userJobs ? '<>' : '='} ${this.ns.owner}
+         ORDER BY cj.created_at, cj.id
+         LIMIT 1
+           FOR UPDATE OF cj SKIP LOCKED)`;
     const [row] = await manager.query(
       `WITH acquired AS (
-         UPDATE ${this.ns.schema}.provisioner_jobs SET started_at = $2, updated_at = $2, worker_id = $1
-          WHERE id = (SELECT id FROM ${this.ns.schema}.provisioner_jobs
-                       WHERE started_at IS NULL AND canceled_at IS NULL
-                       ORDER BY created_at, id
-                       LIMIT 1
-                         FOR UPDATE SKIP LOCKED)
-         RETURNING id
+         UPDATE ${this.ns.schema}.provisioner_jobs
+            SET started_at = $2, updated_at = $2, worker_id = $1, acquired_at = now(),
+                lease_expires_at = now() + make_interval(secs => $3::double precision / 1000),
+                attempts = attempts + 1
+          WHERE id = COALESCE(${candidate(true)}, ${candidate(false)})
+         RETURNING id, attempts, lease_expires_at
        )
        SELECT a.id AS "jobId", b.id AS "buildId", b.workspace_id AS "workspaceId", w.template_id AS "templateId",
               b.template_version_id AS "templateVersionId", b.preset_id AS "presetId", b.transition,
               b.build_number AS "buildNumber",
               COALESCE((SELECT json_object_agg(bp.name, bp.value) FROM ${this.ns.schema}.workspace_build_parameters bp
-                         WHERE bp.build_id = b.id), '{}') AS parameters
+                         WHERE bp.build_id = b.id), '{}') AS parameters,
+              a.attempts AS attempt, a.lease_expires_at AS "leaseExpiresAt"
          FROM acquired a
          JOIN ${this.ns.schema}.workspace_builds b ON b.job_id = a.id
          JOIN ${this.ns.schema}.workspaces w ON w.id = b.workspace_id`,
-      [workerId, now],
+      [workerId, now, leaseMs],
     );
     return row ?? null;
+  }
+
+  /**
+   * Renews `workerId`'s lease on a running job (database time). Null when the worker does not hold it (any more):
+   * the job is unknown, completed, back in the queue, or another worker's. Index: provisioner_jobs primary key.
+   */
+  async renewLease(
+    manager: EntityManager,
+    jobId: string,
+    workerId: string,
+    leaseMs: number,
+  ): Promise<{ leaseExpiresAt: Date; canceled: boolean } | null> {
+    const [rows]: [{ leaseExpiresAt: Date; canceled: boolean }[], number] = await manager.query(
+      `UPDATE ${this.ns.schema}.provisioner_jobs
+          SET lease_expires_at = now() + make_interval(secs => $3::double precision / 1000)
+        WHERE id = $1 AND worker_id = $2 AND started_at IS NOT NULL AND completed_at IS NULL
+       RETURNING lease_expires_at AS "leaseExpiresAt", canceled_at IS NOT NULL AS canceled`,
+      [jobId, workerId, leaseMs],
+    );
+    return rows[0] ?? null;
+  }
+
+  /** Who holds a job now, to explain a refused heartbeat. Index: provisioner_jobs primary key. */
+  async findHolder(
+    manager: EntityManager,
+    jobId: string,
+  ): Promise<{ workerId: string | null; startedAt: Date | null; completedAt: Date | null } | null> {
+    const [row] = await manager.query(
+      `SELECT worker_id AS "workerId", started_at AS "startedAt", completed_at AS "completedAt"
+         FROM ${this.ns.schema}.provisioner_jobs WHERE id = $1`,
+      [jobId],
+    );
+    return row ?? null;
+  }
+
+  /**
+   * Recovers running jobs whose lease expired (database time): back to pending while attempts remain, failed as
+   * `provisioner_lost` after `maxAttempts`; a job canceled while it ran ends canceled. SKIP LOCKED: a job being
+   * completed right now is left to its completion. Index: idx_jobs_lease.
+   */
+  async sweepExpiredLeases(manager: EntityManager, maxAttempts: number, now: Date): Promise<SweptJob[]> {
+    // A WITH … SELECT: TypeORM answers it with the rows themselves.
+    const rows: SweptJob[] = await manager.query(
+      `WITH expired AS (
+         SELECT id, attempts, canceled_at FROM ${this.ns.schema}.provisioner_jobs
+          WHERE started_at IS NOT NULL AND completed_at IS NULL AND lease_expires_at < now()
+            FOR UPDATE SKIP LOCKED
+       ), requeued AS (
+         UPDATE ${this.ns.schema}.provisioner_jobs j
+            SET started_at = NULL, worker_id = NULL, acquired_at = NULL, lease_expires_at = NULL, updated_at = $2
+           FROM expired e
+          WHERE j.id = e.id AND e.canceled_at IS NULL AND e.attempts < $1
+         RETURNING j.id, 'requeued'::text AS outcome
+       ), ended AS (
+         UPDATE ${this.ns.schema}.provisioner_jobs j
+            SET completed_at = $2, updated_at = $2, lease_expires_at = NULL, worker_id = NULL,
+                failure_kind = CASE WHEN e.canceled_at IS NULL THEN 'provisioner_lost' ELSE 'canceled' END,
+                error = CASE WHEN e.canceled_at IS NULL
+                             THEN COALESCE(j.error, 'provisioner lost: its lease expired ' || e.attempts || ' times')
+                             ELSE j.error END
+           FROM expired e
+          WHERE j.id = e.id AND (e.canceled_at IS NOT NULL OR e.attempts >= $1)
+         RETURNING j.id, j.failure_kind AS outcome
+       ), swept AS (SELECT * FROM requeued UNION ALL SELECT * FROM ended)
+       SELECT s.id AS "jobId", s.outcome, w.template_id AS "templateId", b.preset_id AS "presetId"
+         FROM swept s
+         JOIN ${this.ns.schema}.workspace_builds b ON b.job_id = s.id
+         JOIN ${this.ns.schema}.workspaces w ON w.id = b.workspace_id`,
+      [maxAttempts, now],
+    );
+    return rows;
   }
 
   /**
@@ -67,7 +162,7 @@ export class ProvisionerJobRepository {
     const [row] = await manager.query(
       `SELECT j.id AS "jobId", b.id AS "buildId", b.workspace_id AS "workspaceId", w.template_id AS "templateId",
               b.preset_id AS "presetId", b.transition, (b.initiator_id = ${this.ns.owner}) AS "isPrebuild",
-              j.started_at AS "startedAt",
+              j.started_at AS "startedAt", j.worker_id AS "workerId", j.attempts, j.error,
               j.completed_at AS "completedAt", j.canceled_at AS "canceledAt"
          FROM ${this.ns.schema}.provisioner_jobs j
          JOIN ${this.ns.schema}.workspace_builds b ON b.job_id = j.id
@@ -91,35 +186,42 @@ export class ProvisionerJobRepository {
   ): Promise<JobStatus> {
     // TypeORM answers an UPDATE with [rows, rowCount].
     const [rows]: [{ status: JobStatus }[], number] = await manager.query(
-      `UPDATE ${this.ns.schema}.provisioner_jobs SET completed_at = $2, updated_at = $2, error = $3 WHERE id = $1
+      `UPDATE ${this.ns.schema}.provisioner_jobs
+          SET completed_at = $2, updated_at = $2, error = $3, lease_expires_at = NULL,
+              failure_kind = CASE WHEN canceled_at IS NOT NULL THEN 'canceled'
+                                  WHEN $3::text IS NOT NULL THEN 'build' END
+        WHERE id = $1
        RETURNING job_status AS status`,
       [jobId, now, error],
     );
     return rows[0].status;
   }
 
-  /** The agent a successful start brings up, in lifecycle `created`. Index: none needed (insert). */
   /**
-   * Fails jobs that started before `startedBefore` and never completed: their provisioner died or lost them, and
-   * without this their workspaces would stay "starting" forever and block the pool. Index: idx_jobs_running.
+   * Fails jobs whose current holder took them more than `timeoutMs` ago (database time) and never completed, as
+   * `timeout`: an infrastructure failure, which counts for neither backoff nor the hard limit. Index:
+   * idx_jobs_lease (running jobs).
    */
   async failStaleJobs(
     manager: EntityManager,
-    startedBefore: Date,
+    timeoutMs: number,
     now: Date,
   ): Promise<{ jobId: string; templateId: string; presetId: string | null }[]> {
     const [rows] = await manager.query(
       `UPDATE ${this.ns.schema}.provisioner_jobs j
-          SET completed_at = $2, updated_at = $2,
-              error = COALESCE(j.error, 'provisioner lost: the job did not complete within the job timeout')
+          SET completed_at = $2, updated_at = $2, lease_expires_at = NULL, worker_id = NULL,
+              failure_kind = CASE WHEN j.canceled_at IS NULL THEN 'timeout' ELSE 'canceled' END,
+              error = COALESCE(j.error, 'timeout: the job did not complete within the job timeout')
          FROM ${this.ns.schema}.workspace_builds b JOIN ${this.ns.schema}.workspaces w ON w.id = b.workspace_id
-        WHERE b.job_id = j.id AND j.started_at IS NOT NULL AND j.completed_at IS NULL AND j.started_at < $1
+        WHERE b.job_id = j.id AND j.started_at IS NOT NULL AND j.completed_at IS NULL
+          AND COALESCE(j.acquired_at, j.started_at) < now() - make_interval(secs => $1::double precision / 1000)
         RETURNING j.id AS "jobId", w.template_id AS "templateId", b.preset_id AS "presetId"`,
-      [startedBefore, now],
+      [timeoutMs, now],
     );
     return rows;
   }
 
+  /** The agent a successful start brings up, in lifecycle `created`. Index: none needed (insert). */
   async insertAgent(manager: EntityManager, jobId: string, now: Date): Promise<string> {
     const [row] = await manager.query(
       `INSERT INTO ${this.ns.schema}.workspace_agents (job_id, lifecycle_state, created_at) VALUES ($1, 'created', $2) RETURNING id`,

@@ -1,4 +1,4 @@
-import { Injectable, Optional } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { PrebuildsLogger } from '../logging/prebuilds-logger.js';
 import { InjectPrebuildsDataSource } from '../database/prebuilds-data-source.js';
 import type { DataSource } from 'typeorm';
@@ -9,10 +9,16 @@ import { PrebuildsPubsub } from '../pubsub/prebuilds-pubsub.js';
 import { ProvisionerJobError } from './provisioner-job.errors.js';
 import { ProvisionerJobRepository } from './provisioner-job.repository.js';
 import {
+  PREBUILDS_OPTIONS,
+  resolvePrebuildsOptions,
+  type ResolvedPrebuildsOptions,
+} from '../prebuilds.options.js';
+import {
   AGENT_LIFECYCLE_REPORTS,
   type AcquiredJob,
   type AgentLifecycleReport,
   type JobOutcome,
+  type LeaseRenewal,
 } from './provisioner-job.types.js';
 
 /**
@@ -30,19 +36,28 @@ export class ProvisionerJobService {
     private readonly clock: Clock,
     private readonly pubsub: PrebuildsPubsub,
     @Optional() private readonly metrics?: PrebuildsMetricsService,
-  ) {}
+    @Optional() @Inject(PREBUILDS_OPTIONS) options?: ResolvedPrebuildsOptions,
+  ) {
+    this.options = options ?? resolvePrebuildsOptions();
+  }
+
+  private readonly options: ResolvedPrebuildsOptions;
+
+  /** The lease a worker gets and the heartbeat period a daemon should keep (`provisionerLeaseMs`, …HeartbeatMs). */
+  get leaseSettings(): { leaseMs: number; heartbeatMs: number; maxAttempts: number } {
+    return {
+      leaseMs: this.options.provisionerLeaseMs,
+      heartbeatMs: this.options.provisionerHeartbeatMs,
+      maxAttempts: this.options.provisionerMaxAttempts,
+    };
+  }
 
   /**
-   * Fails every job that has been running for longer than `timeoutMs` (its provisioner is gone), so that the
-   * reconciler counts it as a failed build and replaces it. Returns how many.
+   * Fails every job whose holder took it more than `timeoutMs` ago (database time) as `timeout`, an infrastructure
+   * failure: reported, but counted for neither backoff nor the hard limit. Returns how many.
    */
   async failStaleJobs(timeoutMs: number): Promise<number> {
-    const now = this.clock.now();
-    const failed = await this.jobs.failStaleJobs(
-      this.dataSource.manager,
-      new Date(now.getTime() - timeoutMs),
-      now,
-    );
+    const failed = await this.jobs.failStaleJobs(this.dataSource.manager, timeoutMs, this.clock.now());
     for (const job of failed) {
       this.logger.warn({
         msg: 'stale job failed',
@@ -50,6 +65,7 @@ export class ProvisionerJobService {
         jobId: job.jobId,
         templateId: job.templateId,
       });
+      this.metrics?.recordJobFailure('timeout');
       await this.pubsub
         .publish(PrebuildsChannel.JobCompleted, { templateId: job.templateId, presetId: job.presetId })
         .catch(() => undefined);
@@ -57,9 +73,70 @@ export class ProvisionerJobService {
     return failed.length;
   }
 
+  /**
+   * Recovers jobs whose lease expired (database time): back to pending with one more attempt, or failed as
+   * `provisioner_lost` once `provisionerMaxAttempts` leases were lost. Safe on every replica at once. Returns how many.
+   */
+  async recoverExpiredLeases(): Promise<number> {
+    const swept = await this.jobs.sweepExpiredLeases(
+      this.dataSource.manager,
+      this.options.provisionerMaxAttempts,
+      this.clock.now(),
+    );
+    for (const job of swept) {
+      this.logger.warn({
+        msg:
+          job.outcome === 'requeued'
+            ? 'job lease expired; job back in the queue'
+            : 'job lease expired too often; job failed',
+        event: job.outcome === 'requeued' ? 'job_lease_expired' : 'job_provisioner_lost',
+        jobId: job.jobId,
+        templateId: job.templateId,
+        outcome: job.outcome,
+      });
+      if (job.outcome !== 'requeued') this.metrics?.recordJobFailure(job.outcome);
+      const channel = job.outcome === 'requeued' ? PrebuildsChannel.JobPosted : PrebuildsChannel.JobCompleted;
+      await this.pubsub
+        .publish(channel, { templateId: job.templateId, presetId: job.presetId })
+        .catch(() => undefined);
+    }
+    return swept.length;
+  }
+
+  /**
+   * Renews `workerId`'s lease on a running job to `now()` + `provisionerLeaseMs` (database time). Throws
+   * ProvisionerJobError `lease_lost` when the worker no longer holds it (expired and re-queued, another worker's, or
+   * ended), `job_not_found` for an unknown job. `canceled` says the job was canceled while it ran.
+   */
+  async heartbeat(jobId: string, workerId: string): Promise<LeaseRenewal> {
+    const renewed = await this.jobs.renewLease(
+      this.dataSource.manager,
+      jobId,
+      workerId,
+      this.options.provisionerLeaseMs,
+    );
+    if (renewed) return renewed;
+    const holder = await this.jobs.findHolder(this.dataSource.manager, jobId);
+    if (!holder) throw new ProvisionerJobError('job_not_found', `provisioner job ${jobId} does not exist`);
+    throw new ProvisionerJobError(
+      'lease_lost',
+      `worker ${workerId} no longer holds the lease of provisioner job ${jobId}` +
+        (holder.completedAt
+          ? ' (the job has ended)'
+          : holder.workerId
+            ? ''
+            : ' (the job is back in the queue)'),
+    );
+  }
+
   /** The oldest pending job, now owned by `workerId` and running; null when none is waiting. */
   async acquireNext(workerId: string): Promise<AcquiredJob | null> {
-    const job = await this.jobs.acquireOldestPending(this.dataSource.manager, workerId, this.clock.now());
+    const job = await this.jobs.acquireOldestPending(
+      this.dataSource.manager,
+      workerId,
+      this.clock.now(),
+      this.options.provisionerLeaseMs,
+    );
     if (job) {
       this.logger.debug({
         msg: 'job acquired',
@@ -68,6 +145,7 @@ export class ProvisionerJobService {
         workerId,
         transition: job.transition,
         templateId: job.templateId,
+        attempt: job.attempt,
       });
     }
     return job;
@@ -75,27 +153,52 @@ export class ProvisionerJobService {
 
   /**
    * Ends a running job: succeeded without `outcome.error`, failed with it. A successful start brings up one agent
-   * (lifecycle `created`); a successful delete marks the workspace deleted. Throws ProvisionerJobError for a job
-   * that is unknown, not acquired yet, or already completed. The reconciler is told after commit; a lost message
-   * only delays it to its next interval.
+   * (lifecycle `created`); a successful delete marks the workspace deleted. `workerId` is the worker that acquired
+   * it: a worker that no longer holds the lease (it expired and the job was re-queued, taken by another worker or
+   * ended) is refused with ProvisionerJobError `lease_lost`, and its result is not recorded. The holder repeating the
+   * same completion is a no-op (a retry after a lost answer). Without `workerId` (the older form) a completion is
+   * accepted only on a job's first lease. Throws ProvisionerJobError for a job that is unknown, not acquired yet, or
+   * already completed otherwise. The reconciler is told after commit; a lost message only delays it to its next
+   * interval.
    */
-  async complete(jobId: string, outcome: JobOutcome = {}): Promise<void> {
+  async complete(jobId: string, workerId: string, outcome?: JobOutcome): Promise<void>;
+  /** @deprecated pass the workerId: `complete(jobId, workerId, outcome)`. */
+  async complete(jobId: string, outcome?: JobOutcome): Promise<void>;
+  async complete(
+    jobId: string,
+    workerOrOutcome?: string | JobOutcome,
+    maybeOutcome?: JobOutcome,
+  ): Promise<void> {
+    const workerId = typeof workerOrOutcome === 'string' ? workerOrOutcome : null;
+    const outcome = (typeof workerOrOutcome === 'string' ? maybeOutcome : workerOrOutcome) ?? {};
     const now = this.clock.now();
     // An empty error string still means the daemon reported a failure; keep the record readable.
     const error =
       outcome.error === undefined || outcome.error === null ? null : outcome.error || 'unknown error';
+    const leaseLost = () =>
+      new ProvisionerJobError(
+        'lease_lost',
+        `worker ${workerId ?? '(unnamed)'} no longer holds the lease of provisioner job ${jobId}; its result is not recorded`,
+      );
     const done = await this.dataSource.transaction(async (manager) => {
       const job = await this.jobs.lockJob(manager, jobId);
       if (!job) throw new ProvisionerJobError('job_not_found', `provisioner job ${jobId} does not exist`);
       if (job.completedAt) {
+        // The holder repeating its own completion (its first answer was lost): nothing more to do.
+        if (workerId !== null && job.workerId === workerId && (job.error === null) === (error === null)) {
+          return null;
+        }
+        if (workerId !== null && job.workerId !== workerId) throw leaseLost();
         throw new ProvisionerJobError(
           'job_already_completed',
           `provisioner job ${jobId} is already completed`,
         );
       }
       if (!job.startedAt) {
+        if (workerId !== null || job.attempts > 0) throw leaseLost();
         throw new ProvisionerJobError('job_not_running', `provisioner job ${jobId} has not been acquired`);
       }
+      if (workerId !== null ? job.workerId !== workerId : job.attempts > 1) throw leaseLost();
       const status = await this.jobs.markCompleted(manager, jobId, error, now);
       if (status === 'succeeded' && job.transition === 'start')
         await this.jobs.insertAgent(manager, jobId, now);
@@ -104,6 +207,11 @@ export class ProvisionerJobService {
       }
       return { ...job, status };
     });
+    if (!done) {
+      this.logger.debug({ msg: 'job completed again; no-op', event: 'job_completed_again', jobId, workerId });
+      return;
+    }
+    if (done.status === 'failed') this.metrics?.recordJobFailure('build');
     if (done.status === 'failed' && done.isPrebuild && done.transition === 'start' && done.presetId) {
       this.metrics?.recordFailed(this.metrics.labelsOf(done.presetId));
     }

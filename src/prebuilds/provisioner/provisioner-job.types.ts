@@ -11,7 +11,23 @@ export interface AcquiredJob {
   transition: Transition;
   buildNumber: number;
   parameters: Record<string, string>;
+  /** Which acquisition of the job this is (1 the first time; more after a lost lease put it back in the queue). */
+  attempt: number;
+  /** When the worker's lease ends (database time) unless a heartbeat renews it. */
+  leaseExpiresAt: Date;
 }
+
+/** What a heartbeat answers: the renewed lease, and whether the job was canceled meanwhile (stop and report it). */
+export interface LeaseRenewal {
+  leaseExpiresAt: Date;
+  canceled: boolean;
+}
+
+/**
+ * Why a job failed: `build` when a provisioner reported the failure (the only kind that feeds backoff and the hard
+ * limit); the others are infrastructure failures.
+ */
+export type JobFailureKind = 'build' | 'provisioner_lost' | 'timeout' | 'canceled';
 
 /** How a job ended: with `error` it failed (the text is kept on the job), without it it succeeded. */
 export interface JobOutcome {

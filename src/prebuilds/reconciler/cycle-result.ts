@@ -1,3 +1,4 @@
+import type { CapName } from '../state/create-caps.js';
 import type { ReconciliationAction, ReconciliationState } from '../state/types.js';
 
 export interface PresetCycleResult {
@@ -6,6 +7,10 @@ export interface PresetCycleResult {
   /** What was carried out (a create clamped or budgeted shows the count written). */
   actions: ReconciliationAction[];
   errors: string[];
+  /** The cap that clamped the preset this cycle (DESIGN.md rule 11), or null. */
+  cappedBy?: CapName | null;
+  /** The desired count before maxInstancesPerPreset. */
+  uncappedDesired?: number;
 }
 
 export interface CycleResult {

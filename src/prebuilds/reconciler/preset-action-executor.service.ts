@@ -6,6 +6,9 @@ import { WorkspaceBuilderService } from '../builder/workspace-builder.service.js
 import { PresetRepository } from '../database/preset.repository.js';
 import { PrebuildsMetricsService, presetMetricLabels } from '../metrics/prebuilds-metrics.service.js';
 import { PREBUILDS_OPTIONS, type ResolvedPrebuildsOptions } from '../prebuilds.options.js';
+import type { EntityManager } from 'typeorm';
+import { PrebuildsSnapshotRepository } from '../database/snapshot.repository.js';
+import { planCycle, type PresetPlan } from '../state/cycle-plan.js';
 import type { PresetSnapshot } from '../state/preset-snapshot.js';
 import type { ReconciliationAction } from '../state/types.js';
 import type { PresetCycleResult } from './cycle-result.js';
@@ -18,14 +21,23 @@ export interface PendingPresetResult {
   fields: Record<string, unknown>;
 }
 
-/** Shared by the presets of one cycle: how many creates the cycle may still write (maxCreatesPerCycle). */
+/**
+ * What one cycle may create per preset, the caps of DESIGN.md rule 11 applied up front for all presets at once
+ * (planCycle), so that the cycle does exactly what the plan shows whatever order the presets run in.
+ */
 export class CreateBudget {
-  constructor(private remaining: number) {}
+  constructor(private readonly plans: ReadonlyMap<string, PresetPlan>) {}
 
-  take(wanted: number): number {
-    const granted = Math.max(0, Math.min(wanted, this.remaining));
-    this.remaining -= granted;
-    return granted;
+  plan(presetId: string): PresetPlan | undefined {
+    return this.plans.get(presetId);
+  }
+
+  /** The preset's create after the caps, at most `wanted`. */
+  take(presetId: string, wanted: number): number {
+    const plan = this.plans.get(presetId);
+    if (!plan) return 0;
+    const granted = plan.actions.reduce((sum, a) => sum + (a.type === 'create' ? a.count : 0), 0);
+    return Math.max(0, Math.min(wanted, granted));
   }
 }
 
@@ -43,8 +55,23 @@ export class PresetActionExecutor {
     private readonly creator: PrebuildCreatorService,
     private readonly presets: PresetRepository,
     private readonly metrics: PrebuildsMetricsService,
+    private readonly snapshots: PrebuildsSnapshotRepository,
     @Inject(PREBUILDS_OPTIONS) private readonly options: ResolvedPrebuildsOptions,
   ) {}
+
+  /**
+   * The cycle's creates per preset with every cap applied. The cluster-wide counts are read (on the cycle's
+   * snapshot transaction) only when some preset wants to create, so a quiet cycle costs no extra statement.
+   */
+  async budget(manager: EntityManager, presets: readonly PresetSnapshot[], now: Date): Promise<CreateBudget> {
+    const backoff = this.options.backoffIntervalMs;
+    let plan = planCycle(presets, now, backoff, this.options, null);
+    if (plan.presets.some((preset) => preset.uncappedCreate > 0)) {
+      const totals = await this.snapshots.readClusterTotals(manager);
+      plan = planCycle(presets, now, backoff, this.options, totals);
+    }
+    return new CreateBudget(new Map(plan.presets.map((preset) => [preset.presetId, preset])));
+  }
 
   /**
    * Runs the preset's cancels and deletes, and returns its create (clamped and budgeted) as `pendingCreate` instead
@@ -64,10 +91,22 @@ export class PresetActionExecutor {
     const done: ReconciliationAction[] = [];
     const errors: string[] = [];
     let pendingCreate = 0;
+    const capped = budget.plan(snapshot.presetId);
+    for (const cap of capped?.capsApplied ?? []) {
+      this.metrics.recordCapClamp(cap);
+      this.logger.log({
+        msg: 'a cap clamped the preset',
+        event: 'cap_clamped',
+        cap,
+        uncappedDesired: capped?.uncappedDesired,
+        uncappedCreate: capped?.uncappedCreate,
+        ...fields,
+      });
+    }
     for (const action of planned) {
       try {
         if (action.type === 'create') {
-          pendingCreate = this.createCount(action.count, state.desired, budget, fields);
+          pendingCreate = this.createCount(snapshot.presetId, action.count, state.desired, budget, fields);
           continue;
         }
         const outcome = await this.run(action, snapshot, now, fields);
@@ -85,7 +124,14 @@ export class PresetActionExecutor {
       }
     }
     return {
-      result: { presetId: snapshot.presetId, state, actions: done, errors },
+      result: {
+        presetId: snapshot.presetId,
+        state,
+        actions: done,
+        errors,
+        cappedBy: capped?.cappedBy ?? null,
+        uncappedDesired: capped?.uncappedDesired ?? state.desired,
+      },
       snapshot,
       pendingCreate,
       fields,
@@ -128,6 +174,7 @@ export class PresetActionExecutor {
   }
 
   private createCount(
+    presetId: string,
     wanted: number,
     desired: number,
     budget: CreateBudget,
@@ -144,7 +191,7 @@ export class PresetActionExecutor {
       });
       count = desired;
     }
-    return budget.take(count);
+    return budget.take(presetId, count);
   }
 
   private async run(

@@ -14,7 +14,7 @@ import { PREBUILDS_OPTIONS, type ResolvedPrebuildsOptions } from '../prebuilds.o
 import { ProvisionerJobService } from '../provisioner/provisioner-job.service.js';
 import { GlobalSnapshot } from '../state/global-snapshot.js';
 import type { CycleResult, PresetCycleResult } from './cycle-result.js';
-import { CreateBudget, PresetActionExecutor } from './preset-action-executor.service.js';
+import { PresetActionExecutor } from './preset-action-executor.service.js';
 
 /**
  * One reconciliation cycle: in a REPEATABLE READ, read-only transaction, try the cluster-wide advisory lock (losers
@@ -90,13 +90,22 @@ export class ReconcilerService {
 
   private async cycle(templateId: string | null, now: Date): Promise<CycleResult> {
     const started = performance.now();
+    // Jobs whose provisioner lost its lease go back to the queue before the snapshot, so that it sees them pending.
+    // Every replica may sweep (idempotent, SKIP LOCKED), so a lock holder that is gone does not keep them lost.
+    if (templateId === null) await this.recoverExpiredLeases();
     const runner = this.dataSource.createQueryRunner();
     await runner.connect();
     let result: CycleResult;
     try {
       await runner.startTransaction();
       await runner.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY');
-      const lock = await this.settings.tryReconcileLock(runner.manager);
+      // Bound the lock (DESIGN.md "Faults"): a statement stuck, or a holder frozen while idle in the transaction,
+      // ends the session and so releases the advisory lock; another replica's cycle follows. SET LOCAL, in the lock's
+      // own statement.
+      const lock = await this.settings.tryReconcileLock(runner.manager, {
+        statementTimeoutMs: this.options.reconcileStatementTimeoutMs,
+        idleTimeoutMs: this.options.reconcileIdleTimeoutMs,
+      });
       if (!lock.acquired) {
         this.logger.log({
           msg: 'another replica holds the reconcile lock; skipped',
@@ -109,7 +118,17 @@ export class ReconcilerService {
         this.metrics.recordPaused(true);
         result = emptyResult(templateId, now, true, true);
       } else {
-        result = await this.reconcileSnapshot(runner.manager, templateId, now);
+        // The actions write on other connections while this one idles in its transaction: a live holder pings it
+        // so the idle timeout only ever ends a frozen one.
+        const keepAlive = setInterval(
+          () => void runner.query('SELECT 1').catch(() => undefined),
+          Math.max(50, Math.floor(this.options.reconcileIdleTimeoutMs / 3)),
+        );
+        try {
+          result = await this.reconcileSnapshot(runner.manager, templateId, now);
+        } finally {
+          clearInterval(keepAlive);
+        }
       }
     } finally {
       // Read-only: commit and rollback are the same; either ends the snapshot and releases the lock.
@@ -132,12 +151,13 @@ export class ReconcilerService {
       backoffLookbackMs: this.options.backoffLookbackMs,
       failureHardLimit: this.options.failureHardLimit,
     });
-    const snapshot = new GlobalSnapshot(input);
+    const snapshot = new GlobalSnapshot(input, this.options);
     await this.markHardLimited(snapshot);
 
-    const budget = new CreateBudget(this.options.maxCreatesPerCycle);
     const limit = pLimit(this.options.concurrency);
     const work = snapshot.presetSnapshots().filter((preset) => !preset.canSkipReconciliation());
+    // The caps of DESIGN.md rule 11, applied to every preset's create before any runs (deletes are never capped).
+    const budget = await this.executor.budget(manager, work, now);
     const pending = await Promise.all(
       work.map((preset) => limit(() => this.executor.execute(preset, now, budget))),
     );
@@ -194,6 +214,18 @@ export class ReconcilerService {
     );
   }
 
+  private async recoverExpiredLeases(): Promise<void> {
+    try {
+      await this.jobs.recoverExpiredLeases();
+    } catch (error) {
+      this.logger.warn({
+        msg: 'lease sweep failed',
+        event: 'lease_sweep_failed',
+        error: (error as Error).message,
+      });
+    }
+  }
+
   /**
    * Bookkeeping outside the lock: stats log, the cluster's last-cycle record, event retention and the stale-job sweep
    * (full cycles only).
@@ -218,7 +250,8 @@ export class ReconcilerService {
       paused: false,
     });
     try {
-      await this.settings.recordCycle(this.clock.now(), result.elapsedMs, this.options.replicaId);
+      // Database time (now() in SQL): a replica's skewed clock can neither hide nor fake staleness.
+      await this.settings.recordCycle(result.elapsedMs, this.options.replicaId);
       await this.events.deleteOlderThan(new Date(now.getTime() - this.options.eventRetentionMs));
       if (this.options.jobTimeoutMs > 0) await this.jobs.failStaleJobs(this.options.jobTimeoutMs);
     } catch (error) {

@@ -32,8 +32,12 @@ export class GlobalSnapshot {
   private readonly buckets = new Map<string, PresetBucket>();
   private readonly running: RunningIndex;
   private readonly hardLimited: ReadonlySet<string>;
+  private readonly maxInstancesPerPreset: number | undefined;
 
-  constructor(input: SnapshotInput) {
+  /** `caps.maxInstancesPerPreset` clamps every preset's desired count (DESIGN.md rule 11); absent = no cap. */
+  constructor(input: SnapshotInput, caps: { maxInstancesPerPreset?: number } = {}) {
+    this.maxInstancesPerPreset = caps.maxInstancesPerPreset;
+
     const buckets = this.buckets;
     for (const preset of input.presets) {
       buckets.set(preset.presetId, {
@@ -98,6 +102,7 @@ export class GlobalSnapshot {
       pendingCount: b.pendingCount,
       backoff: b.backoff,
       hardLimited: this.hardLimited.has(presetId),
+      maxInstancesPerPreset: this.maxInstancesPerPreset,
     });
     return b.slice;
   }

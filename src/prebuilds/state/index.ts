@@ -18,3 +18,14 @@ export { resolveDesiredTarget, usableSchedules, type DesiredTarget } from './des
 export { GlobalSnapshot, UnknownPresetError } from './global-snapshot.js';
 export { PresetSnapshot, type InProgressCounts, type PresetSnapshotInput } from './preset-snapshot.js';
 export { ExpiryRule, RunningPrebuilds } from './running-prebuilds.js';
+export {
+  allocateCreates,
+  CAP_NAMES,
+  capRoom,
+  type CapName,
+  type ClusterTotals,
+  type CreateAllocation,
+  type CreateCaps,
+  type CreateGrant,
+} from './create-caps.js';
+export { deleteCount, planCycle, type PresetPlan } from './cycle-plan.js';

@@ -29,6 +29,8 @@ export interface PresetSnapshotInput {
   backoff: BackoffRow | null;
   /** In the snapshot's `hardLimitedPresetIds`. */
   hardLimited: boolean;
+  /** The per-preset cap of DESIGN.md rule 11: the desired count is clamped to it (default: no cap). */
+  maxInstancesPerPreset?: number;
 }
 
 const BASE_ZERO: DesiredTarget = Object.freeze({ desired: 0, source: 'base' });
@@ -37,6 +39,8 @@ const BASE_ZERO: DesiredTarget = Object.freeze({ desired: 0, source: 'base' });
 interface AtNow {
   nowMs: number;
   target: DesiredTarget;
+  /** The target before maxInstancesPerPreset. */
+  uncappedDesired: number;
   state: ReconciliationState;
 }
 
@@ -48,6 +52,7 @@ export class PresetSnapshot {
   readonly pendingCount: number;
   readonly backoff: BackoffRow | null;
   readonly hardLimited: boolean;
+  readonly maxInstancesPerPreset: number;
 
   private readonly prebuilds: RunningPrebuilds;
   private readonly expiry: ExpiryRule;
@@ -65,6 +70,7 @@ export class PresetSnapshot {
     this.pendingCount = input.pendingCount;
     this.backoff = input.backoff;
     this.hardLimited = input.hardLimited;
+    this.maxInstancesPerPreset = input.maxInstancesPerPreset ?? Number.POSITIVE_INFINITY;
     this.expiry = new ExpiryRule(p);
     this.active = p.usingActiveVersion && !p.templateDeleted && !p.templateDeprecated;
   }
@@ -91,6 +97,17 @@ export class PresetSnapshot {
 
   desiredInstances(now: Date): number {
     return this.at(now).target.desired;
+  }
+
+  /** The desired count before the per-preset cap clamped it (equal to desiredInstances when it did not). */
+  uncappedDesiredInstances(now: Date): number {
+    return this.at(now).uncappedDesired;
+  }
+
+  /** 'maxInstancesPerPreset' when that cap clamped the desired count at `now`, else null. */
+  desiredCappedBy(now: Date): 'maxInstancesPerPreset' | null {
+    const at = this.at(now);
+    return at.uncappedDesired > at.target.desired ? 'maxInstancesPerPreset' : null;
   }
 
   /** `'base'`, or the cron of the schedule that set the target at `now`. */
@@ -183,6 +200,10 @@ export class PresetSnapshot {
       this.usable ??= usableSchedules(this.preset.schedulingTimezone, this.schedules);
       target = resolveDesiredTarget(this.preset, this.usable, now);
     }
+    const uncappedDesired = target.desired;
+    if (uncappedDesired > this.maxInstancesPerPreset) {
+      target = { ...target, desired: Math.max(Math.floor(this.maxInstancesPerPreset), 0) };
+    }
     const { starting, stopping, deleting } = this.inProgress;
     const state: ReconciliationState = {
       desired: target.desired,
@@ -194,7 +215,7 @@ export class PresetSnapshot {
       stopping: nonNegative(stopping),
       deleting: nonNegative(deleting),
     };
-    this.atNow = { nowMs, target, state };
+    this.atNow = { nowMs, target, uncappedDesired, state };
     return this.atNow;
   }
 }

@@ -74,7 +74,7 @@ export class AcmeProvisioner implements OnApplicationBootstrap, OnApplicationShu
         await new Promise((resolve) => setTimeout(resolve, 100));
         continue;
       }
-      await this.jobs.complete(job.jobId);
+      await this.jobs.complete(job.jobId, 'acme-builder');
       if (job.transition === 'start') {
         for (const agentId of await this.jobs.agentsOfJob(job.jobId)) {
           await this.jobs.reportAgentLifecycle(agentId, 'ready');

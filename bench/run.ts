@@ -6,6 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { resolve } from 'node:path';
 import { runClaimHttp } from './scenarios/claim-http.js';
 import { runClaim } from './scenarios/claim.js';
+import { runBigCycle } from './scenarios/big-cycle.js';
 import { runFill } from './scenarios/fill.js';
 import { runNoopCycle } from './scenarios/noop-cycle.js';
 import { runRefill } from './scenarios/refill.js';
@@ -57,6 +58,7 @@ const STEPS: Step[] = [
       }),
   },
   { key: 'fill', run: runFill },
+  { key: 'big_cycle', run: runBigCycle },
   { key: 'claim', run: runClaim },
   { key: 'claim_http', run: runClaimHttp },
   { key: 'refill', run: runRefill },

@@ -26,3 +26,23 @@ describe('loadHostConfig: HOST, DOCS_ENABLED, WORKSPACE_QUOTA', () => {
     expect(() => loadHostConfig({ DOCS_ENABLED: 'maybe' })).toThrow(/DOCS_ENABLED/);
   });
 });
+
+describe('loadHostConfig: the module options', () => {
+  it('passes only what the environment sets, so the module applies its own defaults to the rest', () => {
+    expect(loadHostConfig({}).prebuilds).toEqual({});
+    expect(
+      loadHostConfig({ PREBUILDS_MAX_INSTANCES_PER_PRESET: '20', PREBUILDS_MAX_CREATES_PER_CYCLE: '50' })
+        .prebuilds,
+    ).toEqual({ maxInstancesPerPreset: 20, maxCreatesPerCycle: 50 });
+    expect(
+      loadHostConfig({ PREBUILDS_MAX_IN_FLIGHT_CREATES: '7', PREBUILDS_MAX_PREBUILDS: '900' }).prebuilds,
+    ).toEqual({ maxInFlightCreates: 7, maxPrebuilds: 900 });
+  });
+
+  it('refuses a cap that is not a whole number in range, naming the variable', () => {
+    expect(() => loadHostConfig({ PREBUILDS_MAX_INSTANCES_PER_PRESET: '1001' })).toThrow(
+      /PREBUILDS_MAX_INSTANCES_PER_PRESET/,
+    );
+    expect(() => loadHostConfig({ PREBUILDS_MAX_PREBUILDS: 'lots' })).toThrow(/PREBUILDS_MAX_PREBUILDS/);
+  });
+});

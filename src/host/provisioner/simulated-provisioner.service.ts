@@ -62,6 +62,10 @@ export class SimulatedProvisionerService implements OnApplicationBootstrap, Befo
   private running = false;
   private workers: Promise<void>[] | null = null;
   private stopping: Promise<void> | null = null;
+  /** Set when shutdown stopped waiting for the builds in flight: their reports are no longer retried. */
+  private abandoned = false;
+  /** The lease renewals of the builds in flight, stopped with them (or when shutdown abandons them). */
+  private readonly heartbeats = new Set<NodeJS.Timeout>();
   private unsubscribe: (() => void) | null = null;
   private readonly wakers = new Set<() => void>();
   private readonly inFlight = new Set<string>();
@@ -119,7 +123,11 @@ export class SimulatedProvisionerService implements OnApplicationBootstrap, Befo
     const finished = Promise.all(this.workers).then(() => false);
     const expired = await Promise.race([finished, timedOut]);
     clearTimeout(timer);
+    this.abandoned = expired;
     if (expired) {
+      for (const heartbeat of this.heartbeats) clearInterval(heartbeat);
+      this.heartbeats.clear();
+      // The database closes next: retrying their reports would only keep the process alive (`abandoned`).
       // Their leases expire and the lease sweep puts their jobs back in the queue.
       this.logger.warn({
         msg: 'simulated provisioner stopped with builds in flight',
@@ -173,6 +181,7 @@ export class SimulatedProvisionerService implements OnApplicationBootstrap, Befo
         })
         .finally(() => (beating = false));
     }, this.jobs.leaseSettings.heartbeatMs);
+    this.heartbeats.add(heartbeat);
     try {
       await this.settings.sleep(this.options.buildMs);
       if (leaseLost) throw new ProvisionerJobError('lease_lost', `lost the lease of job ${job.jobId}`);
@@ -196,6 +205,7 @@ export class SimulatedProvisionerService implements OnApplicationBootstrap, Befo
       });
     } finally {
       clearInterval(heartbeat);
+      this.heartbeats.delete(heartbeat);
       this.inFlight.delete(job.jobId);
     }
   }
@@ -211,7 +221,8 @@ export class SimulatedProvisionerService implements OnApplicationBootstrap, Befo
       try {
         return await report();
       } catch (error) {
-        if (error instanceof ProvisionerJobError || Date.now() + backoffMs > deadline) throw error;
+        if (error instanceof ProvisionerJobError || this.abandoned || Date.now() + backoffMs > deadline)
+          throw error;
         this.logger.warn({
           msg: 'report failed; retrying',
           event: 'simulated_report_retry',

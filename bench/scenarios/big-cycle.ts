@@ -80,7 +80,7 @@ export async function runBigCycle(ctx: BenchContext): Promise<ScenarioOutcome> {
     rows: [
       {
         scenario: TITLE,
-        metric: 'peak RSS growth vs 1,000 creates (MB)',
+        metric: 'peak RSS growth',
         unit: 'MB',
         ours: round(big.rssGrowthMb),
         baseline: round(small.rssGrowthMb),
@@ -89,7 +89,7 @@ export async function runBigCycle(ctx: BenchContext): Promise<ScenarioOutcome> {
       },
       {
         scenario: TITLE,
-        metric: 'reconcile lock held (ms)',
+        metric: 'reconcile lock held',
         unit: 'ms',
         ours: round(big.lockMs),
         baseline: round(small.lockMs),

@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { DataSource } from 'typeorm';
 import { createHostTestApp, type HostTestApp } from '../support/host-app.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 import { API, bearer, createTemplate, dbFingerprint, unique } from './http-kit.js';
@@ -10,25 +9,8 @@ import { API, bearer, createTemplate, dbFingerprint, unique } from './http-kit.j
  * parameter named after an Object.prototype member is read by own property only.
  */
 
-/** Row count and content digest of every table of the module's schema, beside dbFingerprint's host tables. */
-async function fingerprint(ds: DataSource): Promise<Record<string, string>> {
-  const tables: { name: string }[] = await ds.query(
-    `SELECT tablename AS name FROM pg_tables WHERE schemaname = 'prebuilds' ORDER BY tablename`,
-  );
-  const rows: { name: string; n: number; digest: string }[] = await ds.query(
-    tables
-      .map(
-        ({ name }) =>
-          `SELECT '${name}' AS name, count(*)::int AS n,
-                  md5(COALESCE(string_agg(t::text, '|' ORDER BY t::text), '')) AS digest FROM prebuilds."${name}" t`,
-      )
-      .join(' UNION ALL '),
-  );
-  return {
-    ...(await dbFingerprint(ds)),
-    ...Object.fromEntries(rows.map((r) => [`prebuilds.${r.name}`, `${r.n} rows, ${r.digest}`])),
-  };
-}
+/** Both schemas: dbFingerprint covers the host's tables and the module's. */
+const fingerprint = dbFingerprint;
 
 const NUL = '\u0000';
 /** `{"a":{"a":…1…}}` nested `depth` levels, as raw JSON. */

@@ -82,27 +82,29 @@ export const UNKNOWN_ID = '5a0c6bd4-0d3e-4a43-9f0a-7d2f1f9a6e11';
 const BOOKKEEPING_COLUMNS: Record<string, string[]> = { api_tokens: ['last_used_at'] };
 
 /**
- * Row count and content digest of every table of the schema (prebuilds_settings' values included), so that
- * `expect(after).toEqual(before)` names the table that changed, whether a row was added, removed or updated.
+ * Row count and content digest of every table of the host's schema and of the module's (prebuilds_settings' values
+ * included), so that `expect(after).toEqual(before)` names the table that changed, whether a row was added, removed
+ * or updated. Module tables are keyed `prebuilds.<table>`, host tables by their name.
  */
 export async function dbFingerprint(ds: DataSource): Promise<Record<string, string>> {
-  const tables: { name: string }[] = await ds.query(
-    `SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename`,
+  const tables: { schema: string; name: string }[] = await ds.query(
+    `SELECT schemaname AS schema, tablename AS name FROM pg_tables
+      WHERE schemaname IN ('public', 'prebuilds') ORDER BY schemaname, tablename`,
   );
-  const rows: { name: string; n: number; digest: string }[] = await ds.query(
+  const rows: { key: string; n: number; digest: string }[] = await ds.query(
     tables
-      .map(
-        ({ name }) =>
-          `SELECT '${name}' AS name, count(*)::int AS n,
-                  md5(COALESCE(string_agg(t::text, '|' ORDER BY t::text), '')) AS digest FROM ${
-                    BOOKKEEPING_COLUMNS[name]
-                      ? `(SELECT to_jsonb(r) - ARRAY[${BOOKKEEPING_COLUMNS[name].map((c) => `'${c}'`).join(',')}] AS j FROM "${name}" r)`
-                      : `"${name}"`
-                  } t`,
-      )
+      .map(({ schema, name }) => {
+        const key = schema === 'public' ? name : `${schema}.${name}`;
+        const bookkeeping = schema === 'public' ? BOOKKEEPING_COLUMNS[name] : undefined;
+        const source = bookkeeping
+          ? `(SELECT to_jsonb(r) - ARRAY[${bookkeeping.map((c) => `'${c}'`).join(',')}] AS j FROM "${name}" r)`
+          : `"${schema}"."${name}"`;
+        return `SELECT '${key}' AS key, count(*)::int AS n,
+                       md5(COALESCE(string_agg(t::text, '|' ORDER BY t::text), '')) AS digest FROM ${source} t`;
+      })
       .join(' UNION ALL '),
   );
-  return Object.fromEntries(rows.map((row) => [row.name, `${row.n} rows, ${row.digest}`]));
+  return Object.fromEntries(rows.map((row) => [row.key, `${row.n} rows, ${row.digest}`]));
 }
 
 export interface PresetBody {

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { PrebuildsLock } from './advisory-locks.js';
+import { eligiblePrebuildSql } from './eligibility.sql.js';
 import { PrebuildsNamespace } from './prebuilds-namespace.js';
 
 export interface ClaimedPrebuild {
@@ -21,8 +22,7 @@ export class ClaimRepository {
   constructor(private readonly ns: PrebuildsNamespace) {}
 
   /**
-   * Gives the oldest eligible prebuild of a preset to a user: running (latest build a succeeded start), every agent
-   * ready, on the active version of a live template, not expired, still owned by the prebuilds user. SKIP LOCKED
+   * Gives the oldest eligible prebuild of a preset (eligibility.sql.ts: the engine's `eligible`) to a user. SKIP LOCKED
    * makes concurrent claimers take different rows instead of waiting for (and then losing) the same one; the row
    * lock is held until the caller's transaction ends. Served by idx_workspaces_prebuilds (preset_id, created_at, id).
    */
@@ -39,14 +39,8 @@ export class ClaimRepository {
             JOIN ${this.ns.schema}.provisioner_jobs j ON j.id = b.job_id
             JOIN ${this.ns.schema}.templates t ON t.id = c.template_id
             JOIN ${this.ns.schema}.template_version_presets p ON p.id = c.preset_id
-           WHERE c.owner_id = ${this.ns.owner} AND NOT c.deleted AND c.preset_id = $1
-             AND b.transition = 'start' AND j.job_status = 'succeeded'
-             AND b.template_version_id = t.active_version_id AND NOT t.deleted
-             AND (p.last_invalidated_at IS NULL OR c.created_at >= p.last_invalidated_at)
-             AND (COALESCE(p.ttl_seconds, 0) = 0 OR c.created_at >= $4::timestamptz - make_interval(secs => p.ttl_seconds))
-             -- NULL (no agents) is not ready. A scalar subquery per candidate: planning the EXISTS pair as joins
-             -- cost 2 ms per claim and read every agent row.
-             AND (SELECT bool_and(a.lifecycle_state = 'ready') FROM ${this.ns.schema}.workspace_agents a WHERE a.job_id = b.job_id)
+           WHERE c.preset_id = $1
+             AND ${eligiblePrebuildSql(this.ns, { workspace: 'c', build: 'b', job: 'j', preset: 'p', template: 't', now: '$4' })}
            ORDER BY c.created_at, c.id
            LIMIT 1
              FOR UPDATE OF c SKIP LOCKED)

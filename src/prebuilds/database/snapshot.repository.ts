@@ -10,6 +10,7 @@ import type {
   RunningPrebuildRow,
   SnapshotInput,
 } from '../state/types.js';
+import { agentsReadySql, runningPrebuildSql } from './eligibility.sql.js';
 import { atHardLimitSql } from './hard-limit.sql.js';
 import { PrebuildsNamespace } from './prebuilds-namespace.js';
 
@@ -102,15 +103,12 @@ export class PrebuildsSnapshotRepository {
     return manager.query(
       `SELECT w.id AS "workspaceId", w.preset_id AS "presetId", w.template_id AS "templateId",
               b.template_version_id AS "templateVersionId",
-              (EXISTS (SELECT 1 FROM ${this.ns.schema}.workspace_agents ag WHERE ag.job_id = b.job_id)
-               AND NOT EXISTS (SELECT 1 FROM ${this.ns.schema}.workspace_agents ag
-                                WHERE ag.job_id = b.job_id AND ag.lifecycle_state <> 'ready')) AS ready,
+              ${agentsReadySql(this.ns, 'b')} AS ready,
               w.created_at AS "createdAt"
          FROM ${this.ns.schema}.workspaces w
          JOIN ${this.ns.schema}.workspace_builds b ON b.id = w.latest_build_id
          JOIN ${this.ns.schema}.provisioner_jobs j ON j.id = b.job_id
-        WHERE w.owner_id = ${this.ns.owner} AND NOT w.deleted
-          AND b.transition = 'start' AND j.job_status = 'succeeded'
+        WHERE ${runningPrebuildSql(this.ns, { workspace: 'w', build: 'b', job: 'j' })}
           AND ($1::text IS NULL OR w.template_id = $1)`,
       [templateId],
     );

@@ -201,9 +201,8 @@ function lockTransactionEnd(statements: CapturedStatement[]): number {
 const SNAPSHOT_NAMES: [RegExp, string][] = [
   [/"usingActiveVersion"/, 'findPresetsWithPrebuilds'],
   [/FROM prebuilds.prebuild_schedules/, 'findActiveSchedules'],
+  [/"ttlIds"/, 'summarizePrebuilds'],
   [/AS "workspaceId"/, 'findRunningPrebuilds'],
-  [/IN \('pending', 'running'\)/, 'countInProgress'],
-  [/worker_id IS NULL/, 'countPendingNonActive'],
   [/"hardLimited"/, 'findFailureStates'],
 ];
 

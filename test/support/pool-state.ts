@@ -1,6 +1,5 @@
 import type { DataSource } from 'typeorm';
 import { PrebuildsSnapshotRepository } from '../../src/prebuilds/database/snapshot.repository.js';
-import { GlobalSnapshot } from '../../src/prebuilds/state/global-snapshot.js';
 import type { ReconciliationState } from '../../src/prebuilds/state/types.js';
 import { PrebuildsNamespace } from '../../src/prebuilds/database/prebuilds-namespace.js';
 
@@ -13,13 +12,15 @@ export interface PoolState extends ReconciliationState {
 
 /** Every preset's state as the reconciler would compute it right now, read straight from the database. */
 export async function readPoolStates(ds: DataSource, now = new Date()): Promise<PoolState[]> {
-  const input = await new PrebuildsSnapshotRepository(new PrebuildsNamespace()).read(ds.manager, {
-    now,
-    templateId: null,
-    backoffLookbackMs: 3_600_000,
-    failureHardLimit: 0,
-  });
-  const snapshot = new GlobalSnapshot(input);
+  const { snapshot } = await new PrebuildsSnapshotRepository(new PrebuildsNamespace()).readSnapshot(
+    ds.manager,
+    {
+      now,
+      templateId: null,
+      backoffLookbackMs: 3_600_000,
+      failureHardLimit: 0,
+    },
+  );
   return snapshot.presetSnapshots().map((preset) => ({
     presetId: preset.presetId,
     presetName: preset.preset.presetName,

@@ -9,7 +9,7 @@ import { PrebuildsErrorCode, PrebuildsException } from '../errors/prebuilds.exce
 import { PREBUILDS_OPTIONS, type ResolvedPrebuildsOptions } from '../prebuilds.options.js';
 import type { CapName, ClusterTotals } from '../state/create-caps.js';
 import { planCycle, type PresetPlan } from '../state/cycle-plan.js';
-import { GlobalSnapshot } from '../state/global-snapshot.js';
+import type { GlobalSnapshot } from '../state/global-snapshot.js';
 import { ExpiryRule } from '../state/running-prebuilds.js';
 import type {
   PlanResponse,
@@ -129,15 +129,20 @@ export class PrebuildsStatusService {
 
   private read(now: Date, withFailures: boolean) {
     return this.dataSource.transaction('REPEATABLE READ', async (manager) => {
-      const input = await this.snapshots.read(manager, {
-        now,
-        templateId: null,
-        backoffLookbackMs: this.options.backoffLookbackMs,
-        failureHardLimit: this.options.failureHardLimit,
-      });
+      await this.snapshots.disableJit(manager);
+      const { snapshot } = await this.snapshots.readSnapshot(
+        manager,
+        {
+          now,
+          templateId: null,
+          backoffLookbackMs: this.options.backoffLookbackMs,
+          failureHardLimit: this.options.failureHardLimit,
+        },
+        this.options,
+      );
       const failures = withFailures ? await this.reports.countFailedAndStopped(manager, null) : [];
       const totals = await this.snapshots.readClusterTotals(manager);
-      return { snapshot: new GlobalSnapshot(input, this.options), failures, totals };
+      return { snapshot, failures, totals };
     });
   }
 }

@@ -32,6 +32,16 @@ export function agentsReadySql(ns: PrebuildsNamespace, build: string): string {
 }
 
 /**
+ * The same readiness for a set-based read: a relation of (job_id, ready) to LEFT JOIN on the build's job, where
+ * `ready IS TRUE` is agentsReadySql's answer (a job without agents has no row). Unlike the EXISTS pair it is
+ * parallel-safe, so a 100k-row aggregate over it runs in the parallel workers instead of the leader alone.
+ */
+export function agentReadinessByJobSql(ns: PrebuildsNamespace): string {
+  return `(SELECT ag.job_id, bool_and(ag.lifecycle_state = 'ready') AS ready
+             FROM ${ns.schema}.workspace_agents ag GROUP BY ag.job_id)`;
+}
+
+/**
  * Not expired at `now` (rule 3): created at or after the preset's last invalidation, and, when the preset has a TTL,
  * no older than it (age = now − created_at, strictly greater is expired).
  */

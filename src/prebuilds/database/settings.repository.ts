@@ -30,7 +30,9 @@ export class PrebuildsSettingsRepository {
     bounds?: { statementTimeoutMs: number; idleTimeoutMs: number },
   ): Promise<{ acquired: boolean; paused: boolean }> {
     const [row] = await manager.query(
+      // jit off: see PrebuildsSnapshotRepository.disableJit (set here to spare the cycle a statement).
       `SELECT ${bounds ? `set_config('statement_timeout', $3, true), set_config('idle_in_transaction_session_timeout', $4, true),` : ''}
+              set_config('jit', 'off', true),
               pg_try_advisory_xact_lock($1, $2) AS acquired, s.reconciliation_paused AS paused
          FROM ${this.ns.schema}.prebuilds_settings s`,
       [

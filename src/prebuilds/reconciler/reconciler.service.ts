@@ -12,7 +12,7 @@ import { PrebuildsSnapshotRepository } from '../database/snapshot.repository.js'
 import { PrebuildsMetricsService, presetMetricLabels } from '../metrics/prebuilds-metrics.service.js';
 import { PREBUILDS_OPTIONS, type ResolvedPrebuildsOptions } from '../prebuilds.options.js';
 import { ProvisionerJobService } from '../provisioner/provisioner-job.service.js';
-import { GlobalSnapshot } from '../state/global-snapshot.js';
+import type { GlobalSnapshot } from '../state/global-snapshot.js';
 import type { CycleResult, PresetCycleResult } from './cycle-result.js';
 import { PresetActionExecutor } from './preset-action-executor.service.js';
 
@@ -145,13 +145,16 @@ export class ReconcilerService {
     templateId: string | null,
     now: Date,
   ): Promise<CycleResult> {
-    const input = await this.snapshots.read(manager, {
-      now,
-      templateId,
-      backoffLookbackMs: this.options.backoffLookbackMs,
-      failureHardLimit: this.options.failureHardLimit,
-    });
-    const snapshot = new GlobalSnapshot(input, this.options);
+    const { input, snapshot } = await this.snapshots.readSnapshot(
+      manager,
+      {
+        now,
+        templateId,
+        backoffLookbackMs: this.options.backoffLookbackMs,
+        failureHardLimit: this.options.failureHardLimit,
+      },
+      this.options,
+    );
     await this.markHardLimited(snapshot);
 
     const limit = pLimit(this.options.concurrency);

@@ -1,6 +1,12 @@
-import { PresetSnapshot, type InProgressCounts } from './preset-snapshot.js';
+import { PresetSnapshot, type InProgressCounts, type RunningCounts } from './preset-snapshot.js';
 import { RunningIndex } from './running-prebuilds.js';
-import type { BackoffRow, PrebuildScheduleRow, PresetRow, SnapshotInput } from './types.js';
+import type {
+  BackoffRow,
+  PrebuildScheduleRow,
+  PresetRow,
+  RunningPrebuildRow,
+  SnapshotInput,
+} from './types.js';
 
 /** Thrown by `filterByPreset` for an id the snapshot did not read; the HTTP layer maps it to 404. */
 export class UnknownPresetError extends Error {
@@ -19,6 +25,7 @@ interface PresetBucket {
   slot: number;
   schedules: PrebuildScheduleRow[] | null;
   inProgress: InProgressCounts;
+  counted: RunningCounts | undefined;
   pendingCount: number;
   backoff: BackoffRow | null;
   slice: PresetSnapshot | null;
@@ -35,7 +42,10 @@ export class GlobalSnapshot {
   private readonly maxInstancesPerPreset: number | undefined;
 
   /** `caps.maxInstancesPerPreset` clamps every preset's desired count (DESIGN.md rule 11); absent = no cap. */
-  constructor(input: SnapshotInput, caps: { maxInstancesPerPreset?: number } = {}) {
+  constructor(
+    private readonly input: SnapshotInput,
+    caps: { maxInstancesPerPreset?: number } = {},
+  ) {
     this.maxInstancesPerPreset = caps.maxInstancesPerPreset;
 
     const buckets = this.buckets;
@@ -45,6 +55,7 @@ export class GlobalSnapshot {
         slot: buckets.get(preset.presetId)?.slot ?? buckets.size,
         schedules: null,
         inProgress: { starting: 0, stopping: 0, deleting: 0 },
+        counted: undefined,
         pendingCount: 0,
         backoff: null,
         slice: null,
@@ -57,6 +68,14 @@ export class GlobalSnapshot {
     this.running = new RunningIndex(input.running, buckets.size, (r) =>
       r.presetId === null ? -1 : (buckets.get(r.presetId)?.slot ?? -1),
     );
+    for (const c of input.runningCounts ?? []) {
+      const b = buckets.get(c.presetId);
+      if (!b) continue;
+      b.counted ??= { running: 0, ready: 0, expired: 0 };
+      b.counted.running += c.running;
+      b.counted.ready += c.ready;
+      b.counted.expired += c.expired;
+    }
     for (const r of input.inProgress) {
       const b = buckets.get(r.presetId);
       if (!b) continue;
@@ -90,6 +109,32 @@ export class GlobalSnapshot {
     return this.buckets.has(presetId);
   }
 
+  /** Presets whose actions at `now` need the running rows the snapshot only counted (PresetSnapshot.needsRunningRows). */
+  presetsNeedingRows(now: Date): string[] {
+    return this.presetIds().filter(
+      (id) => this.buckets.get(id)?.counted !== undefined && this.filterByPreset(id).needsRunningRows(now),
+    );
+  }
+
+  /**
+   * The same snapshot with the running prebuilds of `presetIds` given as `rows` (all of theirs, read in the same
+   * transaction) in place of their counts.
+   */
+  withRunningRows(presetIds: readonly string[], rows: readonly RunningPrebuildRow[]): GlobalSnapshot {
+    const replaced = new Set(presetIds);
+    return new GlobalSnapshot(
+      {
+        ...this.input,
+        running: [
+          ...this.input.running.filter((r) => r.presetId === null || !replaced.has(r.presetId)),
+          ...rows,
+        ],
+        runningCounts: (this.input.runningCounts ?? []).filter((c) => !replaced.has(c.presetId)),
+      },
+      { maxInstancesPerPreset: this.maxInstancesPerPreset },
+    );
+  }
+
   /** One preset's slice; the same object for repeated calls, so its per-`now` work is shared. */
   filterByPreset(presetId: string): PresetSnapshot {
     const b = this.buckets.get(presetId);
@@ -99,6 +144,7 @@ export class GlobalSnapshot {
       schedules: b.schedules ?? NO_SCHEDULES,
       running: this.running.slice(b.slot),
       inProgress: b.inProgress,
+      counted: b.counted,
       pendingCount: b.pendingCount,
       backoff: b.backoff,
       hardLimited: this.hardLimited.has(presetId),

@@ -31,7 +31,17 @@ export interface PresetSnapshotInput {
   hardLimited: boolean;
   /** The per-preset cap of DESIGN.md rule 11: the desired count is clamped to it (default: no cap). */
   maxInstancesPerPreset?: number;
+  /** Running prebuilds known only as counts (types.ts RunningCountRow), beside `running`; default none. */
+  counted?: RunningCounts;
 }
+
+export interface RunningCounts {
+  running: number;
+  ready: number;
+  expired: number;
+}
+
+const NONE_COUNTED: RunningCounts = Object.freeze({ running: 0, ready: 0, expired: 0 });
 
 const BASE_ZERO: DesiredTarget = Object.freeze({ desired: 0, source: 'base' });
 
@@ -54,6 +64,9 @@ export class PresetSnapshot {
   readonly hardLimited: boolean;
   readonly maxInstancesPerPreset: number;
 
+  /** Running prebuilds known only as counts; see needsRunningRows. */
+  readonly counted: Readonly<RunningCounts>;
+
   private readonly prebuilds: RunningPrebuilds;
   private readonly expiry: ExpiryRule;
   private readonly active: boolean;
@@ -71,11 +84,12 @@ export class PresetSnapshot {
     this.backoff = input.backoff;
     this.hardLimited = input.hardLimited;
     this.maxInstancesPerPreset = input.maxInstancesPerPreset ?? Number.POSITIVE_INFINITY;
+    this.counted = input.counted ?? NONE_COUNTED;
     this.expiry = new ExpiryRule(p);
     this.active = p.usingActiveVersion && !p.templateDeleted && !p.templateDeprecated;
   }
 
-  /** Every running prebuild of the preset, expired ones included, in snapshot order. */
+  /** The running prebuilds read as rows (all of them unless the snapshot counted some), expired ones included. */
   get running(): readonly RunningPrebuildRow[] {
     return this.prebuilds.rows;
   }
@@ -141,7 +155,23 @@ export class PresetSnapshot {
     return now.getTime() <= untilMs ? new Date(untilMs) : null;
   }
 
+  /**
+   * Whether this preset's running prebuilds must be read as rows where the snapshot only counted them: some would
+   * be deleted at `now` (the preset is inactive, or some are expired or extraneous; a delete names workspaces), or
+   * the preset has a TTL (its counts of expired hold only at the instant they were read).
+   */
+  needsRunningRows(now: Date): boolean {
+    if (this.counted.running === 0) return false;
+    if (this.preset.ttlSeconds !== null && this.preset.ttlSeconds > 0) return true;
+    const { state } = this.at(now);
+    return !this.active || state.expired > 0 || state.extraneous > 0;
+  }
+
   calculateActions(now: Date, backoffIntervalMs: number): ReconciliationAction[] {
+    if (this.needsRunningRows(now)) {
+      // A reader that skipped GlobalSnapshot.withRunningRows; deleting fewer than the rules say would be silent.
+      throw new Error(`preset ${this.presetId}: deletes need the running rows the snapshot only counted`);
+    }
     const { nowMs, state } = this.at(now);
     const prebuilds = this.prebuilds;
     const actions: ReconciliationAction[] = [];
@@ -176,7 +206,9 @@ export class PresetSnapshot {
 
   /** Nothing this preset could ever ask for: inactive, no running prebuild (expired included), nothing pending. */
   canSkipReconciliation(): boolean {
-    return !this.active && this.prebuilds.length === 0 && this.pendingCount === 0;
+    return (
+      !this.active && this.prebuilds.length === 0 && this.counted.running === 0 && this.pendingCount === 0
+    );
   }
 
   private expiredPositions(nowMs: number, expired: boolean): number[] {
@@ -188,9 +220,9 @@ export class PresetSnapshot {
     const nowMs = now.getTime();
     if (this.atNow !== undefined && this.atNow.nowMs === nowMs) return this.atNow;
 
-    const { prebuilds, expiry } = this;
-    let expired = 0;
-    let freshReady = 0;
+    const { prebuilds, expiry, counted } = this;
+    let expired = counted.expired;
+    let freshReady = counted.ready;
     for (let i = 0; i < prebuilds.length; i++) {
       if (expiry.isExpired(prebuilds.createdAtMs(i), nowMs)) expired++;
       else if (prebuilds.isReady(i)) freshReady++;
@@ -205,11 +237,12 @@ export class PresetSnapshot {
       target = { ...target, desired: Math.max(Math.floor(this.maxInstancesPerPreset), 0) };
     }
     const { starting, stopping, deleting } = this.inProgress;
+    const actual = prebuilds.length + counted.running;
     const state: ReconciliationState = {
       desired: target.desired,
-      actual: prebuilds.length,
+      actual,
       eligible: this.active ? freshReady : 0,
-      extraneous: this.active ? Math.max(prebuilds.length - expired - target.desired, 0) : 0,
+      extraneous: this.active ? Math.max(actual - expired - target.desired, 0) : 0,
       expired,
       starting: nonNegative(starting),
       stopping: nonNegative(stopping),

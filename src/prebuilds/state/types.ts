@@ -61,10 +61,26 @@ export interface BackoffRow {
   lastFailedAt: Date;
 }
 
+/**
+ * Running prebuilds of one preset summed up instead of listed, as read at one `now`: `expired` by DESIGN.md rule 3,
+ * `ready` those not expired whose agents are all ready. A preset may have both rows and counts; they add up. Where
+ * rows matter (a counted prebuild would be deleted, or the preset has a TTL so that expiry moves with time),
+ * PresetSnapshot.needsRunningRows says so and the reader replaces the counts with rows
+ * (GlobalSnapshot.withRunningRows) before any action is chosen.
+ */
+export interface RunningCountRow {
+  presetId: string;
+  running: number;
+  ready: number;
+  expired: number;
+}
+
 export interface SnapshotInput {
   presets: PresetRow[];
   schedules: PrebuildScheduleRow[];
   running: RunningPrebuildRow[];
+  /** Running prebuilds read as counts, beside `running`; absent = none. */
+  runningCounts?: RunningCountRow[];
   inProgress: InProgressRow[];
   pendingNonActive: PendingNonActiveRow[];
   backoffs: BackoffRow[];

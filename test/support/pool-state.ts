@@ -12,15 +12,12 @@ export interface PoolState extends ReconciliationState {
 
 /** Every preset's state as the reconciler would compute it right now, read straight from the database. */
 export async function readPoolStates(ds: DataSource, now = new Date()): Promise<PoolState[]> {
-  const { snapshot } = await new PrebuildsSnapshotRepository(new PrebuildsNamespace()).readSnapshot(
-    ds.manager,
-    {
-      now,
-      templateId: null,
-      backoffLookbackMs: 3_600_000,
-      failureHardLimit: 0,
-    },
-  );
+  const snapshot = await new PrebuildsSnapshotRepository(new PrebuildsNamespace()).readSnapshot(ds.manager, {
+    now,
+    templateId: null,
+    backoffLookbackMs: 3_600_000,
+    failureHardLimit: 0,
+  });
   return snapshot.presetSnapshots().map((preset) => ({
     presetId: preset.presetId,
     presetName: preset.preset.presetName,

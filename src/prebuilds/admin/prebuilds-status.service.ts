@@ -130,7 +130,7 @@ export class PrebuildsStatusService {
   private read(now: Date, withFailures: boolean) {
     return this.dataSource.transaction('REPEATABLE READ', async (manager) => {
       await this.snapshots.disableJit(manager);
-      const { snapshot } = await this.snapshots.readSnapshot(
+      const snapshot = await this.snapshots.readSnapshot(
         manager,
         {
           now,

@@ -3,7 +3,7 @@ import type { PrebuildsNamespace } from './prebuilds-namespace.js';
 /**
  * DESIGN.md rules 1, 3 and 4 in SQL, written once: the claim picks among, the snapshot counts and the status report
  * lists exactly the prebuilds these fragments accept, so that what a user can be handed and what the engine calls
- * `eligible` never drift apart (test/claim/eligibility.int-spec.ts holds them equal). Each takes the aliases of the
+ * `eligible` never drift apart. Each takes the aliases of the
  * caller's FROM clause; `now` is a SQL expression (a bind parameter: the cycle's or the claim's `now`).
  */
 export interface PrebuildAliases {
@@ -22,8 +22,9 @@ export function runningPrebuildSql(ns: PrebuildsNamespace, a: PrebuildAliases): 
 }
 
 /**
- * Ready: the build has agents and every one of them is ready (no agents is not ready). EXISTS / NOT EXISTS on
- * idx_agents_job plan as cheap semi and anti joins, for one row (the claim) as for 100k (the snapshot).
+ * Ready: the build has agents and every one of them is ready (no agents is not ready), as EXISTS / NOT EXISTS on
+ * idx_agents_job, for row-by-row reads (the claim, running rows). agentReadinessByJobSql is the same rule for
+ * aggregates; the two must agree.
  */
 export function agentsReadySql(ns: PrebuildsNamespace, build: string): string {
   return `(EXISTS (SELECT 1 FROM ${ns.schema}.workspace_agents ag WHERE ag.job_id = ${build}.job_id)

@@ -61,13 +61,12 @@ export class PrebuildsSnapshotRepository {
     manager: EntityManager,
     query: SnapshotQuery,
     caps: { maxInstancesPerPreset?: number } = {},
-  ): Promise<{ input: SnapshotInput; snapshot: GlobalSnapshot }> {
-    const input = await this.read(manager, query);
-    const counted = new GlobalSnapshot(input, caps);
+  ): Promise<GlobalSnapshot> {
+    const counted = new GlobalSnapshot(await this.read(manager, query), caps);
     const needRows = counted.presetsNeedingRows(query.now);
-    if (needRows.length === 0) return { input, snapshot: counted };
+    if (needRows.length === 0) return counted;
     const rows = await this.findRunningPrebuilds(manager, query.templateId, needRows);
-    return { input, snapshot: counted.withRunningRows(needRows, rows) };
+    return counted.withRunningRows(needRows, rows);
   }
 
   /**

@@ -145,7 +145,7 @@ export class ReconcilerService {
     templateId: string | null,
     now: Date,
   ): Promise<CycleResult> {
-    const { input, snapshot } = await this.snapshots.readSnapshot(
+    const snapshot = await this.snapshots.readSnapshot(
       manager,
       {
         now,
@@ -174,7 +174,7 @@ export class ReconcilerService {
       templateId,
       startedAt: now,
       elapsedMs: 0,
-      presetsTotal: input.presets.length,
+      presetsTotal: snapshot.presets.length,
       presetsReconciled: work.length,
       presets,
     };

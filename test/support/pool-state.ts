@@ -12,12 +12,16 @@ export interface PoolState extends ReconciliationState {
 
 /** Every preset's state as the reconciler would compute it right now, read straight from the database. */
 export async function readPoolStates(ds: DataSource, now = new Date()): Promise<PoolState[]> {
-  const snapshot = await new PrebuildsSnapshotRepository(new PrebuildsNamespace()).readSnapshot(ds.manager, {
-    now,
-    templateId: null,
-    backoffLookbackMs: 3_600_000,
-    failureHardLimit: 0,
-  });
+  // One MVCC snapshot, as the reconciler reads it: rows of presets with a TTL come in a second statement, and a
+  // job finishing between the two would otherwise count once as starting and once as running.
+  const snapshot = await ds.transaction('REPEATABLE READ', (manager) =>
+    new PrebuildsSnapshotRepository(new PrebuildsNamespace()).readSnapshot(manager, {
+      now,
+      templateId: null,
+      backoffLookbackMs: 3_600_000,
+      failureHardLimit: 0,
+    }),
+  );
   return snapshot.presetSnapshots().map((preset) => ({
     presetId: preset.presetId,
     presetName: preset.preset.presetName,

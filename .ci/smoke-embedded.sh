@@ -29,4 +29,7 @@ if pgrep -f "postgres -D .*$data_dir" >/dev/null || pgrep -f -- "-p $pg_port" >/
   echo "smoke: the embedded PostgreSQL is still running after shutdown"; exit 1
 fi
 echo "smoke: stopped cleanly, no PostgreSQL left running"
+# As root the data moves where the postgres user can reach it (embedded-postgres.ts): remove that copy too.
+moved=$(sed -n 's/.*keeping the data in \([^ ]*\).*/\1/p' "$log" | head -1)
+[ -n "$moved" ] && rm -rf "$(dirname "$moved")"
 rm -rf "$data_dir"

@@ -52,17 +52,30 @@ async function main(): Promise<void> {
   app.useLogger(app.get(Logger));
   setupHostApp(app, config);
 
+  // `npm start` forwards the signal it gets to us, and a terminal's Ctrl-C or a group kill reaches us directly too:
+  // the same stop arrives twice. Keep listening (a `once` handler would leave the second one to Node's default,
+  // which kills the process before the embedded PostgreSQL is stopped) and let the first one drive the shutdown.
   let closing = false;
   const shutdown = async (signal: string) => {
     if (closing) return;
     closing = true;
     app.get(Logger).log({ msg: 'shutting down', event: 'shutdown', signal });
-    await app.close();
-    await embedded?.stop();
-    process.exit(0);
+    let code = 0;
+    try {
+      await app.close();
+    } catch (error) {
+      code = 1;
+      process.stderr.write(`error: shutdown failed: ${(error as Error).message}\n`);
+    } finally {
+      await embedded?.stop().catch((error: unknown) => {
+        code = 1;
+        process.stderr.write(`error: stopping the embedded PostgreSQL failed: ${(error as Error).message}\n`);
+      });
+    }
+    process.exit(code);
   };
-  process.once('SIGINT', () => void shutdown('SIGINT'));
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
 
   try {
     await app.listen(config.port, config.host);

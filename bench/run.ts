@@ -13,7 +13,15 @@ import { runRefill } from './scenarios/refill.js';
 import { runStateEngine } from './scenarios/state-engine.js';
 import { formatPlans } from './support/explain.js';
 import { describeMachine } from './support/machine.js';
-import { formatMarkdownTable, formatTable, met, ratio, writeText } from './support/report.js';
+import {
+  formatMarkdownTable,
+  formatTable,
+  met,
+  ratio,
+  times,
+  writeText,
+  type ResultRow,
+} from './support/report.js';
 import type { BenchContext, ScenarioOutcome } from './support/scenario.js';
 import { openBenchServer } from './support/server.js';
 import { round } from './support/stats.js';
@@ -22,6 +30,8 @@ const RESULTS = resolve(import.meta.dirname, '../../bench/results');
 
 interface Step {
   key: string;
+  /** Skipped by --quick unless --only names it. */
+  fullOnly?: boolean;
   run(ctx: BenchContext): Promise<ScenarioOutcome>;
 }
 
@@ -37,7 +47,7 @@ const STEPS: Step[] = [
         prebuildsPerPreset: 10,
         cycles: 20,
         quickCycles: 10,
-        p50TargetMs: 50,
+        p50TargetRatio: 2,
         explain: true,
       }),
   },
@@ -52,9 +62,28 @@ const STEPS: Step[] = [
         prebuildsPerPreset: 10,
         cycles: 20,
         quickCycles: 5,
-        p50TargetMs: 500,
+        p50TargetRatio: 1.5,
         rssTargetMb: 150,
         explain: true,
+      }),
+  },
+  {
+    // Growth: ten times the presets of noop_10k, compared with it in the row growthRow adds. A million prebuilds take
+    // minutes to seed, so --quick skips it unless --only names it.
+    key: 'noop_100k',
+    fullOnly: true,
+    run: (ctx) =>
+      runNoopCycle(ctx, {
+        key: 'noop_100k',
+        title: 'no-op cycle, 100,000 presets / 1,000,000 prebuilds',
+        templates: 10_000,
+        presetsPerTemplate: 10,
+        prebuildsPerPreset: 10,
+        cycles: 5,
+        quickCycles: 3,
+        p50TargetRatio: 1.5,
+        rssTargetMb: 1_500,
+        explain: false,
       }),
   },
   { key: 'fill', run: runFill },
@@ -83,7 +112,8 @@ async function main(): Promise<void> {
     machine = await describeMachine(server.adminUrl, server.source);
     log(`PostgreSQL ${machine.postgres.version} (${server.source}), ${machine.cores} × ${machine.cpuModel}`);
     const ctx: BenchContext = { server, quick, log };
-    for (const step of STEPS.filter((s) => !wanted || wanted.includes(s.key))) {
+    const chosen = STEPS.filter((s) => (wanted ? wanted.includes(s.key) : !(quick && s.fullOnly)));
+    for (const step of chosen) {
       log(`${step.key}: start`);
       const outcome = await step.run(ctx);
       outcomes.push(outcome);
@@ -93,7 +123,7 @@ async function main(): Promise<void> {
     await server.stop();
   }
 
-  const rows = outcomes.flatMap((outcome) => outcome.rows);
+  const rows = [...outcomes.flatMap((outcome) => outcome.rows), ...growthRows(outcomes)];
   const plans = outcomes.flatMap((outcome) => outcome.plans ?? []);
   console.log(formatTable(rows));
   const report = {
@@ -109,6 +139,26 @@ async function main(): Promise<void> {
   await writeText(resolve(RESULTS, 'table.md'), `${formatMarkdownTable(rows)}\n`);
   if (plans.length > 0) await writeText(resolve(RESULTS, 'plans.txt'), formatPlans(plans));
   log(`wrote ${RESULTS}/latest.json in ${report.durationS} s`);
+}
+
+/** The no-op cycle at 100k presets against the same cycle at 10k, when both ran: how the cost grows. */
+function growthRows(outcomes: ScenarioOutcome[]): ResultRow[] {
+  const p50 = (key: string) =>
+    (outcomes.find((o) => o.key === key)?.details as { wallMs?: { p50: number } } | undefined)?.wallMs?.p50;
+  const small = p50('noop_10k');
+  const large = p50('noop_100k');
+  if (small === undefined || large === undefined) return [];
+  return [
+    {
+      scenario: 'no-op cycle growth, 10,000 → 100,000 presets',
+      metric: 'cycle p50',
+      unit: 'ms',
+      ours: large,
+      baseline: small,
+      target: times('<=', 10),
+      note: 'baseline: the 10k cycle of this run',
+    },
+  ];
 }
 
 main().catch((error: unknown) => {

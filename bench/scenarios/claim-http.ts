@@ -74,7 +74,7 @@ export async function runClaimHttp(ctx: BenchContext): Promise<ScenarioOutcome> 
 
   const oursLatency = distribution(ours.run.latencies);
   const baseLatency = distribution(baseline.run.latencies);
-  const rows = claimRows(TITLE, ours, baseline);
+  const rows = claimRows(TITLE, ours, baseline, 0.35);
   return {
     key: 'claim_http',
     rows,
@@ -87,7 +87,12 @@ export async function runClaimHttp(ctx: BenchContext): Promise<ScenarioOutcome> 
         checks: ours.doubles,
         misses: ours.run.misses,
       },
-      baseline: { seconds: round(baseline.run.seconds, 3), latencyMs: baseLatency, checks: baseline.doubles },
+      baseline: {
+        seconds: round(baseline.run.seconds, 3),
+        latencyMs: baseLatency,
+        checks: baseline.doubles,
+        connections: baseline.connections,
+      },
     },
   };
 }

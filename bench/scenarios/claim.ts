@@ -1,12 +1,13 @@
 import { performance } from 'node:perf_hooks';
-import type pg from 'pg';
+import pg from 'pg';
 import { ClaimService } from 'nest-prebuilds';
 import { DEFAULT_PREBUILDS_OWNER_ID as PREBUILDS_SYSTEM_USER_ID } from 'nest-prebuilds';
 import { BENCH_NOW, FixedClock } from '../support/doubles.js';
-import { explainStatements, withParameter, type PlanSection } from '../support/explain.js';
-import { closeClients, connectClients, withClient } from '../support/pg.js';
+import { findClaimStatement, repeatableClaim } from '../support/claim-statement.js';
+import { explainStatements, type PlanSection } from '../support/explain.js';
+import { withClient } from '../support/pg.js';
 import { createPrebuildsApp } from '../support/prebuilds-app.js';
-import type { ResultRow } from '../support/report.js';
+import { times, type ResultRow } from '../support/report.js';
 import { onFreshDatabase, type BenchContext, type ScenarioOutcome } from '../support/scenario.js';
 import { seedPools, seedUsers, type PoolSeed, type SeededPreset } from '../support/seed.js';
 import type { CapturedStatement } from '../support/statement-log.js';
@@ -75,8 +76,9 @@ export async function runClaimers(
 
 /**
  * The hottest case: every claimer wants the same preset, so each claim skips the rows the others hold. Our side is
- * ClaimService with the real PostgresPubsub (the refill NOTIFY and the job post are part of a claim), on a pool of
- * as many connections as claimers; the baseline is the bare claim UPDATE on as many plain connections.
+ * ClaimService with the real PostgresPubsub (the refill NOTIFY, the job post and the claim event are part of a
+ * claim, batched as in production) on the module's claim pool (its default size); the baseline is the bare claim
+ * UPDATE with as many callers, at its better of 64 and 8 connections (runBareClaimBaseline).
  */
 export async function runClaim(ctx: BenchContext): Promise<ScenarioOutcome> {
   const claims = ctx.quick ? QUICK_CLAIMS : FULL_CLAIMS;
@@ -98,10 +100,7 @@ export async function runClaim(ctx: BenchContext): Promise<ScenarioOutcome> {
           presetId: preset.presetId,
         });
       const warmup = await app.statements.record(() => claimAs(0, 'warmup'));
-      const statement = warmup.find(
-        (s) => /SKIP LOCKED/.test(s.query) && /^\s*UPDATE "prebuilds"\.workspaces/.test(s.query),
-      );
-      if (!statement) throw new Error('the claim statement was not recorded');
+      const statement = findClaimStatement(warmup);
       const before = await explainClaim(db.url, statement, `${ELIGIBLE - 1} eligible, before the run`);
       const sent = app.statements.count;
       const waits = await sampleWaits(db.url);
@@ -132,7 +131,7 @@ export async function runClaim(ctx: BenchContext): Promise<ScenarioOutcome> {
   const oursLatency = distribution(ours.run.latencies);
   const baseLatency = distribution(baseline.run.latencies);
   const rate = claimRate;
-  const rows = claimRows(TITLE, ours, baseline);
+  const rows = claimRows(TITLE, ours, baseline, 0.45);
   return {
     key: 'claim',
     rows,
@@ -161,6 +160,7 @@ export async function runClaim(ctx: BenchContext): Promise<ScenarioOutcome> {
         latencyMs: baseLatency,
         checks: baseline.doubles,
         waits: baseline.waitProfile,
+        connections: baseline.connections,
       },
       planTimings: ours.plans.map((p) => ({
         title: p.title,
@@ -171,15 +171,32 @@ export async function runClaim(ctx: BenchContext): Promise<ScenarioOutcome> {
   };
 }
 
-/** The bare claim UPDATE loop on as many plain connections as claimers, on a freshly seeded database. */
+/**
+ * The bare claim UPDATE loop, 64 callers as in ours, on a freshly seeded database, twice: on 64 connections (one per
+ * caller) and on 8 (callers queue in Node, as ours do on the claim pool). The better of the two is the baseline, so
+ * that ours is never compared with a handicapped loop.
+ */
 export async function runBareClaimBaseline(ctx: BenchContext, claims: number, label: string) {
+  const runs = [];
+  for (const connections of BASELINE_CONNECTIONS) {
+    runs.push(await bareClaimLoop(ctx, claims, `${label}_${connections}`, connections));
+  }
+  return runs.reduce((best, run) => (claimRate(run.run) > claimRate(best.run) ? run : best));
+}
+
+const BASELINE_CONNECTIONS = [CONCURRENCY, 8];
+
+async function bareClaimLoop(ctx: BenchContext, claims: number, label: string, connections: number) {
   return onFreshDatabase(ctx, label, async (db) => {
     const { preset, users } = await seed(db.url);
-    const clients = await connectClients(db.url, CONCURRENCY);
+    const pool = new pg.Pool({ connectionString: db.url, max: connections });
     try {
+      // Open every connection before the clock starts, as ours are by its warm-up claim.
+      const opened = await Promise.all(Array.from({ length: connections }, () => pool.connect()));
+      opened.forEach((client) => client.release());
       const waits = await sampleWaits(db.url);
       const run = await runClaimers(claims, async (claimer, n) => {
-        const { rows } = await clients[claimer].query<{ id: string }>(BARE_CLAIM, [
+        const { rows } = await pool.query<{ id: string }>(BARE_CLAIM, [
           preset.presetId,
           users[claimer],
           `claim-${n}`,
@@ -188,9 +205,9 @@ export async function runBareClaimBaseline(ctx: BenchContext, claims: number, la
       });
       const waitProfile = await waits.stop();
       const doubles = await withClient(db.url, (client) => countDoubles(client, preset, run, 0));
-      return { run, doubles, waitProfile };
+      return { run, doubles, waitProfile, connections };
     } finally {
-      await closeClients(clients);
+      await pool.end();
     }
   });
 }
@@ -201,7 +218,8 @@ export const claimRate = (run: ClaimRun): number => Math.round(run.workspaceIds.
 export function claimRows(
   title: string,
   ours: { run: ClaimRun; doubles: { doubles: number } },
-  baseline: { run: ClaimRun; doubles: { doubles: number } },
+  baseline: { run: ClaimRun; doubles: { doubles: number }; connections: number },
+  rateTarget: number,
 ): ResultRow[] {
   const oursLatency = distribution(ours.run.latencies);
   const baseLatency = distribution(baseline.run.latencies);
@@ -214,15 +232,15 @@ export function claimRows(
     target,
   });
   return [
-    row('claims/s', '/s', claimRate(ours.run), claimRate(baseline.run), { op: '>=', value: 2000 }),
+    row('claims/s', '/s', claimRate(ours.run), claimRate(baseline.run), times('>=', rateTarget)),
     row('latency p50', 'ms', oursLatency.p50, baseLatency.p50, null),
-    row('latency p99', 'ms', oursLatency.p99, baseLatency.p99, { op: '<=', value: 25 }),
+    row('latency p99', 'ms', oursLatency.p99, baseLatency.p99, times('<=', 3)),
     {
       ...row('double hand-outs', 'count', ours.doubles.doubles, baseline.doubles.doubles, {
         op: '<=',
         value: 0,
       }),
-      note: `misses ${ours.run.misses} / ${baseline.run.misses}`,
+      note: `misses ${ours.run.misses} / ${baseline.run.misses}; baseline on ${baseline.connections} connections`,
     },
   ];
 }
@@ -236,10 +254,10 @@ export async function seed(url: string): Promise<{ preset: SeededPreset; users: 
 }
 
 function explainClaim(url: string, statement: CapturedStatement, when: string): Promise<PlanSection> {
-  const fresh = withParameter(statement, 'warmup', `explained-${when}`);
-  return explainStatements(url, [
-    { title: `claim claimOldestEligible (one preset, ${when})`, statement: fresh },
-  ]).then(([section]) => section);
+  const fresh = repeatableClaim(statement, `explained-${when}`);
+  return explainStatements(url, [{ title: `claim statement (one preset, ${when})`, statement: fresh }]).then(
+    ([section]) => section,
+  );
 }
 
 /**

@@ -72,11 +72,3 @@ export function formatPlans(sections: PlanSection[]): string {
     )
     .join('\n');
 }
-
-/**
- * The statement with one parameter value swapped: EXPLAIN ANALYZE re-executes a claim, and the workspace name it
- * gives must not collide with the name the recorded claim already took.
- */
-export function withParameter(statement: CapturedStatement, from: unknown, to: unknown): CapturedStatement {
-  return { ...statement, parameters: statement.parameters.map((value) => (value === from ? to : value)) };
-}

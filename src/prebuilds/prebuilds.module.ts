@@ -14,6 +14,9 @@ import { PREBUILDS_METRICS_TOKEN } from './metrics/metrics-token.guard.js';
 import { PrebuildsMetricsService } from './metrics/prebuilds-metrics.service.js';
 import { ClaimService } from './claim/claim.service.js';
 import { ClaimRepository } from './database/claim.repository.js';
+import { ClaimPool } from './database/claim-pool.js';
+import { ClaimableTemplateCache } from './claim/claimable-template-cache.js';
+import { NotificationBatcher } from './pubsub/notification-batcher.service.js';
 import { Clock, SystemClock } from './clock/clock.js';
 import { PrebuildEventRepository } from './database/prebuild-event.repository.js';
 import { PrebuildReportRepository } from './database/prebuild-report.repository.js';
@@ -71,6 +74,9 @@ import { ReconcilerService } from './reconciler/reconciler.service.js';
     ProvisionerJobRepository,
     ProvisionerJobService,
     ClaimRepository,
+    ClaimPool,
+    ClaimableTemplateCache,
+    NotificationBatcher,
     PrebuildsMetricsService,
     { provide: ClaimObserver, useClass: ClaimMetricsObserver },
     {

@@ -87,6 +87,16 @@ export interface PrebuildsModuleOptions {
   replicaId?: string;
   /** When set, GET /metrics requires `Authorization: Bearer <metricsToken>` (default: open). */
   metricsToken?: string | null;
+  /**
+   * Connections of the claims' own pool (default 8), outside the DataSource's: concurrent claims queue in Node for
+   * one of them rather than crowd PostgreSQL with a backend each.
+   */
+  claimPoolSize?: number;
+  /**
+   * How long wake-ups (job posted, workspace claimed) and claim events wait to leave together in one transaction
+   * (default 20 ms); 0 sends each at once.
+   */
+  notifyFlushMs?: number;
 }
 
 /** The caps' defaults (rule 11), applied by resolvePrebuildsOptions only. */
@@ -130,6 +140,8 @@ export function resolvePrebuildsOptions(options: PrebuildsModuleOptions = {}): R
     reconcileIdleTimeoutMs: options.reconcileIdleTimeoutMs ?? 15_000,
     replicaId: options.replicaId ?? `${hostname()}:${process.pid}`,
     metricsToken: options.metricsToken ?? null,
+    claimPoolSize: options.claimPoolSize ?? 8,
+    notifyFlushMs: options.notifyFlushMs ?? 20,
   };
   assertSchemaName(resolved.schema);
   assertOwnerId(resolved.prebuildsOwnerId);
@@ -142,6 +154,7 @@ export function resolvePrebuildsOptions(options: PrebuildsModuleOptions = {}): R
     'provisionerMaxAttempts',
     'reconcileStatementTimeoutMs',
     'reconcileIdleTimeoutMs',
+    'claimPoolSize',
   ];
   for (const key of positive) {
     if (!((resolved[key] as number) > 0)) throw new Error(`PrebuildsModule option ${key} must be > 0`);
@@ -158,6 +171,7 @@ export function resolvePrebuildsOptions(options: PrebuildsModuleOptions = {}): R
     'notifyDebounceMs',
     'shutdownTimeoutMs',
     'jobTimeoutMs',
+    'notifyFlushMs',
   ];
   for (const key of nonNegative) {
     if (!((resolved[key] as number) >= 0)) throw new Error(`PrebuildsModule option ${key} must be >= 0`);
@@ -168,6 +182,8 @@ export function resolvePrebuildsOptions(options: PrebuildsModuleOptions = {}): R
     if (!Number.isInteger(value) && value !== Number.POSITIVE_INFINITY)
       throw new Error(`PrebuildsModule option ${key} must be an integer`);
   }
+  if (!Number.isInteger(resolved.claimPoolSize))
+    throw new Error('PrebuildsModule option claimPoolSize must be an integer');
   if (resolved.provisionerHeartbeatMs >= resolved.provisionerLeaseMs) {
     throw new Error('PrebuildsModule option provisionerHeartbeatMs must be < provisionerLeaseMs');
   }

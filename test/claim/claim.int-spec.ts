@@ -6,6 +6,7 @@ import { PrebuildEventRepository } from '../../src/prebuilds/database/prebuild-e
 import { DEFAULT_PREBUILDS_OWNER_ID as PREBUILDS_SYSTEM_USER_ID } from '../../src/prebuilds/database/prebuilds-namespace.js';
 import { PrebuildsException } from '../../src/prebuilds/errors/prebuilds.exception.js';
 import { PrebuildsChannel } from '../../src/prebuilds/pubsub/channels.js';
+import { NotificationBatcher } from '../../src/prebuilds/pubsub/notification-batcher.service.js';
 import { ReconcileScheduler } from '../../src/prebuilds/reconciler/reconcile-scheduler.service.js';
 import {
   insertBuild,
@@ -245,6 +246,9 @@ describe('ClaimService', () => {
     await insertPrebuild(ds, { templateId, versionId, presetId });
     await claims.createWorkspace({ templateId, ownerId: alice, name: 'ev-1', presetId });
     await claims.createWorkspace({ templateId, ownerId: alice, name: 'ev-2', presetId });
+    // Events leave in the next batch of wake-ups (within notifyFlushMs); flushing now is what that timer does.
+    const batcher = ctx.app.get(NotificationBatcher);
+    await batcher.flush();
     const events = await ds.query(
       `SELECT event_type AS type FROM prebuilds.prebuild_events WHERE preset_id = $1 ORDER BY created_at, event_type`,
       [presetId],
@@ -252,12 +256,17 @@ describe('ClaimService', () => {
     expect(events.map((e: { type: string }) => e.type).sort()).toEqual(['claim_missed', 'claim_succeeded']);
 
     const insert = jest
-      .spyOn(ctx.app.get(PrebuildEventRepository), 'insert')
-      .mockRejectedValueOnce(new Error('events table gone'));
-    const result = await claims.createWorkspace({ templateId, ownerId: alice, name: 'ev-3', presetId });
-    expect(result.claimed).toBe(false);
-    expect(await ownerOf(ds, result.id)).toBe(alice);
-    insert.mockRestore();
+      .spyOn(ctx.app.get(PrebuildEventRepository), 'insertMany')
+      .mockRejectedValue(new Error('events table gone'));
+    try {
+      const result = await claims.createWorkspace({ templateId, ownerId: alice, name: 'ev-3', presetId });
+      await batcher.flush();
+      expect(insert).toHaveBeenCalled();
+      expect(result.claimed).toBe(false);
+      expect(await ownerOf(ds, result.id)).toBe(alice);
+    } finally {
+      insert.mockRestore();
+    }
   });
 
   it('answers a taken name with NAME_TAKEN and writes nothing (the claimed prebuild stays in the pool)', async () => {
@@ -312,10 +321,6 @@ describe('ClaimService', () => {
     try {
       const claimed = await claims.createWorkspace({ templateId, ownerId: alice, name: 'refill', presetId });
       expect(claimed.claimed).toBe(true);
-      expect((ctx.pubsub as RecordingPubsub).published).toContainEqual({
-        channel: PrebuildsChannel.WorkspaceClaimed,
-        payload: { templateId, presetId },
-      });
       const deadline = Date.now() + 5000;
       let replacements = 0;
       while (Date.now() < deadline && replacements === 0) {
@@ -326,8 +331,53 @@ describe('ClaimService', () => {
         );
       }
       expect(replacements).toBe(1);
+      expect((ctx.pubsub as RecordingPubsub).published).toContainEqual({
+        channel: PrebuildsChannel.WorkspaceClaimed,
+        payload: { templateId, presetId },
+      });
     } finally {
       await scheduler.stop();
     }
+  });
+
+  // The claim keeps each template's active version in memory (ClaimableTemplateCache); another replica, or the
+  // catalog, changing it underneath must never yield a build on the old version or on a deleted template.
+  it('builds on the version activated since its last claim, and refuses a template deleted since', async () => {
+    const ds = ctx.dataSource;
+    const { templateId, versionId } = await insertTemplate(ds, {
+      parameters: [{ name: 'size', default: 'small' }],
+    });
+    const first = await claims.createWorkspace({ templateId, ownerId: alice, name: 'cached-1' });
+    const [{ version: firstVersion }] = await ds.query(
+      `SELECT template_version_id AS version FROM prebuilds.workspace_builds WHERE id = $1`,
+      [first.buildId],
+    );
+    expect(firstVersion).toBe(versionId);
+
+    const v2 = await insertVersion(ds, templateId, { parameters: [{ name: 'cpu', required: true }] });
+    await setActiveVersion(ds, templateId, v2);
+    // Checked against v2's definitions, not the cached v1's: 'size' is no longer declared, 'cpu' is required.
+    await expect(
+      claims.createWorkspace({ templateId, ownerId: alice, name: 'cached-2', parameters: { size: 'big' } }),
+    ).rejects.toMatchObject({ code: 'INVALID_PARAMETERS' });
+    const second = await claims.createWorkspace({
+      templateId,
+      ownerId: alice,
+      name: 'cached-3',
+      parameters: { cpu: '4' },
+    });
+    const [build] = await ds.query(
+      `SELECT b.template_version_id AS version, json_object_agg(p.name, p.value) AS parameters
+         FROM prebuilds.workspace_builds b JOIN prebuilds.workspace_build_parameters p ON p.build_id = b.id
+        WHERE b.id = $1 GROUP BY b.template_version_id`,
+      [second.buildId],
+    );
+    expect(build).toEqual({ version: v2, parameters: { cpu: '4' } });
+
+    await ds.query(`UPDATE prebuilds.templates SET deleted = true WHERE id = $1`, [templateId]);
+    await expect(
+      claims.createWorkspace({ templateId, ownerId: alice, name: 'cached-4', parameters: { cpu: '4' } }),
+    ).rejects.toMatchObject({ code: 'TEMPLATE_NOT_FOUND' });
+    expect(await ds.query(`SELECT 1 FROM prebuilds.workspaces WHERE name = 'cached-4'`)).toEqual([]);
   });
 });

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { expect } from '@jest/globals';
 import type { DataSource } from 'typeorm';
 import { insertPrebuild } from '../support/fixtures.js';
-import type { HostTestApp } from '../support/host-app.js';
+import { settleBatchedWrites, type HostTestApp } from '../support/host-app.js';
 
 /**
  * Shared pieces of the HTTP specs in this folder: the roles table written out (not imported from src, so that the
@@ -87,6 +87,7 @@ const BOOKKEEPING_COLUMNS: Record<string, string[]> = { api_tokens: ['last_used_
  * or updated. Module tables are keyed `prebuilds.<table>`, host tables by their name.
  */
 export async function dbFingerprint(ds: DataSource): Promise<Record<string, string>> {
+  await settleBatchedWrites(ds);
   const tables: { schema: string; name: string }[] = await ds.query(
     `SELECT schemaname AS schema, tablename AS name FROM pg_tables
       WHERE schemaname IN ('public', 'prebuilds') ORDER BY schemaname, tablename`,

@@ -4,11 +4,23 @@ import { Test } from '@nestjs/testing';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import request from 'supertest';
 import type { DataSource } from 'typeorm';
+import { NotificationBatcher } from '../../src/prebuilds/pubsub/notification-batcher.service.js';
 import { AppModule } from '../../src/app.module.js';
 import { type HostConfig, loadHostConfig } from '../../src/host/config/host-config.js';
 import { setupHostApp } from '../../src/host/http/setup-host-app.js';
 import { Clock } from '../../src/prebuilds/clock/clock.js';
 import { FakeClock } from './fake-clock.js';
+
+/** The module's batch of wake-ups and claim events per host, by its DataSource. */
+const batchers = new WeakMap<DataSource, NotificationBatcher>();
+
+/**
+ * Waits until the writes that follow a request's response (claim events, batched for notifyFlushMs) are in the
+ * database, so that a "nothing was written" comparison is not fooled by a previous request's late events.
+ */
+export async function settleBatchedWrites(dataSource: DataSource): Promise<void> {
+  await batchers.get(dataSource)?.flush();
+}
 
 export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789';
 
@@ -63,10 +75,12 @@ export async function createHostTestApp(
     tokens[role] = created.body.token;
     userIds[role] = created.body.id;
   }
+  const dataSource = app.get<DataSource>(getDataSourceToken());
+  batchers.set(dataSource, app.get(NotificationBatcher));
   return {
     app,
     http,
-    dataSource: app.get(getDataSourceToken()),
+    dataSource,
     config,
     tokens,
     userIds,

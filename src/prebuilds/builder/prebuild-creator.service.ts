@@ -83,7 +83,7 @@ export class PrebuildCreatorService {
           );
         });
         for (const row of batch) (outcomes.get(row.presetId) as CreateOutcome).created += 1;
-        await this.builder.postJob(batch[0].build.jobId);
+        this.builder.postJob(batch[0].build.jobId);
       } catch (error) {
         // The batch rolled back as a whole: every preset in it reports the failure (and keeps what other batches wrote).
         for (const row of batch) (outcomes.get(row.presetId) as CreateOutcome).error = error as Error;

@@ -1,5 +1,4 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { PrebuildsLogger } from '../logging/prebuilds-logger.js';
 import { InjectPrebuildsDataSource } from '../database/prebuilds-data-source.js';
 import { randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
@@ -7,7 +6,7 @@ import { Clock } from '../clock/clock.js';
 import { type NewBuild, WorkspaceBuildRepository } from '../database/workspace-build.repository.js';
 import { PREBUILDS_OPTIONS, type ResolvedPrebuildsOptions } from '../prebuilds.options.js';
 import { PrebuildsChannel } from '../pubsub/channels.js';
-import { PrebuildsPubsub } from '../pubsub/prebuilds-pubsub.js';
+import { NotificationBatcher } from '../pubsub/notification-batcher.service.js';
 import type { Transition } from '../state/types.js';
 import { BuildValidationError } from './build-errors.js';
 import { resolveBuildParameters } from './parameter-validation.js';
@@ -39,18 +38,15 @@ export interface NewWorkspaceRequest {
 
 /**
  * Turns transitions into builds: the build row, its parameters and a pending provisioner job, in one transaction,
- * with the job posted (NOTIFY) only after commit. A failed post is logged and changes nothing: provisioners also
- * poll.
+ * with the job posted (a batched NOTIFY) only after commit. A lost post changes nothing: provisioners also poll.
  */
 @Injectable()
 export class WorkspaceBuilderService {
-  private readonly logger = new PrebuildsLogger(WorkspaceBuilderService.name);
-
   constructor(
     @InjectPrebuildsDataSource() private readonly dataSource: DataSource,
     private readonly builds: WorkspaceBuildRepository,
     private readonly clock: Clock,
-    private readonly pubsub: PrebuildsPubsub,
+    private readonly notifications: NotificationBatcher,
     @Inject(PREBUILDS_OPTIONS) private readonly options: ResolvedPrebuildsOptions,
   ) {}
 
@@ -76,7 +72,7 @@ export class WorkspaceBuilderService {
       );
       return { outcome: 'deleted' as const, jobId: build.jobId };
     });
-    if (outcome.outcome === 'deleted') await this.postJob(outcome.jobId);
+    if (outcome.outcome === 'deleted') this.postJob(outcome.jobId);
     return outcome.outcome;
   }
 
@@ -90,7 +86,7 @@ export class WorkspaceBuilderService {
     };
     const result = manager ? await run(manager) : await this.dataSource.transaction(run);
     // Inside a caller's transaction the job only exists once the caller commits; the caller posts it then.
-    if (!manager) await this.postJob(result.jobId);
+    if (!manager) this.postJob(result.jobId);
     return result;
   }
 
@@ -215,17 +211,11 @@ export class WorkspaceBuilderService {
     return { buildId: build.id, jobId: build.jobId, buildNumber: build.buildNumber };
   }
 
-  /** Wakes provisioners. Best effort by design: they poll as well. */
-  async postJob(jobId: string): Promise<void> {
-    try {
-      await this.pubsub.publish(PrebuildsChannel.JobPosted, { jobId });
-    } catch (error) {
-      this.logger.warn({
-        msg: 'job post failed',
-        event: 'job_post_failed',
-        jobId,
-        error: (error as Error).message,
-      });
-    }
+  /**
+   * Wakes provisioners, in the next batch of wake-ups (NotificationBatcher). Best effort by design: they poll as
+   * well.
+   */
+  postJob(jobId: string): void {
+    this.notifications.publish(PrebuildsChannel.JobPosted, { jobId });
   }
 }

@@ -1,18 +1,24 @@
 import { Injectable } from '@nestjs/common';
-import { PrebuildsLogger } from '../logging/prebuilds-logger.js';
-import { InjectPrebuildsDataSource } from '../database/prebuilds-data-source.js';
+import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import type { DataSource, EntityManager } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import { BuildValidationError } from '../builder/build-errors.js';
+import { resolveBuildParameters } from '../builder/parameter-validation.js';
 import { WorkspaceBuilderService } from '../builder/workspace-builder.service.js';
 import { Clock } from '../clock/clock.js';
-import { ClaimRepository, type PresetOfTemplate } from '../database/claim.repository.js';
-import { PrebuildEventRepository } from '../database/prebuild-event.repository.js';
-import { WorkspaceBuildRepository } from '../database/workspace-build.repository.js';
+import { ClaimPool } from '../database/claim-pool.js';
+import {
+  type ClaimableTemplate,
+  type ClaimInput,
+  type ClaimOutcome,
+  ClaimRepository,
+} from '../database/claim.repository.js';
+import { InjectPrebuildsDataSource } from '../database/prebuilds-data-source.js';
 import { PrebuildsErrorCode, PrebuildsException } from '../errors/prebuilds.exception.js';
 import { PrebuildsChannel } from '../pubsub/channels.js';
-import { PrebuildsPubsub } from '../pubsub/prebuilds-pubsub.js';
+import { NotificationBatcher } from '../pubsub/notification-batcher.service.js';
 import { assertPlainInput } from '../validation/validate-shape.js';
+import { ClaimableTemplateCache } from './claimable-template-cache.js';
 import { ClaimObserver } from './claim-observer.js';
 
 export interface CreateWorkspaceRequest {
@@ -39,23 +45,24 @@ export interface CreateWorkspaceResult {
 }
 
 const UNIQUE_VIOLATION = '23505';
+/** Tries of a claim whose cached active version turned out stale (a version activated meanwhile). */
+const STALE_VERSION_TRIES = 3;
 
 /**
  * A user's new workspace: served from the preset's warm pool when an eligible prebuild exists (a claim), built from
- * scratch otherwise (a miss). Claim or miss, everything is one transaction; the job post, the refill wake-up and the
- * claim event follow the commit and are best effort.
+ * scratch otherwise (a miss). Claim or miss, it is one statement on the claim pool (ClaimRepository.claimStatement),
+ * with the request's parameters checked beforehand against the template's active version (ClaimableTemplateCache);
+ * the job post, the refill wake-up and the claim event follow the commit, batched with other claims'.
  */
 @Injectable()
 export class ClaimService {
-  private readonly logger = new PrebuildsLogger('PrebuildsClaim');
-
   constructor(
     @InjectPrebuildsDataSource() private readonly dataSource: DataSource,
     private readonly claims: ClaimRepository,
-    private readonly builds: WorkspaceBuildRepository,
+    private readonly pool: ClaimPool,
+    private readonly templates: ClaimableTemplateCache,
     private readonly builder: WorkspaceBuilderService,
-    private readonly events: PrebuildEventRepository,
-    private readonly pubsub: PrebuildsPubsub,
+    private readonly notifications: NotificationBatcher,
     private readonly clock: Clock,
     private readonly observer: ClaimObserver,
   ) {}
@@ -71,135 +78,153 @@ export class ClaimService {
     }
     const started = performance.now();
     const now = this.clock.now();
-    const outcome = await this.dataSource
-      .transaction((manager) => this.claimOrBuild(manager, request, now))
-      .catch((error: unknown) => {
-        throw translate(error, request.name);
-      });
-    await this.builder.postJob(outcome.jobId);
-    if (outcome.preset) {
-      const presetId = outcome.preset.presetId;
-      this.observer.recordClaim(presetId, outcome.claimed, (performance.now() - started) / 1000);
-      await this.events
-        .insert(presetId, outcome.claimed ? 'claim_succeeded' : 'claim_missed', now)
-        .catch((error: Error) =>
-          this.logger.warn({
-            msg: 'claim event not recorded',
-            event: 'claim_event_failed',
-            presetId,
-            error: error.message,
-          }),
-        );
-      if (outcome.claimed) {
-        await this.pubsub
-          .publish(PrebuildsChannel.WorkspaceClaimed, { templateId: request.templateId, presetId })
-          .catch((error: Error) =>
-            this.logger.warn({
-              msg: 'refill wake-up not sent',
-              event: 'claim_publish_failed',
-              presetId,
-              error: error.message,
-            }),
-          );
-      }
-    }
-    return {
-      id: outcome.workspaceId,
-      name: request.name,
-      ownerId: request.ownerId,
-      presetId: outcome.preset?.presetId ?? null,
-      claimed: outcome.claimed,
-      buildId: outcome.buildId,
-    };
-  }
-
-  private async claimOrBuild(manager: EntityManager, request: CreateWorkspaceRequest, now: Date) {
-    const template = await this.builds.findTemplate(manager, request.templateId);
-    if (!template || template.deleted || !template.activeVersionId)
-      throw new PrebuildsException(
-        PrebuildsErrorCode.TemplateNotFound,
-        `template ${request.templateId} not found`,
-      );
-    if (request.maxLiveWorkspaces !== undefined) {
-      const live = await this.claims.lockOwnerAndCountLive(manager, request.ownerId);
-      if (live >= request.maxLiveWorkspaces) {
-        throw new PrebuildsException(
-          PrebuildsErrorCode.QuotaExceeded,
-          `you already have ${live} live workspaces, the most allowed is ${request.maxLiveWorkspaces}`,
-        );
-      }
-    }
     const given = request.parameters ?? {};
-    const preset = await this.resolvePreset(manager, request, template.activeVersionId, given);
-
-    if (preset) {
-      const claimed = await this.claims.claimOldestEligible(manager, {
-        presetId: preset.presetId,
-        userId: request.ownerId,
-        name: request.name,
-        now,
-      });
-      if (claimed) {
-        const build = await this.builder.build(
-          {
-            workspaceId: claimed.workspaceId,
-            transition: 'start',
-            initiatorId: request.ownerId,
-            reason: 'claim',
-            parameters: given,
-          },
-          manager,
-        );
-        return {
-          workspaceId: claimed.workspaceId,
-          buildId: build.buildId,
-          jobId: build.jobId,
-          claimed: true,
-          preset,
-        };
-      }
-    }
-    const built = await this.builder.createWorkspace(
-      manager,
-      {
+    for (let attempt = 1; ; attempt += 1) {
+      const template = await this.templates.get(request.templateId);
+      if (!template || template.deleted || !template.activeVersionId)
+        throw templateNotFound(request.templateId);
+      const presetId = await this.resolvePreset(request, template);
+      if (presetId === undefined) continue;
+      const preset = presetId ? template.presets.find((p) => p.presetId === presetId) : undefined;
+      const input: ClaimInput = {
         templateId: request.templateId,
+        versionId: template.activeVersionId,
+        presetId,
         ownerId: request.ownerId,
         name: request.name,
-        presetId: preset?.presetId ?? null,
-        parameters: { ...(preset?.parameters ?? {}), ...given },
-      },
-      now,
-    );
-    return {
-      workspaceId: built.workspaceId,
-      buildId: built.buildId,
-      jobId: built.jobId,
-      claimed: false,
-      preset,
-    };
+        now,
+        newWorkspaceId: randomUUID(),
+        buildId: randomUUID(),
+        jobId: randomUUID(),
+        parameters: checkedParameters(template, { ...(preset?.parameters ?? {}), ...given }),
+        maxLiveWorkspaces: request.maxLiveWorkspaces ?? null,
+      };
+      const outcome = await this.run(input).catch((error: unknown) => {
+        throw translate(error, request.name);
+      });
+      if (!outcome.templateLive) {
+        this.templates.forget(request.templateId);
+        throw templateNotFound(request.templateId);
+      }
+      if (!outcome.versionCurrent) {
+        this.templates.forget(request.templateId);
+        if (attempt < STALE_VERSION_TRIES) continue;
+        throw new Error(
+          `template ${request.templateId} changed its active version ${attempt} times during a claim`,
+        );
+      }
+      if (!outcome.withinQuota) {
+        throw new PrebuildsException(
+          PrebuildsErrorCode.QuotaExceeded,
+          `you already have ${outcome.live} live workspaces, the most allowed is ${request.maxLiveWorkspaces}`,
+        );
+      }
+      const workspaceId = outcome.workspaceId as string;
+      this.afterCommit(request.templateId, presetId, outcome.claimed, input, started);
+      return {
+        id: workspaceId,
+        name: request.name,
+        ownerId: request.ownerId,
+        presetId,
+        claimed: outcome.claimed,
+        buildId: input.buildId,
+      };
+    }
   }
 
+  /** The claim statement alone (it commits by itself), or after the owner's quota lock in one transaction. */
+  private async run(input: ClaimInput): Promise<ClaimOutcome> {
+    if (input.maxLiveWorkspaces === null) {
+      const [outcome] = await this.pool.query<ClaimOutcome>(this.claims.claimStatement(input));
+      return outcome;
+    }
+    return this.pool.transaction(async (run) => {
+      await run(this.claims.lockOwnerStatement(input.ownerId));
+      const [outcome] = await run<ClaimOutcome>(this.claims.claimStatement(input));
+      return outcome;
+    });
+  }
+
+  private afterCommit(
+    templateId: string,
+    presetId: string | null,
+    claimed: boolean,
+    input: ClaimInput,
+    started: number,
+  ): void {
+    this.builder.postJob(input.jobId);
+    if (!presetId) return;
+    this.observer.recordClaim(presetId, claimed, (performance.now() - started) / 1000);
+    this.notifications.recordEvent({
+      presetId,
+      type: claimed ? 'claim_succeeded' : 'claim_missed',
+      at: input.now,
+    });
+    if (claimed) this.notifications.publish(PrebuildsChannel.WorkspaceClaimed, { templateId, presetId });
+  }
+
+  /**
+   * The preset the request means: the one it names (which must be on the active version), or the best parameter
+   * match among the active version's presets (all of a preset's values equal in the request; the most values wins,
+   * ties by name). Undefined when the cached template proved stale: the caller reads it again.
+   */
   private async resolvePreset(
-    manager: EntityManager,
     request: CreateWorkspaceRequest,
-    activeVersionId: string,
-    given: Record<string, string>,
-  ): Promise<PresetOfTemplate | null> {
-    if (!request.presetId) return this.claims.findMatchingPreset(manager, activeVersionId, given);
-    const preset = await this.claims.findPresetOfTemplate(manager, request.templateId, request.presetId);
+    template: ClaimableTemplate,
+  ): Promise<string | null | undefined> {
+    const given = request.parameters ?? {};
+    if (!request.presetId) {
+      let best: { presetId: string; size: number } | null = null;
+      for (const preset of template.presets) {
+        const entries = Object.entries(preset.parameters);
+        const matches = entries.every(([name, value]) => Object.hasOwn(given, name) && given[name] === value);
+        if (matches && (!best || entries.length > best.size))
+          best = { presetId: preset.presetId, size: entries.length };
+      }
+      return best?.presetId ?? null;
+    }
+    if (template.presets.some((p) => p.presetId === request.presetId)) return request.presetId;
+    const preset = await this.claims.findPresetOfTemplate(
+      this.dataSource.manager,
+      request.templateId,
+      request.presetId,
+    );
     if (!preset) {
       throw new PrebuildsException(
         PrebuildsErrorCode.PresetNotFound,
         `preset ${request.presetId} is not a preset of this template`,
       );
     }
-    if (preset.templateVersionId !== activeVersionId) {
-      throw new PrebuildsException(
-        PrebuildsErrorCode.PresetNotActive,
-        `presetId: preset ${request.presetId} is not on the template's active version`,
-      );
+    // The cached entry knows another active version, or lacks a preset of its own version: it is stale.
+    if (
+      preset.activeVersionId !== template.activeVersionId ||
+      preset.templateVersionId === preset.activeVersionId
+    ) {
+      this.templates.forget(request.templateId);
+      return undefined;
     }
-    return preset;
+    throw new PrebuildsException(
+      PrebuildsErrorCode.PresetNotActive,
+      `presetId: preset ${request.presetId} is not on the template's active version`,
+    );
+  }
+}
+
+function templateNotFound(templateId: string): PrebuildsException {
+  return new PrebuildsException(PrebuildsErrorCode.TemplateNotFound, `template ${templateId} not found`);
+}
+
+/** The build's values: the preset's and the request's over the version's defaults, checked against it. */
+function checkedParameters(
+  template: ClaimableTemplate,
+  values: Record<string, string>,
+): Record<string, string> {
+  try {
+    return resolveBuildParameters(template.definitions, values);
+  } catch (error) {
+    if (error instanceof BuildValidationError)
+      throw new PrebuildsException(PrebuildsErrorCode.InvalidParameters, `parameters: ${error.message}`);
+    throw error;
   }
 }
 
@@ -213,9 +238,6 @@ function isStringMap(value: unknown): value is Record<string, string> {
 }
 
 function translate(error: unknown, name: string): unknown {
-  if (error instanceof BuildValidationError) {
-    return new PrebuildsException(PrebuildsErrorCode.InvalidParameters, `parameters: ${error.message}`);
-  }
   if ((error as { code?: string }).code === UNIQUE_VIOLATION) {
     return new PrebuildsException(
       PrebuildsErrorCode.NameTaken,

@@ -1,11 +1,17 @@
 import { Injectable } from '@nestjs/common';
 import { InjectPrebuildsDataSource } from './prebuilds-data-source.js';
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import { PrebuildsNamespace } from './prebuilds-namespace.js';
 
 export type PrebuildEventType = 'claim_succeeded' | 'claim_missed';
 
-/** Claim events: written after a claim commits, aggregated for reporting, deleted past the retention. */
+export interface PrebuildEvent {
+  presetId: string;
+  type: PrebuildEventType;
+  at: Date;
+}
+
+/** Claim events: written in batches after claims commit (NotificationBatcher), deleted past the retention. */
 @Injectable()
 export class PrebuildEventRepository {
   constructor(
@@ -13,10 +19,13 @@ export class PrebuildEventRepository {
     @InjectPrebuildsDataSource() private readonly dataSource: DataSource,
   ) {}
 
-  async insert(presetId: string, type: PrebuildEventType, at: Date): Promise<void> {
-    await this.dataSource.query(
-      `INSERT INTO ${this.ns.schema}.prebuild_events (preset_id, event_type, created_at) VALUES ($1, $2, $3)`,
-      [presetId, type, at],
+  /** Many events in one statement, inside `manager`'s transaction when given. */
+  async insertMany(events: PrebuildEvent[], manager?: EntityManager): Promise<void> {
+    if (events.length === 0) return;
+    await (manager ?? this.dataSource.manager).query(
+      `INSERT INTO ${this.ns.schema}.prebuild_events (preset_id, event_type, created_at)
+       SELECT * FROM unnest($1::uuid[], $2::text[], $3::timestamptz[])`,
+      [events.map((e) => e.presetId), events.map((e) => e.type), events.map((e) => e.at)],
     );
   }
 

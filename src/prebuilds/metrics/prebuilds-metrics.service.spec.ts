@@ -155,4 +155,28 @@ describe('ClaimMetricsObserver', () => {
       'prebuilds_claim_misses_total{organization="",template="",preset="p-new"} 1',
     ]);
   });
+
+  it('computes the per-preset gauges when scraped, once per snapshot, not when the cycle records it', async () => {
+    const metrics = new PrebuildsMetricsService();
+    let computed = 0;
+    const snapshot = (desired: number) => () => {
+      computed += 1;
+      return [preset({ presetId: 'p1', preset: 'small', desired })];
+    };
+    metrics.recordSnapshot(snapshot(3));
+    metrics.recordSnapshot(snapshot(4));
+    expect(computed).toBe(0);
+
+    expect(await samples(metrics, 'prebuilds_desired')).toEqual([
+      'prebuilds_desired{organization="org-1",template="go",preset="small"} 4',
+    ]);
+    await metrics.metrics();
+    expect(computed).toBe(1);
+
+    metrics.recordSnapshot(snapshot(5));
+    expect(await samples(metrics, 'prebuilds_desired')).toEqual([
+      'prebuilds_desired{organization="org-1",template="go",preset="small"} 5',
+    ]);
+    expect(computed).toBe(2);
+  });
 });

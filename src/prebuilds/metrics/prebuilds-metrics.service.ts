@@ -63,18 +63,6 @@ export class PrebuildsMetricsService {
     'Workspace creations with a preset that found no eligible prebuild.',
   );
 
-  private readonly desired = this.presetGauge('prebuilds_desired', 'Prebuilds the preset wants now.');
-  private readonly running = this.presetGauge('prebuilds_running', 'Running prebuilds (expired included).');
-  private readonly eligible = this.presetGauge('prebuilds_eligible', 'Running, ready, unexpired prebuilds.');
-  private readonly hardLimited = this.presetGauge(
-    'prebuilds_preset_hard_limited',
-    '1 when the preset stopped creating after too many failures.',
-  );
-  private readonly validationFailed = this.presetGauge(
-    'prebuilds_preset_validation_failed',
-    "1 when the preset's parameters do not satisfy its template version.",
-  );
-
   private readonly paused = new Gauge({
     name: 'prebuilds_reconciliation_paused',
     help: '1 when reconciliation is paused.',
@@ -99,53 +87,39 @@ export class PrebuildsMetricsService {
     registers: [this.registry],
   });
 
-  /** presetId → labels, from the last snapshot: claims only know the preset id. */
-  private labelsByPreset = new Map<string, PresetMetricLabels>();
+  /**
+   * The last snapshot's presets, as given: turned into series only when someone needs them (a scrape, a claim's
+   * labels), so that a cycle pays nothing for metrics nobody reads, however many presets it saw.
+   */
+  private source: () => readonly PresetMetricsInput[] = () => [];
+  private series: PresetSeries | null = null;
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+    this.presetGauge('prebuilds_desired', 'Prebuilds the preset wants now.', (p) => p.desired);
+    this.presetGauge('prebuilds_running', 'Running prebuilds (expired included).', (p) => p.running);
+    this.presetGauge('prebuilds_eligible', 'Running, ready, unexpired prebuilds.', (p) => p.eligible);
+    this.presetGauge(
+      'prebuilds_preset_hard_limited',
+      '1 when the preset stopped creating after too many failures.',
+      (p) => (p.hardLimited ? 1 : 0),
+    );
+    this.presetGauge(
+      'prebuilds_preset_validation_failed',
+      "1 when the preset's parameters do not satisfy its template version.",
+      (p) => (p.validationFailed ? 1 : 0),
+    );
   }
 
   /**
-   * Replaces every per-preset gauge with the snapshot's presets: series of presets that are gone (deleted template,
-   * superseded version) disappear instead of reporting their last value forever. Presets that share labels (the
-   * same preset name on an old and the new version) are summed, and their flags OR-ed, rather than overwriting
-   * each other.
+   * Replaces every per-preset gauge with the snapshot's presets (a list, or a function that makes it, called at most
+   * once per snapshot): series of presets that are gone (deleted template, superseded version) disappear instead of
+   * reporting their last value forever. Presets that share labels (the same preset name on an old and the new
+   * version) are summed, and their flags OR-ed, rather than overwriting each other.
    */
-  recordSnapshot(presets: readonly PresetMetricsInput[]): void {
-    const byLabels = new Map<string, PresetMetricsInput>();
-    const labelsByPreset = new Map<string, PresetMetricLabels>();
-    for (const preset of presets) {
-      const labels = labelsOf(preset);
-      labelsByPreset.set(preset.presetId, labels);
-      const key = JSON.stringify([labels.organization, labels.template, labels.preset]);
-      const seen = byLabels.get(key);
-      byLabels.set(
-        key,
-        seen
-          ? {
-              ...seen,
-              desired: seen.desired + preset.desired,
-              running: seen.running + preset.running,
-              eligible: seen.eligible + preset.eligible,
-              hardLimited: seen.hardLimited || preset.hardLimited,
-              validationFailed: seen.validationFailed || preset.validationFailed,
-            }
-          : preset,
-      );
-    }
-    // Reset and refill happen in one synchronous stretch, so no scrape sees the gauges empty.
-    const gauges = [this.desired, this.running, this.eligible, this.hardLimited, this.validationFailed];
-    for (const gauge of gauges) gauge.reset();
-    for (const preset of byLabels.values()) {
-      const labels = labelsOf(preset);
-      this.desired.set(labels, preset.desired);
-      this.running.set(labels, preset.running);
-      this.eligible.set(labels, preset.eligible);
-      this.hardLimited.set(labels, preset.hardLimited ? 1 : 0);
-      this.validationFailed.set(labels, preset.validationFailed ? 1 : 0);
-    }
-    this.labelsByPreset = labelsByPreset;
+  recordSnapshot(presets: readonly PresetMetricsInput[] | (() => readonly PresetMetricsInput[])): void {
+    this.source = typeof presets === 'function' ? presets : () => presets;
+    this.series = null;
   }
 
   recordCycle(cycle: CycleMetricsInput): void {
@@ -197,7 +171,13 @@ export class PrebuildsMetricsService {
 
   /** A preset the last snapshot did not see (none yet, or created since) is labelled by its id alone. */
   labelsOf(presetId: string): PresetMetricLabels {
-    return this.labelsByPreset.get(presetId) ?? { organization: '', template: '', preset: presetId };
+    return (
+      this.currentSeries().labelsByPreset.get(presetId) ?? {
+        organization: '',
+        template: '',
+        preset: presetId,
+      }
+    );
   }
 
   /** The Prometheus text exposition of every metric. */
@@ -209,9 +189,59 @@ export class PrebuildsMetricsService {
     return new Counter({ name, help, labelNames: LABEL_NAMES, registers: [this.registry] });
   }
 
-  private presetGauge(name: string, help: string): Gauge<(typeof LABEL_NAMES)[number]> {
-    return new Gauge({ name, help, labelNames: LABEL_NAMES, registers: [this.registry] });
+  /** A per-preset gauge whose values prom-client asks for at each scrape (its `collect`), from the last snapshot. */
+  private presetGauge(name: string, help: string, value: (preset: PresetMetricsInput) => number): void {
+    // prom-client calls collect with the gauge as `this`; the service is reached through the closure.
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const service = this;
+    new Gauge({
+      name,
+      help,
+      labelNames: LABEL_NAMES,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const preset of service.currentSeries().byLabels.values())
+          this.set(labelsOf(preset), value(preset));
+      },
+    });
   }
+
+  private currentSeries(): PresetSeries {
+    this.series ??= toSeries(this.source());
+    return this.series;
+  }
+}
+
+interface PresetSeries {
+  /** One entry per label set (presets sharing labels merged). */
+  byLabels: Map<string, PresetMetricsInput>;
+  labelsByPreset: Map<string, PresetMetricLabels>;
+}
+
+function toSeries(presets: readonly PresetMetricsInput[]): PresetSeries {
+  const byLabels = new Map<string, PresetMetricsInput>();
+  const labelsByPreset = new Map<string, PresetMetricLabels>();
+  for (const preset of presets) {
+    const labels = labelsOf(preset);
+    labelsByPreset.set(preset.presetId, labels);
+    const key = JSON.stringify([labels.organization, labels.template, labels.preset]);
+    const seen = byLabels.get(key);
+    byLabels.set(
+      key,
+      seen
+        ? {
+            ...seen,
+            desired: seen.desired + preset.desired,
+            running: seen.running + preset.running,
+            eligible: seen.eligible + preset.eligible,
+            hardLimited: seen.hardLimited || preset.hardLimited,
+            validationFailed: seen.validationFailed || preset.validationFailed,
+          }
+        : preset,
+    );
+  }
+  return { byLabels, labelsByPreset };
 }
 
 /** Only the label fields: prom-client rejects unknown label names, and inputs carry more fields. */

@@ -2,23 +2,13 @@ import { Injectable, Logger, OnModuleDestroy, OnModuleInit, Optional } from '@ne
 import { PrebuildsLogger } from '../logging/prebuilds-logger.js';
 import { InjectPrebuildsDataSource } from '../database/prebuilds-data-source.js';
 import pg from 'pg';
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
+import { pgConnectionConfig } from '../database/pg-connection-config.js';
 import { PrebuildsNamespace } from '../database/prebuilds-namespace.js';
 import type { PrebuildsChannel } from './channels.js';
-import { PrebuildsPubsub } from './prebuilds-pubsub.js';
+import { PrebuildsPubsub, type PubsubMessage } from './prebuilds-pubsub.js';
 
 type Handler = (payload: unknown) => void;
-
-/** The connection fields of TypeORM's postgres options that a plain pg.Client understands. */
-interface PostgresConnectionFields {
-  url?: string;
-  host?: string;
-  port?: number;
-  username?: string;
-  password?: string | (() => string) | (() => Promise<string>);
-  database?: string;
-  ssl?: pg.ClientConfig['ssl'];
-}
 
 const RECONNECT_BASE_MS = 100;
 const RECONNECT_MAX_MS = 10_000;
@@ -72,6 +62,15 @@ export class PostgresPubsub extends PrebuildsPubsub implements OnModuleInit, OnM
       this.ns.channel(channel),
       JSON.stringify(payload),
     ]);
+  }
+
+  /** One statement for any number of messages; inside `manager`'s transaction they leave at its commit. */
+  override async publishMany(messages: PubsubMessage[], manager?: EntityManager): Promise<void> {
+    if (messages.length === 0) return;
+    await (manager ?? this.dataSource.manager).query(
+      'SELECT pg_notify(m.channel, m.payload) FROM unnest($1::text[], $2::text[]) AS m(channel, payload)',
+      [messages.map((m) => this.ns.channel(m.channel)), messages.map((m) => JSON.stringify(m.payload))],
+    );
   }
 
   subscribe(logical: PrebuildsChannel, handler: Handler): () => void {
@@ -248,20 +247,7 @@ export class PostgresPubsub extends PrebuildsPubsub implements OnModuleInit, OnM
   }
 
   private clientConfig(): pg.ClientConfig {
-    const options = this.dataSource.options as PostgresConnectionFields;
-    return {
-      connectionString: options.url,
-      host: options.host,
-      port: options.port,
-      user: options.username,
-      password: options.password,
-      database: options.database,
-      ssl: options.ssl,
-      application_name: 'prebuilds-pubsub',
-      // A silently dropped TCP connection would otherwise look alive forever to a session that never sends.
-      keepAlive: true,
-      connectionTimeoutMillis: 10_000,
-    };
+    return pgConnectionConfig(this.dataSource, 'prebuilds-pubsub');
   }
 }
 

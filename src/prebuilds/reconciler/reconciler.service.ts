@@ -201,7 +201,8 @@ export class ReconcilerService {
 
   private recordGauges(snapshot: GlobalSnapshot, now: Date): void {
     this.metrics.recordPaused(false);
-    this.metrics.recordSnapshot(
+    // A function: the gauges are computed from this snapshot when they are scraped, not here, every cycle.
+    this.metrics.recordSnapshot(() =>
       snapshot.presetSnapshots().map((preset) => {
         const state = preset.calculateState(now);
         return {

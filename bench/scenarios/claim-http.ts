@@ -39,6 +39,8 @@ export async function runClaimHttp(ctx: BenchContext): Promise<ScenarioOutcome> 
       PREBUILDS_ENABLED: 'false',
       PROVISIONER_ENABLED: 'false',
       SEED_DEMO: 'false',
+      // A quota as a real deployment has one (each claimer makes ~80 claims): the claim then takes its owner lock.
+      WORKSPACE_QUOTA: '100000',
       BOOTSTRAP_ADMIN_TOKEN: 'bench-admin-token-0123456789',
     });
     const app = await NestFactory.create(AppModule.register({ config, databaseUrl: db.url }), {

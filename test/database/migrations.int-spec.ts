@@ -64,7 +64,11 @@ describe('migrations into the module schema, beside a host that has its own user
       runPrebuildsMigrations(host),
     ]);
     // The session advisory lock serialises them, so exactly one applies.
-    expect([...applied, ...again]).toEqual(['1764288000000-InitialSchema', '1764950000000-JobLeases']);
+    expect([...applied, ...again]).toEqual([
+      '1764288000000-InitialSchema',
+      '1764950000000-JobLeases',
+      '1765100000000-AgentsReady',
+    ]);
     expect(await hostFingerprint(host)).toEqual(before);
     expect(await tablesOf(host, 'prebuilds')).toEqual(
       expect.arrayContaining([
@@ -100,6 +104,7 @@ describe('migrations into the module schema, beside a host that has its own user
     expect(await runPrebuildsMigrations(db.url, { schema: 'prebuilds_b' })).toEqual([
       '1764288000000-InitialSchema',
       '1764950000000-JobLeases',
+      '1765100000000-AgentsReady',
     ]);
     await host.query(
       `INSERT INTO prebuilds_b.templates (id, organization_id, name) VALUES ('t-b', 'org', 'only in b')`,
@@ -118,6 +123,7 @@ describe('migrations into the module schema, beside a host that has its own user
   });
 
   it("reverts down to an empty module schema, and the host's own migration:revert still works", async () => {
+    expect(await revertPrebuildsMigration(db.url)).toBe('1765100000000-AgentsReady');
     expect(await revertPrebuildsMigration(db.url)).toBe('1764950000000-JobLeases');
     expect(await revertPrebuildsMigration(db.url)).toBe('1764288000000-InitialSchema');
     expect(await revertPrebuildsMigration(db.url)).toBeNull();

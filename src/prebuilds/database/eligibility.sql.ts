@@ -22,24 +22,12 @@ export function runningPrebuildSql(ns: PrebuildsNamespace, a: PrebuildAliases): 
 }
 
 /**
- * Ready: the build has agents and every one of them is ready (no agents is not ready), as EXISTS / NOT EXISTS on
- * idx_agents_job, for row-by-row reads (the claim, running rows). agentReadinessByJobSql is the same rule for
- * aggregates; the two must agree.
+ * Ready: the job brought up agents and every one of them is ready (no agents is not ready). The flag is kept on the
+ * job by triggers on workspace_agents (migration 1765100000000-AgentsReady), so that counting readiness over 100k
+ * prebuilds reads one column instead of every agent.
  */
-export function agentsReadySql(ns: PrebuildsNamespace, build: string): string {
-  return `(EXISTS (SELECT 1 FROM ${ns.schema}.workspace_agents ag WHERE ag.job_id = ${build}.job_id)
-     AND NOT EXISTS (SELECT 1 FROM ${ns.schema}.workspace_agents ag
-                      WHERE ag.job_id = ${build}.job_id AND ag.lifecycle_state <> 'ready'))`;
-}
-
-/**
- * The same readiness for a set-based read: a relation of (job_id, ready) to LEFT JOIN on the build's job, where
- * `ready IS TRUE` is agentsReadySql's answer (a job without agents has no row). Unlike the EXISTS pair it is
- * parallel-safe, so a 100k-row aggregate over it runs in the parallel workers instead of the leader alone.
- */
-export function agentReadinessByJobSql(ns: PrebuildsNamespace): string {
-  return `(SELECT ag.job_id, bool_and(ag.lifecycle_state = 'ready') AS ready
-             FROM ${ns.schema}.workspace_agents ag GROUP BY ag.job_id)`;
+export function agentsReadySql(job: string): string {
+  return `${job}.agents_ready`;
 }
 
 /**
@@ -67,5 +55,5 @@ export function eligiblePrebuildSql(
   a: PrebuildAliases & { preset: string; template: string; now: string },
 ): string {
   return `(${runningPrebuildSql(ns, a)} AND ${activePresetSql(a.preset, a.template)}
-     AND ${notExpiredSql(a.workspace, a.preset, a.now)} AND ${agentsReadySql(ns, a.build)})`;
+     AND ${notExpiredSql(a.workspace, a.preset, a.now)} AND ${agentsReadySql(a.job)})`;
 }

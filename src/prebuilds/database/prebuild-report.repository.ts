@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
+import { agentsReadySql } from './eligibility.sql.js';
 import { PrebuildsNamespace } from './prebuilds-namespace.js';
 
 export interface FailedStoppedCount {
@@ -46,13 +47,10 @@ export class PrebuildReportRepository {
   listPresetPrebuilds(manager: EntityManager, presetId: string): Promise<PresetPrebuildRow[]> {
     return manager.query(
       `SELECT w.id, w.name, w.created_at AS "createdAt", b.transition, j.job_status AS "jobStatus",
-              COALESCE(a.ready, false) AS ready
+              ${agentsReadySql('j')} AS ready
          FROM ${this.ns.schema}.workspaces w
          JOIN ${this.ns.schema}.workspace_builds b ON b.id = w.latest_build_id
          JOIN ${this.ns.schema}.provisioner_jobs j ON j.id = b.job_id
-         LEFT JOIN LATERAL (
-           SELECT bool_and(ag.lifecycle_state = 'ready') AS ready FROM ${this.ns.schema}.workspace_agents ag WHERE ag.job_id = b.job_id
-         ) a ON true
         WHERE w.preset_id = $1 AND w.owner_id = ${this.ns.owner} AND NOT w.deleted
         ORDER BY w.created_at, w.id`,
       [presetId],

@@ -11,12 +11,7 @@ import type {
   Transition,
 } from '../state/types.js';
 import { GlobalSnapshot } from '../state/global-snapshot.js';
-import {
-  agentReadinessByJobSql,
-  agentsReadySql,
-  notExpiredSql,
-  runningPrebuildSql,
-} from './eligibility.sql.js';
+import { agentsReadySql, notExpiredSql, runningPrebuildSql } from './eligibility.sql.js';
 import { atHardLimitSql } from './hard-limit.sql.js';
 import { PrebuildsNamespace } from './prebuilds-namespace.js';
 
@@ -133,7 +128,7 @@ export class PrebuildsSnapshotRepository {
   ): Promise<RunningPrebuildRow[]> {
     return manager.query(
       `SELECT w.id AS "workspaceId", w.preset_id AS "presetId", w.template_id AS "templateId",
-              b.template_version_id AS "templateVersionId", ${agentsReadySql(this.ns, 'b')} AS ready,
+              b.template_version_id AS "templateVersionId", ${agentsReadySql('j')} AS ready,
               w.created_at AS "createdAt"
          FROM ${this.ns.schema}.workspaces w
          JOIN ${this.ns.schema}.workspace_builds b ON b.id = w.latest_build_id
@@ -157,7 +152,7 @@ export class PrebuildsSnapshotRepository {
     now: Date,
   ): Promise<Pick<SnapshotInput, 'running' | 'runningCounts' | 'inProgress' | 'pendingNonActive'>> {
     const running = runningPrebuildSql(this.ns, { workspace: 'w', build: 'b', job: 'j' });
-    const ready = `(${running} AND ag.ready IS TRUE)`;
+    const ready = `(${running} AND ${agentsReadySql('j')})`;
     const fresh = notExpiredSql('w', 'p', '$2');
     const inFlight = `j.job_status IN ('pending', 'running') AND b.template_version_id = t.active_version_id`;
     // One row per preset (hash aggregate, no sort): only the few columns the counts need travel through it.
@@ -179,7 +174,6 @@ export class PrebuildsSnapshotRepository {
          JOIN ${this.ns.schema}.provisioner_jobs j ON j.id = b.job_id
          JOIN ${this.ns.schema}.templates t ON t.id = w.template_id
          JOIN ${this.ns.schema}.template_version_presets p ON p.id = w.preset_id
-         LEFT JOIN ${agentReadinessByJobSql(this.ns)} ag ON ag.job_id = b.job_id
         WHERE w.owner_id = ${this.ns.owner} AND NOT w.deleted
           AND ($1::text IS NULL OR w.template_id = $1)
         GROUP BY w.preset_id`,

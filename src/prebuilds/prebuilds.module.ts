@@ -31,6 +31,8 @@ import {
 } from './prebuilds.options.js';
 import { ProvisionerJobRepository } from './provisioner/provisioner-job.repository.js';
 import { ProvisionerJobService } from './provisioner/provisioner-job.service.js';
+import { ProvisionerKeyRepository } from './database/provisioner-key.repository.js';
+import { ProvisionerKeyService } from './provisioner/provisioner-key.service.js';
 import { PostgresPubsub } from './pubsub/postgres-pubsub.js';
 import { PrebuildsPubsub } from './pubsub/prebuilds-pubsub.js';
 import { PresetActionExecutor } from './reconciler/preset-action-executor.service.js';
@@ -70,6 +72,8 @@ import { ReconcilerService } from './reconciler/reconciler.service.js';
     ReconcileScheduler,
     ProvisionerJobRepository,
     ProvisionerJobService,
+    ProvisionerKeyRepository,
+    ProvisionerKeyService,
     ClaimRepository,
     PrebuildsMetricsService,
     { provide: ClaimObserver, useClass: ClaimMetricsObserver },
@@ -97,6 +101,7 @@ import { ReconcilerService } from './reconciler/reconciler.service.js';
     PresetRepository,
     PrebuildEventRepository,
     ProvisionerJobService,
+    ProvisionerKeyService,
     ClaimService,
     PrebuildsStatusService,
     PrebuildsAdminService,

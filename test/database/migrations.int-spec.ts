@@ -64,7 +64,11 @@ describe('migrations into the module schema, beside a host that has its own user
       runPrebuildsMigrations(host),
     ]);
     // The session advisory lock serialises them, so exactly one applies.
-    expect([...applied, ...again]).toEqual(['1764288000000-InitialSchema', '1764950000000-JobLeases']);
+    expect([...applied, ...again]).toEqual([
+      '1764288000000-InitialSchema',
+      '1764950000000-JobLeases',
+      '1765300000000-ProvisionerKeys',
+    ]);
     expect(await hostFingerprint(host)).toEqual(before);
     expect(await tablesOf(host, 'prebuilds')).toEqual(
       expect.arrayContaining([
@@ -73,6 +77,8 @@ describe('migrations into the module schema, beside a host that has its own user
         'workspaces',
         'provisioner_jobs',
         'prebuilds_settings',
+        'provisioner_keys',
+        'provisioner_job_logs',
       ]),
     );
     // No user, role or token table of the module's own.
@@ -100,6 +106,7 @@ describe('migrations into the module schema, beside a host that has its own user
     expect(await runPrebuildsMigrations(db.url, { schema: 'prebuilds_b' })).toEqual([
       '1764288000000-InitialSchema',
       '1764950000000-JobLeases',
+      '1765300000000-ProvisionerKeys',
     ]);
     await host.query(
       `INSERT INTO prebuilds_b.templates (id, organization_id, name) VALUES ('t-b', 'org', 'only in b')`,
@@ -118,6 +125,7 @@ describe('migrations into the module schema, beside a host that has its own user
   });
 
   it("reverts down to an empty module schema, and the host's own migration:revert still works", async () => {
+    expect(await revertPrebuildsMigration(db.url)).toBe('1765300000000-ProvisionerKeys');
     expect(await revertPrebuildsMigration(db.url)).toBe('1764950000000-JobLeases');
     expect(await revertPrebuildsMigration(db.url)).toBe('1764288000000-InitialSchema');
     expect(await revertPrebuildsMigration(db.url)).toBeNull();

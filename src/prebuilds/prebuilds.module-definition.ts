@@ -6,6 +6,7 @@ import { PrebuildsAdminController } from './http/prebuilds.controller.js';
 import { TemplatePrebuildsController } from './http/template-prebuilds.controller.js';
 import { MetricsController } from './metrics/metrics.controller.js';
 import { ProvisionerKeysController } from './http/provisioner-keys.controller.js';
+import { ProvisionerJobsController } from './http/provisioner-jobs.controller.js';
 import type { PrebuildsModuleOptions } from './prebuilds.options.js';
 
 /** Options fixed when the module is declared (not by an async factory), because they choose injection tokens. */
@@ -40,7 +41,7 @@ export const PREBUILDS_CONTROLLERS = [
 ];
 
 /** The external provisioner API's routes, mounted when the host opts in (`provisionerApi: true`). */
-export const PREBUILDS_PROVISIONER_CONTROLLERS = [ProvisionerKeysController];
+export const PREBUILDS_PROVISIONER_CONTROLLERS = [ProvisionerKeysController, ProvisionerJobsController];
 
 /** `PrebuildsModule.forRoot(options, extras)` / `forRootAsync({ useFactory, inject, ...extras })`. */
 export const {

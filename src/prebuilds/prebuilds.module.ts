@@ -33,6 +33,9 @@ import { ProvisionerJobRepository } from './provisioner/provisioner-job.reposito
 import { ProvisionerJobService } from './provisioner/provisioner-job.service.js';
 import { ProvisionerKeyRepository } from './database/provisioner-key.repository.js';
 import { ProvisionerKeyService } from './provisioner/provisioner-key.service.js';
+import { ProvisionerApiService } from './provisioner/provisioner-api.service.js';
+import { BuildLogRepository } from './database/build-log.repository.js';
+import { ProvisionerKeyGuard } from './http/provisioner-key.guard.js';
 import { PostgresPubsub } from './pubsub/postgres-pubsub.js';
 import { PrebuildsPubsub } from './pubsub/prebuilds-pubsub.js';
 import { PresetActionExecutor } from './reconciler/preset-action-executor.service.js';
@@ -74,6 +77,9 @@ import { ReconcilerService } from './reconciler/reconciler.service.js';
     ProvisionerJobService,
     ProvisionerKeyRepository,
     ProvisionerKeyService,
+    ProvisionerKeyGuard,
+    ProvisionerApiService,
+    BuildLogRepository,
     ClaimRepository,
     PrebuildsMetricsService,
     { provide: ClaimObserver, useClass: ClaimMetricsObserver },

@@ -3,6 +3,18 @@ import { createHostTestApp, type HostTestApp } from '../support/host-app.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 import { API, bearer, dbFingerprint, expectError, UNKNOWN_ID, unique } from './http-kit.js';
 
+const KEY_HEADER = 'Prebuilds-Provisioner-Key';
+
+/** Polls `probe` until it returns true; the elapsed milliseconds, or a failure naming the deadline. */
+async function within(deadlineMs: number, probe: () => Promise<boolean>): Promise<number> {
+  const started = Date.now();
+  while (Date.now() - started < deadlineMs) {
+    if (await probe()) return Date.now() - started;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`not within ${deadlineMs} ms`);
+}
+
 /**
  * Issue 16, provisioner keys: `POST /provisioner-keys { name, tags }` shows the key once, `GET` lists keys without
  * it, `DELETE /provisioner-keys/:id` revokes; all under `provisioners:admin` (the owner role only).
@@ -10,15 +22,24 @@ import { API, bearer, dbFingerprint, expectError, UNKNOWN_ID, unique } from './h
 describe('provisioner keys over HTTP', () => {
   let db: TestDatabase;
   let host: HostTestApp;
+  /** Another replica on the same database. */
+  let replica: HostTestApp;
 
   beforeAll(async () => {
     db = await createTestDatabase();
     host = await createHostTestApp(db.url);
+    replica = await createHostTestApp(db.url, {}, { userPrefix: 'replica' });
   });
   afterAll(async () => {
+    await replica?.close();
     await host?.close();
     await db?.drop();
   });
+
+  const acquire = (app: HostTestApp, key: string | null, body: object = { workerId: 'w' }) => {
+    const request = app.http.post(`${API}/provisioner/jobs/acquire`);
+    return (key === null ? request : request.set(KEY_HEADER, key)).send(body);
+  };
 
   const asOwner = () => bearer(host.tokens.owner);
 
@@ -117,6 +138,92 @@ describe('provisioner keys over HTTP', () => {
     expectError(res.body, 400, 'VALIDATION_FAILED');
     expect(res.body.message).toMatch(field);
     expect(await dbFingerprint(host.dataSource)).toEqual(before);
+  });
+
+  it('authenticates the job API by the key alone: no bearer token needed, a user token is no key', async () => {
+    const { key } = (
+      await host.http
+        .post(`${API}/provisioner-keys`)
+        .set(asOwner())
+        .send({ name: unique('k') })
+        .expect(201)
+    ).body;
+    await acquire(host, key).expect(204);
+    await acquire(replica, key).expect(204);
+    // The owner's bearer token opens the admin routes, not the job API.
+    const asUser = await host.http
+      .post(`${API}/provisioner/jobs/acquire`)
+      .set(asOwner())
+      .send({ workerId: 'w' })
+      .expect(401);
+    expectError(asUser.body, 401, 'PROVISIONER_KEY_INVALID');
+  });
+
+  it.each([
+    ['no key', null],
+    ['an empty key', ''],
+    ['a malformed key', 'not-a-key'],
+    ['a well-formed key nobody issued', `pbk_00000000_${'A'.repeat(43)}`],
+  ])('answers 401 PROVISIONER_KEY_INVALID for %s, before looking at the body', async (_name, key) => {
+    const res = await acquire(host, key, { nonsense: true });
+    expect(res.status).toBe(401);
+    expectError(res.body, 401, 'PROVISIONER_KEY_INVALID');
+    expect(res.body.message).toContain(KEY_HEADER);
+  });
+
+  it("refuses a key with another key's id prefix, and a live key's secret altered by one character", async () => {
+    const a = (
+      await host.http
+        .post(`${API}/provisioner-keys`)
+        .set(asOwner())
+        .send({ name: unique('a') })
+    ).body;
+    const b = (
+      await host.http
+        .post(`${API}/provisioner-keys`)
+        .set(asOwner())
+        .send({ name: unique('b') })
+    ).body;
+    // pbk_<8 hex of the id>_<secret>: B's prefix with A's secret names neither key.
+    const swapped = `${b.key.slice(0, 13)}${a.key.slice(13)}`;
+    await acquire(host, a.key).expect(204);
+    await acquire(host, swapped).expect(401);
+    const last = a.key.at(-1) === 'A' ? 'B' : 'A';
+    await acquire(host, `${a.key.slice(0, -1)}${last}`).expect(401);
+  });
+
+  it('refuses a revoked key on every replica within 1 s', async () => {
+    const created = (
+      await host.http
+        .post(`${API}/provisioner-keys`)
+        .set(asOwner())
+        .send({ name: unique('r') })
+        .expect(201)
+    ).body;
+    await acquire(host, created.key).expect(204);
+    await acquire(replica, created.key).expect(204);
+    await host.http.delete(`${API}/provisioner-keys/${created.id}`).set(asOwner()).expect(200);
+    const elapsed = await within(1_000, async () => {
+      const [here, there] = await Promise.all([acquire(host, created.key), acquire(replica, created.key)]);
+      return here.status === 401 && there.status === 401;
+    });
+    expect(elapsed).toBeLessThan(1_000);
+    expectError((await acquire(replica, created.key)).body, 401, 'PROVISIONER_KEY_INVALID');
+  });
+
+  it('ends a waiting acquire of a key revoked meanwhile with 401', async () => {
+    const created = (
+      await host.http
+        .post(`${API}/provisioner-keys`)
+        .set(asOwner())
+        .send({ name: unique('w') })
+        .expect(201)
+    ).body;
+    const waiting = acquire(replica, created.key, { workerId: 'w', waitMs: 20_000 }).then((res) => res);
+    await host.http.delete(`${API}/provisioner-keys/${created.id}`).set(asOwner()).expect(200);
+    const res = await waiting;
+    expect(res.status).toBe(401);
+    expectError(res.body, 401, 'PROVISIONER_KEY_INVALID');
   });
 
   it.each(['template-admin', 'auditor', 'member'] as const)(

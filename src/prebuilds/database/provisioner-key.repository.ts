@@ -62,6 +62,15 @@ export class ProvisionerKeyRepository {
     return row ?? null;
   }
 
+  /** Whether the key is still live (re-checked while a long poll waits). Index: provisioner_keys primary key. */
+  async isLive(id: string): Promise<boolean> {
+    const rows = await this.dataSource.query(
+      `SELECT 1 FROM ${this.ns.schema}.provisioner_keys WHERE id = $1 AND revoked_at IS NULL`,
+      [id],
+    );
+    return rows.length > 0;
+  }
+
   /**
    * Revokes a key (the first revocation's time is kept). Null for an unknown key. Index: provisioner_keys primary
    * key.

@@ -62,6 +62,8 @@ export {
   type ProvisionerKeyView,
 } from './provisioner/provisioner-key.service.js';
 export { IS_PREBUILD_TAG, type ProvisionerTags } from './provisioner/provisioner-tags.js';
+export { BuildLogService, type BuildLog, type BuildLogLine } from './provisioner/build-log.service.js';
+export { PROVISIONER_KEY_HEADER } from './http/provisioner-key.guard.js';
 export type {
   AcquiredJob,
   JobCompletion,

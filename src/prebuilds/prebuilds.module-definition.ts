@@ -7,6 +7,7 @@ import { TemplatePrebuildsController } from './http/template-prebuilds.controlle
 import { MetricsController } from './metrics/metrics.controller.js';
 import { ProvisionerKeysController } from './http/provisioner-keys.controller.js';
 import { ProvisionerJobsController } from './http/provisioner-jobs.controller.js';
+import { BuildLogsController } from './http/build-logs.controller.js';
 import type { PrebuildsModuleOptions } from './prebuilds.options.js';
 
 /** Options fixed when the module is declared (not by an async factory), because they choose injection tokens. */
@@ -41,7 +42,11 @@ export const PREBUILDS_CONTROLLERS = [
 ];
 
 /** The external provisioner API's routes, mounted when the host opts in (`provisionerApi: true`). */
-export const PREBUILDS_PROVISIONER_CONTROLLERS = [ProvisionerKeysController, ProvisionerJobsController];
+export const PREBUILDS_PROVISIONER_CONTROLLERS = [
+  ProvisionerKeysController,
+  ProvisionerJobsController,
+  BuildLogsController,
+];
 
 /** `PrebuildsModule.forRoot(options, extras)` / `forRootAsync({ useFactory, inject, ...extras })`. */
 export const {

@@ -35,6 +35,7 @@ import { ProvisionerKeyRepository } from './database/provisioner-key.repository.
 import { ProvisionerKeyService } from './provisioner/provisioner-key.service.js';
 import { ProvisionerApiService } from './provisioner/provisioner-api.service.js';
 import { BuildLogRepository } from './database/build-log.repository.js';
+import { BuildLogService } from './provisioner/build-log.service.js';
 import { ProvisionerKeyGuard } from './http/provisioner-key.guard.js';
 import { PostgresPubsub } from './pubsub/postgres-pubsub.js';
 import { PrebuildsPubsub } from './pubsub/prebuilds-pubsub.js';
@@ -80,6 +81,7 @@ import { ReconcilerService } from './reconciler/reconciler.service.js';
     ProvisionerKeyGuard,
     ProvisionerApiService,
     BuildLogRepository,
+    BuildLogService,
     ClaimRepository,
     PrebuildsMetricsService,
     { provide: ClaimObserver, useClass: ClaimMetricsObserver },
@@ -108,6 +110,7 @@ import { ReconcilerService } from './reconciler/reconciler.service.js';
     PrebuildEventRepository,
     ProvisionerJobService,
     ProvisionerKeyService,
+    BuildLogService,
     ClaimService,
     PrebuildsStatusService,
     PrebuildsAdminService,

@@ -27,7 +27,8 @@ export interface AppendResult {
 /** The build behind `GET /workspaces/:id/builds/:number/logs`, with whom it may be shown to. */
 export interface BuildLogTarget {
   ownerId: string;
-  jobId: string;
+  /** Null when the workspace has no build of that number. */
+  jobId: string | null;
   jobStatus: string;
   ended: boolean;
   truncated: boolean;
@@ -106,13 +107,10 @@ export class BuildLogRepository {
   }
 
   /**
-   * A workspace's build by number, for reading its log: null for an unknown workspace, `build_not_found` for an
-   * unknown number. Index: workspaces primary key; workspace_builds (workspace_id, build_number) unique.
+   * A workspace's build by number, for reading its log: null for an unknown workspace, a null jobId for an unknown
+   * number. Index: workspaces primary key; workspace_builds (workspace_id, build_number) unique.
    */
-  async findTarget(
-    workspaceId: string,
-    buildNumber: number,
-  ): Promise<BuildLogTarget | 'build_not_found' | null> {
+  async findTarget(workspaceId: string, buildNumber: number): Promise<BuildLogTarget | null> {
     const [row] = await this.dataSource.query(
       `SELECT w.owner_id AS "ownerId", b.job_id AS "jobId", j.job_status AS "jobStatus",
               j.completed_at IS NOT NULL AS ended, COALESCE(j.log_truncated, false) AS truncated
@@ -122,8 +120,7 @@ export class BuildLogRepository {
         WHERE w.id = $1`,
       [workspaceId, buildNumber],
     );
-    if (!row) return null;
-    return row.jobId ? row : 'build_not_found';
+    return row ?? null;
   }
 
   /** Whether a job has ended, and its status (polled while following a log). Index: provisioner_jobs primary key. */

@@ -237,6 +237,87 @@ describe('the provisioner job API', () => {
     expect(row.error).toBe('terraform: exit 1');
   });
 
+  it('takes a released job back at once, for any worker, without counting the attempt', async () => {
+    const suite = unique('s');
+    const template = await createTaggedTemplate(host, { suite });
+    const d = daemon(host, (await createKey(host, { suite })).key);
+    const workspaceId = await createUserWorkspace(host, template.id);
+    const { jobId } = (await d.acquire('leaving').expect(200)).body;
+    expectError(
+      (await d.post(`/jobs/${jobId}/release`, { workerId: 'other' }).expect(409)).body,
+      409,
+      'LEASE_LOST',
+    );
+    expect((await d.post(`/jobs/${jobId}/release`, { workerId: 'leaving' }).expect(200)).body).toEqual({
+      jobId,
+      outcome: 'requeued',
+    });
+    expect((await workspaceOf(workspaceId)).latestBuild.jobStatus).toBe('pending');
+    expectError(
+      (await d.post(`/jobs/${jobId}/release`, { workerId: 'leaving' }).expect(409)).body,
+      409,
+      'LEASE_LOST',
+    );
+    const again = (await d.acquire('next').expect(200)).body;
+    expect(again).toEqual(expect.objectContaining({ jobId, attempt: 1 }));
+    expectError((await d.complete(jobId, 'leaving').expect(409)).body, 409, 'LEASE_LOST');
+    await d.complete(jobId, 'next').expect(200);
+  });
+
+  it('hands each job to exactly one of many concurrent acquires', async () => {
+    const suite = unique('s');
+    const template = await createTaggedTemplate(host, { suite });
+    const one = daemon(host, (await createKey(host, { suite })).key);
+    const two = daemon(host, (await createKey(host, { suite, spare: 'yes' })).key);
+    const workspaces = new Set<string>();
+    for (let i = 0; i < 5; i++) workspaces.add(await createUserWorkspace(host, template.id));
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => (i % 2 ? one : two).acquire(`w${i}`, 0)),
+    );
+    const taken = answers.filter((res) => res.status === 200).map((res) => res.body.workspaceId);
+    expect(taken).toHaveLength(5);
+    expect(new Set(taken)).toEqual(workspaces);
+    expect(answers.filter((res) => res.status === 204)).toHaveLength(3);
+  });
+
+  it('fills a pool through a prebuild-only daemon over HTTP: its prebuilds become eligible', async () => {
+    const suite = unique('s');
+    const template = await createTaggedTemplate(host, { suite }, 2);
+    const pool = daemon(host, (await createKey(host, { suite, is_prebuild: 'true' })).key);
+    await reconcile(host, template.id);
+    for (const worker of ['p1', 'p2']) {
+      const job = (await pool.acquire(worker).expect(200)).body;
+      await pool
+        .logs(job.jobId, worker, [{ stream: 'stdout', text: `building ${job.workspaceId}` }])
+        .expect(200);
+      await pool.complete(job.jobId, worker, { status: 'succeeded', agentLifecycle: 'ready' }).expect(200);
+    }
+    const status = (await host.http.get(`${API}/prebuilds/status`).set(bearer(host.tokens.owner)).expect(200))
+      .body;
+    expect(status.presets.find((p: { presetId: string }) => p.presetId === template.presetId)).toEqual(
+      expect.objectContaining({ desired: 2, actual: 2, eligible: 2, starting: 0 }),
+    );
+  });
+
+  it.each([
+    [{ is_prebuild: 'true' }, /provisionerTags\.is_prebuild/],
+    [{ region: 5 }, /provisionerTags\.region/],
+    [['eu'], /provisionerTags/],
+  ])(
+    'refuses a template with provisionerTags %j (400 naming the field), writing nothing',
+    async (tags, field) => {
+      const before = await dbFingerprint(host.dataSource);
+      const res = await host.http
+        .post(`${API}/templates`)
+        .set(bearer(host.tokens.owner))
+        .send({ name: unique('t'), provisionerTags: tags, version: { name: 'v1' } })
+        .expect(400);
+      expectError(res.body, 400, 'VALIDATION_FAILED');
+      expect(res.body.message).toMatch(field);
+      expect(await dbFingerprint(host.dataSource)).toEqual(before);
+    },
+  );
+
   describe('bad input: 400 naming the field, nothing written', () => {
     let d: ReturnType<typeof daemon>;
     let jobId: string;

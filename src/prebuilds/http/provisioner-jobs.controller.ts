@@ -116,6 +116,24 @@ export class ProvisionerJobsController {
     return this.api.complete(key, jobId, dto.workerId, dto.outcome);
   }
 
+  @Post('jobs/:id/release')
+  @HttpCode(200)
+  @ApiOperation({
+    summary:
+      'Give a running job back (a daemon shutting down): pending again at once, the attempt not counted',
+  })
+  @ApiBody({ type: WorkerDto })
+  @ApiOkResponse({ description: "{ jobId, outcome: 'requeued' | 'canceled' }" })
+  @ApiConflictResponse({ description: LEASE_LOST })
+  @ApiNotFoundResponse({ description: NOT_FOUND })
+  release(
+    @UuidParam('id') jobId: string,
+    @StrictBody(WorkerDto) dto: WorkerDto,
+    @CurrentProvisionerKey() key: AuthenticatedProvisionerKey,
+  ) {
+    return this.api.release(key, jobId, dto.workerId);
+  }
+
   @Post('agents/:id/lifecycle')
   @HttpCode(200)
   @ApiOperation({ summary: "Report an agent's lifecycle; all agents ready makes a prebuild claimable" })

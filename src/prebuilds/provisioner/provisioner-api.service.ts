@@ -119,6 +119,20 @@ export class ProvisionerApiService {
     }
   }
 
+  /** Gives the job back (the daemon stops before finishing it): `requeued`, or `canceled` if it was canceled. */
+  async release(
+    key: AuthenticatedProvisionerKey,
+    jobId: string,
+    workerId: string,
+  ): Promise<{ jobId: string; outcome: 'requeued' | 'canceled' }> {
+    await this.assertJobVisible(key, jobId);
+    try {
+      return { jobId, outcome: await this.jobs.release(jobId, this.workerOf(key, workerId)) };
+    } catch (error) {
+      throw translate(error, jobId, workerId);
+    }
+  }
+
   async appendLogs(
     key: AuthenticatedProvisionerKey,
     jobId: string,

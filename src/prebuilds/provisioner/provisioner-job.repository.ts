@@ -166,6 +166,38 @@ export class ProvisionerJobRepository {
     return rows[0] ?? null;
   }
 
+  /**
+   * Gives a running job back (a daemon shutting down): pending again at once, this acquisition not counted against
+   * `provisionerMaxAttempts`; a job canceled while it ran ends canceled instead. Null when `workerId` does not hold
+   * it. Index: provisioner_jobs primary key.
+   */
+  async releaseLease(
+    manager: EntityManager,
+    jobId: string,
+    workerId: string,
+    now: Date,
+  ): Promise<{ outcome: 'requeued' | 'canceled'; templateId: string; presetId: string | null } | null> {
+    const rows: { outcome: 'requeued' | 'canceled'; templateId: string; presetId: string | null }[] =
+      await manager.query(
+        `WITH released AS (
+           UPDATE ${this.ns.schema}.provisioner_jobs
+              SET started_at = CASE WHEN canceled_at IS NULL THEN NULL ELSE started_at END,
+                  completed_at = CASE WHEN canceled_at IS NULL THEN NULL ELSE $3::timestamptz END,
+                  failure_kind = CASE WHEN canceled_at IS NULL THEN NULL ELSE 'canceled' END,
+                  attempts = CASE WHEN canceled_at IS NULL THEN GREATEST(attempts - 1, 0) ELSE attempts END,
+                  worker_id = NULL, acquired_at = NULL, lease_expires_at = NULL, updated_at = $3
+            WHERE id = $1 AND worker_id = $2 AND started_at IS NOT NULL AND completed_at IS NULL
+           RETURNING id, CASE WHEN canceled_at IS NULL THEN 'requeued' ELSE 'canceled' END AS outcome
+         )
+         SELECT r.outcome, w.template_id AS "templateId", b.preset_id AS "presetId"
+           FROM released r
+           JOIN ${this.ns.schema}.workspace_builds b ON b.job_id = r.id
+           JOIN ${this.ns.schema}.workspaces w ON w.id = b.workspace_id`,
+        [jobId, workerId, now],
+      );
+    return rows[0] ?? null;
+  }
+
   /** Who holds a job now, to explain a refused heartbeat. Index: provisioner_jobs primary key. */
   async findHolder(
     manager: EntityManager,

@@ -132,6 +132,37 @@ export class ProvisionerJobService {
   }
 
   /**
+   * Gives a running job back (a daemon shutting down before it finished): pending again at once, for any worker,
+   * without counting the lost attempt; a job canceled meanwhile ends canceled. Throws ProvisionerJobError
+   * `lease_lost` when `workerId` does not hold it, `job_not_found` for an unknown job.
+   */
+  async release(jobId: string, workerId: string): Promise<'requeued' | 'canceled'> {
+    const released = await this.jobs.releaseLease(this.dataSource.manager, jobId, workerId, this.clock.now());
+    if (!released) {
+      const holder = await this.jobs.findHolder(this.dataSource.manager, jobId);
+      if (!holder) throw new ProvisionerJobError('job_not_found', `provisioner job ${jobId} does not exist`);
+      throw new ProvisionerJobError(
+        'lease_lost',
+        `worker ${workerId} no longer holds the lease of provisioner job ${jobId}`,
+      );
+    }
+    this.logger.log({
+      msg: 'job released by its worker',
+      event: 'job_released',
+      jobId,
+      workerId,
+      outcome: released.outcome,
+      templateId: released.templateId,
+    });
+    const channel =
+      released.outcome === 'requeued' ? PrebuildsChannel.JobPosted : PrebuildsChannel.JobCompleted;
+    await this.pubsub
+      .publish(channel, { templateId: released.templateId, presetId: released.presetId })
+      .catch(() => undefined);
+    return released.outcome;
+  }
+
+  /**
    * The oldest pending job (user jobs first), now owned by `workerId` and running; null when none is waiting. With
    * `filter` (a provisioner key's tags), only a job the filter matches.
    */

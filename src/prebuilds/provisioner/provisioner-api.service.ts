@@ -67,8 +67,8 @@ export class ProvisionerApiService {
   /**
    * The oldest job the key may take (user jobs first), waiting up to `waitMs` (capped at MAX_ACQUIRE_WAIT_MS) for
    * one: woken by JobPosted, and looking again every ACQUIRE_POLL_MS anyway (a lost message only delays). Null at
-   * the end of the window, or when `signal` says the daemon went away. The key is re-checked before every look, so
-   * a key revoked during the wait takes nothing more.
+   * the end of the window, or when `signal` says the daemon went away. The key is re-checked before every later
+   * look, so a key revoked during the wait takes nothing more (401).
    */
   async acquire(
     key: AuthenticatedProvisionerKey,
@@ -84,8 +84,9 @@ export class ProvisionerApiService {
       woken.wake?.();
     });
     try {
-      for (;;) {
-        if (!(await this.keys.isLive(key.id))) throw keyRefused();
+      for (let look = 0; ; look++) {
+        // The guard has just checked the key; later looks check it again.
+        if (look > 0 && !(await this.keys.isLive(key.id))) throw keyRefused();
         woken.posted = false;
         const job = await this.jobs.acquireNext(this.workerOf(key, workerId), filterOf(key));
         if (job) return this.answer(job, workerId);

@@ -45,7 +45,7 @@ export class AppModule {
             // Probes would drown the request log.
             autoLogging: { ignore: (req) => /\/(healthz|readyz|metrics)$/.test(req.url ?? '') },
             // Request logs include headers; a bearer token must never reach them.
-            redact: ['req.headers.authorization'],
+            redact: ['req.headers.authorization', 'req.headers["prebuilds-provisioner-key"]'],
           },
         }),
         // The host's one DataSource; the module queries it too, naming its own schema in every statement.
@@ -57,6 +57,8 @@ export class AppModule {
             authorization: { rolePermissions: ROLE_PERMISSIONS },
           }),
           inject: [HOST_CONFIG],
+          // External provisioner daemons attach over HTTP with provisioner keys (PROVISIONER_ENABLED=false).
+          provisionerApi: true,
         }),
         HostModule,
         PrebuildsHealthModule,

@@ -56,8 +56,17 @@ export { BuildValidationError } from './builder/build-errors.js';
 export { PrebuildsPubsub } from './pubsub/prebuilds-pubsub.js';
 export { PrebuildsChannel } from './pubsub/channels.js';
 export { ProvisionerJobService } from './provisioner/provisioner-job.service.js';
+export {
+  ProvisionerKeyService,
+  type AuthenticatedProvisionerKey,
+  type ProvisionerKeyView,
+} from './provisioner/provisioner-key.service.js';
+export { IS_PREBUILD_TAG, type ProvisionerTags } from './provisioner/provisioner-tags.js';
+export { BuildLogService, type BuildLog, type BuildLogLine } from './provisioner/build-log.service.js';
+export { PROVISIONER_KEY_HEADER } from './http/provisioner-key.guard.js';
 export type {
   AcquiredJob,
+  JobCompletion,
   JobOutcome,
   AgentLifecycleReport,
   LeaseRenewal,

@@ -5,6 +5,9 @@ import { PREBUILDS_DATA_SOURCE } from './database/prebuilds-data-source.js';
 import { PrebuildsAdminController } from './http/prebuilds.controller.js';
 import { TemplatePrebuildsController } from './http/template-prebuilds.controller.js';
 import { MetricsController } from './metrics/metrics.controller.js';
+import { ProvisionerKeysController } from './http/provisioner-keys.controller.js';
+import { ProvisionerJobsController } from './http/provisioner-jobs.controller.js';
+import { BuildLogsController } from './http/build-logs.controller.js';
 import type { PrebuildsModuleOptions } from './prebuilds.options.js';
 
 /** Options fixed when the module is declared (not by an async factory), because they choose injection tokens. */
@@ -19,6 +22,12 @@ export interface PrebuildsModuleExtras {
   /** Mount the module's controllers (admin, template invalidation, metrics); default true. */
   controllers?: boolean;
   /**
+   * Also mount the external provisioner API (default false): provisioner keys (`/provisioner-keys`, permission
+   * `provisioners:admin`), the job API daemons call with a key (`/provisioner/...`, header
+   * `Prebuilds-Provisioner-Key`, not the host's authentication) and build logs. Ignored with `controllers: false`.
+   */
+  provisionerApi?: boolean;
+  /**
    * A path the module's controllers are mounted under (Nest's RouterModule), below the host's global prefix:
    * `'ops'` puts the status route at `/<prefix>/ops/prebuilds/status`. Default: none.
    */
@@ -32,6 +41,13 @@ export const PREBUILDS_CONTROLLERS = [
   MetricsController,
 ];
 
+/** The external provisioner API's routes, mounted when the host opts in (`provisionerApi: true`). */
+export const PREBUILDS_PROVISIONER_CONTROLLERS = [
+  ProvisionerKeysController,
+  ProvisionerJobsController,
+  BuildLogsController,
+];
+
 /** `PrebuildsModule.forRoot(options, extras)` / `forRootAsync({ useFactory, inject, ...extras })`. */
 export const {
   ConfigurableModuleClass: PrebuildsConfigurableModule,
@@ -42,20 +58,26 @@ export const {
   .setClassMethodName('forRoot')
   .setFactoryMethodName('createPrebuildsOptions')
   // Global by default: a host's own modules inject the catalog, claim, query and job services.
-  .setExtras<PrebuildsModuleExtras>({ isGlobal: true, controllers: true }, (definition, extras) => ({
-    ...definition,
-    global: extras.isGlobal ?? true,
-    controllers: extras.controllers === false ? [] : PREBUILDS_CONTROLLERS,
-    imports: [
-      ...(definition.imports ?? []),
-      ...(extras.path && extras.controllers !== false
-        ? [RouterModule.register([{ path: extras.path, module: definition.module }])]
-        : []),
-    ],
-    providers: [
-      ...(definition.providers ?? []),
-      { provide: PREBUILDS_DATA_SOURCE, useExisting: getDataSourceToken(extras.dataSource) },
-    ],
-    exports: [...(definition.exports ?? []), PREBUILDS_DATA_SOURCE],
-  }))
+  .setExtras<PrebuildsModuleExtras>(
+    { isGlobal: true, controllers: true, provisionerApi: false },
+    (definition, extras) => ({
+      ...definition,
+      global: extras.isGlobal ?? true,
+      controllers:
+        extras.controllers === false
+          ? []
+          : [...PREBUILDS_CONTROLLERS, ...(extras.provisionerApi ? PREBUILDS_PROVISIONER_CONTROLLERS : [])],
+      imports: [
+        ...(definition.imports ?? []),
+        ...(extras.path && extras.controllers !== false
+          ? [RouterModule.register([{ path: extras.path, module: definition.module }])]
+          : []),
+      ],
+      providers: [
+        ...(definition.providers ?? []),
+        { provide: PREBUILDS_DATA_SOURCE, useExisting: getDataSourceToken(extras.dataSource) },
+      ],
+      exports: [...(definition.exports ?? []), PREBUILDS_DATA_SOURCE],
+    }),
+  )
   .build();

@@ -34,6 +34,12 @@ import {
 } from './prebuilds.options.js';
 import { ProvisionerJobRepository } from './provisioner/provisioner-job.repository.js';
 import { ProvisionerJobService } from './provisioner/provisioner-job.service.js';
+import { ProvisionerKeyRepository } from './database/provisioner-key.repository.js';
+import { ProvisionerKeyService } from './provisioner/provisioner-key.service.js';
+import { ProvisionerApiService } from './provisioner/provisioner-api.service.js';
+import { BuildLogRepository } from './database/build-log.repository.js';
+import { BuildLogService } from './provisioner/build-log.service.js';
+import { ProvisionerKeyGuard } from './http/provisioner-key.guard.js';
 import { PostgresPubsub } from './pubsub/postgres-pubsub.js';
 import { PrebuildsPubsub } from './pubsub/prebuilds-pubsub.js';
 import { PresetActionExecutor } from './reconciler/preset-action-executor.service.js';
@@ -73,6 +79,12 @@ import { ReconcilerService } from './reconciler/reconciler.service.js';
     ReconcileScheduler,
     ProvisionerJobRepository,
     ProvisionerJobService,
+    ProvisionerKeyRepository,
+    ProvisionerKeyService,
+    ProvisionerKeyGuard,
+    ProvisionerApiService,
+    BuildLogRepository,
+    BuildLogService,
     ClaimRepository,
     ClaimPool,
     ClaimableTemplateCache,
@@ -103,6 +115,8 @@ import { ReconcilerService } from './reconciler/reconciler.service.js';
     PresetRepository,
     PrebuildEventRepository,
     ProvisionerJobService,
+    ProvisionerKeyService,
+    BuildLogService,
     ClaimService,
     PrebuildsStatusService,
     PrebuildsAdminService,

@@ -76,6 +76,10 @@ export interface PrebuildsModuleOptions {
   provisionerHeartbeatMs?: number;
   /** Acquisitions a job may have: a job whose lease expired this often fails as `provisioner_lost` (default 3). */
   provisionerMaxAttempts?: number;
+  /** Lines a build's log keeps (default 10,000, the truncation marker included); later lines are dropped. */
+  buildLogMaxLines?: number;
+  /** UTF-8 bytes of text a build's log keeps (default 1 MiB); later lines are dropped. */
+  buildLogMaxBytes?: number;
   /** `SET LOCAL statement_timeout` of the reconcile transaction, which holds the lock (default 30 s). */
   reconcileStatementTimeoutMs?: number;
   /**
@@ -136,6 +140,8 @@ export function resolvePrebuildsOptions(options: PrebuildsModuleOptions = {}): R
     provisionerLeaseMs: options.provisionerLeaseMs ?? 30_000,
     provisionerHeartbeatMs: options.provisionerHeartbeatMs ?? 10_000,
     provisionerMaxAttempts: options.provisionerMaxAttempts ?? 3,
+    buildLogMaxLines: options.buildLogMaxLines ?? 10_000,
+    buildLogMaxBytes: options.buildLogMaxBytes ?? 1024 * 1024,
     reconcileStatementTimeoutMs: options.reconcileStatementTimeoutMs ?? 30_000,
     reconcileIdleTimeoutMs: options.reconcileIdleTimeoutMs ?? 15_000,
     replicaId: options.replicaId ?? `${hostname()}:${process.pid}`,
@@ -152,6 +158,8 @@ export function resolvePrebuildsOptions(options: PrebuildsModuleOptions = {}): R
     'provisionerLeaseMs',
     'provisionerHeartbeatMs',
     'provisionerMaxAttempts',
+    'buildLogMaxLines',
+    'buildLogMaxBytes',
     'reconcileStatementTimeoutMs',
     'reconcileIdleTimeoutMs',
     'claimPoolSize',

@@ -68,6 +68,7 @@ describe('migrations into the module schema, beside a host that has its own user
       '1764288000000-InitialSchema',
       '1764950000000-JobLeases',
       '1765100000000-AgentsReady',
+      '1765300000000-ProvisionerKeys',
     ]);
     expect(await hostFingerprint(host)).toEqual(before);
     expect(await tablesOf(host, 'prebuilds')).toEqual(
@@ -77,6 +78,8 @@ describe('migrations into the module schema, beside a host that has its own user
         'workspaces',
         'provisioner_jobs',
         'prebuilds_settings',
+        'provisioner_keys',
+        'provisioner_job_logs',
       ]),
     );
     // No user, role or token table of the module's own.
@@ -105,6 +108,7 @@ describe('migrations into the module schema, beside a host that has its own user
       '1764288000000-InitialSchema',
       '1764950000000-JobLeases',
       '1765100000000-AgentsReady',
+      '1765300000000-ProvisionerKeys',
     ]);
     await host.query(
       `INSERT INTO prebuilds_b.templates (id, organization_id, name) VALUES ('t-b', 'org', 'only in b')`,
@@ -123,6 +127,7 @@ describe('migrations into the module schema, beside a host that has its own user
   });
 
   it("reverts down to an empty module schema, and the host's own migration:revert still works", async () => {
+    expect(await revertPrebuildsMigration(db.url)).toBe('1765300000000-ProvisionerKeys');
     expect(await revertPrebuildsMigration(db.url)).toBe('1765100000000-AgentsReady');
     expect(await revertPrebuildsMigration(db.url)).toBe('1764950000000-JobLeases');
     expect(await revertPrebuildsMigration(db.url)).toBe('1764288000000-InitialSchema');

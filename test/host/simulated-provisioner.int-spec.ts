@@ -97,9 +97,9 @@ describe('SimulatedProvisionerService', () => {
       resolvePrebuildsOptions({ provisionerLeaseMs: 500, provisionerHeartbeatMs: 100 }),
     );
     // The first completion fails as a database outage would; the retry goes through.
-    const complete = jobs.complete.bind(jobs) as (...args: unknown[]) => Promise<void>;
+    const complete = jobs.complete.bind(jobs) as (...args: unknown[]) => Promise<unknown>;
     let failures = 1;
-    (jobs as unknown as { complete: (...args: unknown[]) => Promise<void> }).complete = (...args) =>
+    (jobs as unknown as { complete: (...args: unknown[]) => Promise<unknown> }).complete = (...args) =>
       failures-- > 0 ? Promise.reject(new Error('Connection terminated unexpectedly')) : complete(...args);
     const { jobId } = await insertWorkspaceWithJob(ds, template);
     startProvisioner({ concurrency: 1, buildMs: 1_500 });

@@ -35,6 +35,7 @@ const BODIES: Record<string, string> = {
   'POST /templates/{id}/versions': 'CreateVersionDto',
   'POST /workspaces': 'CreateWorkspaceDto',
   'PATCH /users/{id}': 'UpdateUserRolesDto',
+  'POST /provisioner-keys': 'CreateProvisionerKeyDto',
 };
 
 /** Nested DTOs: schema → property → the schema it must reference (directly or as array items). */

@@ -203,6 +203,28 @@ const ROUTES: RouteCase[] = [
       return method === 'patch' ? { method, path, body: { roles: ['auditor'] } } : { method, path };
     },
   })),
+  {
+    route: 'POST /provisioner-keys',
+    success: 201,
+    prepare: async () => ({ method: 'post', path: '/provisioner-keys', body: { name: unique('key') } }),
+  },
+  {
+    route: 'GET /provisioner-keys',
+    success: 200,
+    prepare: async () => ({ method: 'get', path: '/provisioner-keys' }),
+  },
+  {
+    route: 'DELETE /provisioner-keys/{id}',
+    success: 200,
+    prepare: async (host) => {
+      const created = await host.http
+        .post(`${API}/provisioner-keys`)
+        .set(bearer(host.tokens.owner))
+        .send({ name: unique('doomed') })
+        .expect(201);
+      return { method: 'delete', path: `/provisioner-keys/${created.body.id}` };
+    },
+  },
   ...(['/healthz', '/readyz', '/metrics'] as const).map((path): RouteCase => ({
     route: `GET ${path}`,
     success: 200,
@@ -240,7 +262,7 @@ describe('RBAC matrix: every route × every kind of caller', () => {
 
   it('covers every route of the permission table × 6 callers, with every outcome present', () => {
     expect(ROUTES.map((r) => r.route).sort()).toEqual(Object.keys(ROUTE_PERMISSIONS).sort());
-    expect(CASES).toHaveLength(22 * 6);
+    expect(CASES).toHaveLength(25 * 6);
     expect(new Set(CASES.map((c) => c.status))).toEqual(new Set([200, 201, 202, 204, 401, 403]));
   });
 

@@ -53,7 +53,7 @@ async function mount(
   return app;
 }
 
-describe('mounting options: a named DataSource, a path, controllers off', () => {
+describe('mounting options: a named DataSource, a path, controllers off, the provisioner API', () => {
   let db: TestDatabase;
   let other: TestDatabase;
   let app: INestApplication | null = null;
@@ -126,6 +126,28 @@ describe('mounting options: a named DataSource, a path, controllers off', () => 
     } finally {
       await unmigrated.destroy();
     }
+  });
+
+  it('mounts the external provisioner API only when the host opts in (provisionerApi), under its path', async () => {
+    app = await mount(db.url, db.url, {});
+    await request(app.getHttpServer()).get('/api/provisioner-keys').expect(404);
+    await request(app.getHttpServer())
+      .post('/api/provisioner/jobs/acquire')
+      .send({ workerId: 'w' })
+      .expect(404);
+    await app.close();
+    app = await mount(db.url, db.url, { provisionerApi: true, path: 'ops' });
+    await request(app.getHttpServer()).get('/api/ops/provisioner-keys').expect(200);
+    const refused = await request(app.getHttpServer())
+      .post('/api/ops/provisioner/jobs/acquire')
+      .send({ workerId: 'w' })
+      .expect(401);
+    expect(refused.body.code).toBe('PROVISIONER_KEY_INVALID');
+    await app.close();
+    app = await mount(db.url, db.url, { provisionerApi: true, controllers: false });
+    await request(app.getHttpServer()).get('/api/provisioner-keys').expect(404);
+    await app.close();
+    app = null;
   });
 
   it('maps no route with controllers off, so the host keeps its own paths', async () => {

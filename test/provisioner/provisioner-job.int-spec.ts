@@ -77,6 +77,7 @@ describe('ProvisionerJobService', () => {
       parameters: { region: 'eu', size: 'large' },
       attempt: 1,
       leaseExpiresAt: expect.any(Date),
+      tags: {},
     });
     expect(await jobRow(ds, older.jobId)).toMatchObject({ status: 'running', workerId: 'worker-a' });
     const [{ startedAt }] = await ds.query(
@@ -227,8 +228,8 @@ describe('ProvisionerJobService', () => {
     await failing.acquireNext('w');
     await failing.acquireNext('w');
 
-    await expect(failing.complete(start.jobId)).resolves.toBeUndefined();
-    await expect(failing.complete(del.jobId)).resolves.toBeUndefined();
+    await expect(failing.complete(start.jobId)).resolves.toEqual({ status: 'succeeded', repeated: false });
+    await expect(failing.complete(del.jobId)).resolves.toEqual({ status: 'succeeded', repeated: false });
 
     expect((await jobRow(ds, start.jobId)).status).toBe('succeeded');
     expect(await agentRows(ds, start.jobId)).toHaveLength(1);
@@ -350,7 +351,7 @@ describe('ProvisionerJobService leases (database time)', () => {
     // The older form (no worker) cannot tell holders apart: refused once the job has been re-acquired.
     await expect(service.complete(jobId)).rejects.toMatchObject({ code: 'lease_lost' });
     await service.complete(jobId, 'new');
-    await expect(service.complete(jobId, 'new')).resolves.toBeUndefined();
+    await expect(service.complete(jobId, 'new')).resolves.toEqual({ status: 'succeeded', repeated: true });
     await expect(service.complete(jobId, 'new', { error: 'other' })).rejects.toMatchObject({
       code: 'job_already_completed',
     });

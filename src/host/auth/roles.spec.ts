@@ -25,6 +25,7 @@ const ALL_PERMISSIONS: Permission[] = [
   'workspaces:create',
   'workspaces:read',
   'users:create',
+  'provisioners:admin',
 ];
 
 describe('ROLE_PERMISSIONS', () => {

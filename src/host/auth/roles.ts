@@ -8,6 +8,7 @@ export const PERMISSIONS = [
   'workspaces:create',
   'workspaces:read',
   'users:create',
+  'provisioners:admin',
 ] as const;
 
 export type Permission = (typeof PERMISSIONS)[number];

@@ -62,6 +62,8 @@ export function loadHostConfig(env: Env = process.env): HostConfig {
       provisionerLeaseMs: read.int('PROVISIONER_LEASE_MS', undefined, 100, 3_600_000),
       provisionerHeartbeatMs: read.int('PROVISIONER_HEARTBEAT_MS', undefined, 50, 3_600_000),
       provisionerMaxAttempts: read.int('PROVISIONER_MAX_ATTEMPTS', undefined, 1, 100),
+      buildLogMaxLines: read.int('BUILD_LOG_MAX_LINES', undefined, 2, 1_000_000),
+      buildLogMaxBytes: read.int('BUILD_LOG_MAX_BYTES', undefined, 1024, 1024 * 1024 * 1024),
       reconcileStatementTimeoutMs: read.int('PREBUILDS_LOCK_STATEMENT_TIMEOUT_MS', undefined, 100, 3_600_000),
       reconcileIdleTimeoutMs: read.int('PREBUILDS_LOCK_IDLE_TIMEOUT_MS', undefined, 100, 3_600_000),
       metricsToken: env.METRICS_TOKEN?.trim() || undefined,

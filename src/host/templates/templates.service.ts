@@ -15,6 +15,7 @@ export interface CreateTemplateRequest {
   name: string;
   organizationId?: string;
   version: VersionInput;
+  provisionerTags?: Record<string, string>;
 }
 
 /**
@@ -33,7 +34,12 @@ export class TemplatesService {
         `organizationId: organization '${organizationId}' does not exist`,
       );
     }
-    return this.catalog.registerTemplate({ organizationId, name: input.name, version: input.version });
+    return this.catalog.registerTemplate({
+      organizationId,
+      name: input.name,
+      version: input.version,
+      ...(input.provisionerTags !== undefined ? { provisionerTags: input.provisionerTags } : {}),
+    });
   }
 
   async createVersion(templateId: string, input: PublishVersionInput): Promise<CreatedVersion> {

@@ -43,6 +43,11 @@ export interface RegisterTemplateInput {
   organizationId: string;
   name: string;
   version: VersionInput;
+  /**
+   * Tags every job of the template carries (default none): only provisioner keys holding all of them take its jobs.
+   * `is_prebuild` is the module's own and cannot be given.
+   */
+  provisionerTags?: Record<string, string>;
 }
 
 export interface PublishVersionInput {

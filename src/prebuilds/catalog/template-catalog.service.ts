@@ -23,6 +23,7 @@ import type {
   TemplateView,
 } from './catalog.types.js';
 import { assertHostId } from '../validation/host-id.js';
+import { assertProvisionerTags } from '../provisioner/provisioner-tags.js';
 import { assertPlainInput, validateShape } from '../validation/validate-shape.js';
 import { DEFAULT_CAPS, PREBUILDS_OPTIONS, type ResolvedPrebuildsOptions } from '../prebuilds.options.js';
 import { MAX_INSTANCES, NAME_MAX_LENGTH, VersionDto } from './version.dto.js';
@@ -61,6 +62,8 @@ export class TemplateCatalogService {
     assertHostId(templateId, 'id');
     assertHostId(input.organizationId, 'organizationId');
     assertName(input.name, 'name');
+    const provisionerTags = input.provisionerTags ?? {};
+    assertProvisionerTags(provisionerTags, 'provisionerTags', 'reserved');
     const plan = planVersion(validateShape(VersionDto, input.version, 'version'), 'version', {
       maxInstances: this.maxInstances,
     });
@@ -73,6 +76,7 @@ export class TemplateCatalogService {
           organizationId: input.organizationId,
           name: input.name,
           activeVersionId: versionId,
+          provisionerTags,
           now,
         });
         return this.catalog.insertVersion(manager, templateId, versionId, plan, now);

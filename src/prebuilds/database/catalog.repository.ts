@@ -69,12 +69,27 @@ export class CatalogRepository {
    */
   async insertTemplate(
     manager: EntityManager,
-    template: { id: string; organizationId: string; name: string; activeVersionId: string; now: Date },
+    template: {
+      id: string;
+      organizationId: string;
+      name: string;
+      activeVersionId: string;
+      provisionerTags?: Record<string, string>;
+      now: Date;
+    },
   ): Promise<void> {
     await manager.query(
-      `INSERT INTO ${this.ns.schema}.templates (id, organization_id, name, active_version_id, created_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $5)`,
-      [template.id, template.organizationId, template.name, template.activeVersionId, template.now],
+      `INSERT INTO ${this.ns.schema}.templates (id, organization_id, name, active_version_id, provisioner_tags,
+                                               created_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5::jsonb, $6, $6)`,
+      [
+        template.id,
+        template.organizationId,
+        template.name,
+        template.activeVersionId,
+        JSON.stringify(template.provisionerTags ?? {}),
+        template.now,
+      ],
     );
   }
 

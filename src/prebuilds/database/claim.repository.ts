@@ -164,7 +164,7 @@ function claimStatementSql(ns: PrebuildsNamespace): string {
     now: '$6',
   });
   return `WITH tpl AS (
-      SELECT organization_id, active_version_id, deleted FROM ${s}.templates WHERE id = $1::text
+      SELECT organization_id, active_version_id, deleted, provisioner_tags FROM ${s}.templates WHERE id = $1::text
     ), live AS (
       SELECT count(*)::int AS n FROM ${s}.workspaces
        WHERE $12::int IS NOT NULL AND owner_id = $4::text AND NOT deleted
@@ -203,8 +203,13 @@ function claimStatementSql(ns: PrebuildsNamespace): string {
     ), target AS (
       SELECT * FROM claimed UNION ALL SELECT * FROM created
     ), job AS (
-      INSERT INTO ${s}.provisioner_jobs (id, created_at, updated_at)
-      SELECT $9::uuid, $6::timestamptz, $6::timestamptz FROM target
+      -- Tagged as WorkspaceBuildRepository.insertBuilds tags every job: the template's tags, is_prebuild for the
+      -- prebuilds owner's builds (never a claim's, but the rule is the same everywhere).
+      INSERT INTO ${s}.provisioner_jobs (id, created_at, updated_at, tags)
+      SELECT $9::uuid, $6::timestamptz, $6::timestamptz,
+             tpl.provisioner_tags
+               || CASE WHEN $4::text = ${ns.owner} THEN '{"is_prebuild": "true"}'::jsonb ELSE '{}'::jsonb END
+        FROM target, tpl
     ), build AS (
       INSERT INTO ${s}.workspace_builds (id, workspace_id, build_number, transition, template_version_id, preset_id,
                                          initiator_id, reason, job_id, created_at)

@@ -138,10 +138,25 @@ export class WorkspaceBuildRepository {
    */
   async insertBuilds(manager: EntityManager, builds: NewBuild[]): Promise<void> {
     if (builds.length === 0) return;
+    // A job's tags, which a provisioner key must match: its template's provisioner tags, and `is_prebuild` on a
+    // prebuild's own builds (so that a pool of daemons can be kept for prebuilds, or away from them).
+    // Index: template_versions and templates primary keys.
     await manager.query(
-      `INSERT INTO ${this.ns.schema}.provisioner_jobs (id, created_at, updated_at, started_at, completed_at)
-       SELECT id, at, at, done, done FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[]) AS x(id, at, done)`,
-      [builds.map((b) => b.jobId), builds.map((b) => b.createdAt), builds.map((b) => b.completedAt ?? null)],
+      `INSERT INTO ${this.ns.schema}.provisioner_jobs (id, created_at, updated_at, started_at, completed_at, tags)
+       SELECT x.id, x.at, x.at, x.done, x.done,
+              COALESCE(t.provisioner_tags, '{}'::jsonb)
+                || CASE WHEN x.initiator = ${this.ns.owner} THEN '{"is_prebuild": "true"}'::jsonb ELSE '{}'::jsonb END
+         FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[], $4::uuid[], $5::text[])
+                AS x(id, at, done, version, initiator)
+         LEFT JOIN ${this.ns.schema}.template_versions v ON v.id = x.version
+         LEFT JOIN ${this.ns.schema}.templates t ON t.id = v.template_id`,
+      [
+        builds.map((b) => b.jobId),
+        builds.map((b) => b.createdAt),
+        builds.map((b) => b.completedAt ?? null),
+        builds.map((b) => b.templateVersionId),
+        builds.map((b) => b.initiatorId),
+      ],
     );
     await manager.query(
       `INSERT INTO ${this.ns.schema}.workspace_builds (id, workspace_id, build_number, transition, template_version_id, preset_id,

@@ -75,6 +75,7 @@ const INTERNAL_MESSAGE = 'internal error';
 export function statusOfCode(code: PrebuildsErrorCode): HttpStatus {
   switch (code) {
     case PrebuildsErrorCode.Unauthenticated:
+    case PrebuildsErrorCode.ProvisionerKeyInvalid:
       return HttpStatus.UNAUTHORIZED;
     case PrebuildsErrorCode.Forbidden:
     case PrebuildsErrorCode.QuotaExceeded:
@@ -88,10 +89,16 @@ export function statusOfCode(code: PrebuildsErrorCode): HttpStatus {
     case PrebuildsErrorCode.TemplateNotFound:
     case PrebuildsErrorCode.PresetNotFound:
     case PrebuildsErrorCode.WorkspaceNotFound:
+    case PrebuildsErrorCode.ProvisionerKeyNotFound:
+    case PrebuildsErrorCode.JobNotFound:
+    case PrebuildsErrorCode.AgentNotFound:
+    case PrebuildsErrorCode.BuildNotFound:
     case PrebuildsErrorCode.NotFound:
       return HttpStatus.NOT_FOUND;
     case PrebuildsErrorCode.NameTaken:
     case PrebuildsErrorCode.ReconcileInProgress:
+    case PrebuildsErrorCode.LeaseLost:
+    case PrebuildsErrorCode.JobAlreadyCompleted:
     case PrebuildsErrorCode.Conflict:
       return HttpStatus.CONFLICT;
     case PrebuildsErrorCode.PayloadTooLarge:

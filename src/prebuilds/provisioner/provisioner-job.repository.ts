@@ -3,6 +3,27 @@ import type { EntityManager } from 'typeorm';
 import type { Transition } from '../state/types.js';
 import type { AcquiredJob, AgentLifecycleReport, JobStatus } from './provisioner-job.types.js';
 import { PrebuildsNamespace } from '../database/prebuilds-namespace.js';
+import { IS_PREBUILD_TAG } from './provisioner-tags.js';
+
+/**
+ * The jobs a provisioner key may take: those whose tags (but `is_prebuild`) are all among `tags`, and, when
+ * `prebuild` is set, only prebuild jobs (true) or only user jobs (false).
+ */
+export interface JobTagFilter {
+  tags: Record<string, string>;
+  prebuild: boolean | null;
+}
+
+/** The SQL of JobTagFilter over a provisioner_jobs alias, with the parameters filterParameters gives. */
+function jobMatchesTagsSql(alias: string, tagsParam: string, prebuildParam: string): string {
+  return `((${alias}.tags - '${IS_PREBUILD_TAG}') <@ ${tagsParam}::jsonb
+           AND (${prebuildParam}::text IS NULL
+                OR COALESCE(${alias}.tags ->> '${IS_PREBUILD_TAG}', 'false') = ${prebuildParam}::text))`;
+}
+
+function filterParameters(filter: JobTagFilter): [string, string | null] {
+  return [JSON.stringify(filter.tags), filter.prebuild === null ? null : String(filter.prebuild)];
+}
 
 /** A job locked for completion, with what completing it touches. */
 export interface LockedJob {
@@ -51,34 +72,76 @@ export class ProvisionerJobRepository {
     workerId: string,
     now: Date,
     leaseMs: number,
+    filter?: JobTagFilter,
   ): Promise<AcquiredJob | null> {
+    // With a filter (a provisioner key's tags): only jobs whose tags the key matches, and only the kinds its
+    // is_prebuild allows; the other candidate is left out rather than scanned for nothing.
+    const tagged = filter ? `AND ${jobMatchesTagsSql('cj', '$4', '$5')}` : '';
     const candidate = (userJobs: boolean) =>
       `(SELECT cj.id FROM ${this.ns.schema}.provisioner_jobs cj
           JOIN ${this.ns.schema}.workspace_builds cb ON cb.job_id = cj.id
          WHERE cj.started_at IS NULL AND cj.canceled_at IS NULL
-           AND cb.initiator_id ${userJobs ? '<>' : '='} ${this.ns.owner}
+           AND cb.initiator_id ${userJobs ? '<>' : '='} ${this.ns.owner} ${tagged}
          ORDER BY cj.created_at, cj.id
          LIMIT 1
            FOR UPDATE OF cj SKIP LOCKED)`;
+    const candidates = [
+      ...(filter?.prebuild === true ? [] : [candidate(true)]),
+      ...(filter?.prebuild === false ? [] : [candidate(false)]),
+    ];
     const [row] = await manager.query(
       `WITH acquired AS (
          UPDATE ${this.ns.schema}.provisioner_jobs
             SET started_at = $2, updated_at = $2, worker_id = $1, acquired_at = now(),
                 lease_expires_at = now() + make_interval(secs => $3::double precision / 1000),
                 attempts = attempts + 1
-          WHERE id = COALESCE(${candidate(true)}, ${candidate(false)})
-         RETURNING id, attempts, lease_expires_at
+          WHERE id = COALESCE(${candidates.join(', ')})
+         RETURNING id, attempts, lease_expires_at, tags
        )
        SELECT a.id AS "jobId", b.id AS "buildId", b.workspace_id AS "workspaceId", w.template_id AS "templateId",
               b.template_version_id AS "templateVersionId", b.preset_id AS "presetId", b.transition,
               b.build_number AS "buildNumber",
               COALESCE((SELECT json_object_agg(bp.name, bp.value) FROM ${this.ns.schema}.workspace_build_parameters bp
                          WHERE bp.build_id = b.id), '{}') AS parameters,
-              a.attempts AS attempt, a.lease_expires_at AS "leaseExpiresAt"
+              a.attempts AS attempt, a.lease_expires_at AS "leaseExpiresAt", a.tags
          FROM acquired a
          JOIN ${this.ns.schema}.workspace_builds b ON b.job_id = a.id
          JOIN ${this.ns.schema}.workspaces w ON w.id = b.workspace_id`,
-      [workerId, now, leaseMs],
+      [workerId, now, leaseMs, ...(filter ? filterParameters(filter) : [])],
+    );
+    return row ?? null;
+  }
+
+  /**
+   * Whether a job exists and whether a key with `filter` may see it (the predicate acquisition uses). Index:
+   * provisioner_jobs primary key.
+   */
+  async findJobVisibility(
+    manager: EntityManager,
+    jobId: string,
+    filter: JobTagFilter,
+  ): Promise<{ visible: boolean } | null> {
+    const [row] = await manager.query(
+      `SELECT ${jobMatchesTagsSql('j', '$2', '$3')} AS visible FROM ${this.ns.schema}.provisioner_jobs j WHERE j.id = $1`,
+      [jobId, ...filterParameters(filter)],
+    );
+    return row ?? null;
+  }
+
+  /**
+   * The job behind an agent, and whether a key with `filter` may see it. Index: workspace_agents and
+   * provisioner_jobs primary keys.
+   */
+  async findAgentVisibility(
+    manager: EntityManager,
+    agentId: string,
+    filter: JobTagFilter,
+  ): Promise<{ visible: boolean } | null> {
+    const [row] = await manager.query(
+      `SELECT ${jobMatchesTagsSql('j', '$2', '$3')} AS visible
+         FROM ${this.ns.schema}.workspace_agents a JOIN ${this.ns.schema}.provisioner_jobs j ON j.id = a.job_id
+        WHERE a.id = $1`,
+      [agentId, ...filterParameters(filter)],
     );
     return row ?? null;
   }
@@ -100,6 +163,38 @@ export class ProvisionerJobRepository {
        RETURNING lease_expires_at AS "leaseExpiresAt", canceled_at IS NOT NULL AS canceled`,
       [jobId, workerId, leaseMs],
     );
+    return rows[0] ?? null;
+  }
+
+  /**
+   * Gives a running job back (a daemon shutting down): pending again at once, this acquisition not counted against
+   * `provisionerMaxAttempts`; a job canceled while it ran ends canceled instead. Null when `workerId` does not hold
+   * it. Index: provisioner_jobs primary key.
+   */
+  async releaseLease(
+    manager: EntityManager,
+    jobId: string,
+    workerId: string,
+    now: Date,
+  ): Promise<{ outcome: 'requeued' | 'canceled'; templateId: string; presetId: string | null } | null> {
+    const rows: { outcome: 'requeued' | 'canceled'; templateId: string; presetId: string | null }[] =
+      await manager.query(
+        `WITH released AS (
+           UPDATE ${this.ns.schema}.provisioner_jobs
+              SET started_at = CASE WHEN canceled_at IS NULL THEN NULL ELSE started_at END,
+                  completed_at = CASE WHEN canceled_at IS NULL THEN NULL ELSE $3::timestamptz END,
+                  failure_kind = CASE WHEN canceled_at IS NULL THEN NULL ELSE 'canceled' END,
+                  attempts = CASE WHEN canceled_at IS NULL THEN GREATEST(attempts - 1, 0) ELSE attempts END,
+                  worker_id = NULL, acquired_at = NULL, lease_expires_at = NULL, updated_at = $3
+            WHERE id = $1 AND worker_id = $2 AND started_at IS NOT NULL AND completed_at IS NULL
+           RETURNING id, CASE WHEN canceled_at IS NULL THEN 'requeued' ELSE 'canceled' END AS outcome
+         )
+         SELECT r.outcome, w.template_id AS "templateId", b.preset_id AS "presetId"
+           FROM released r
+           JOIN ${this.ns.schema}.workspace_builds b ON b.job_id = r.id
+           JOIN ${this.ns.schema}.workspaces w ON w.id = b.workspace_id`,
+        [jobId, workerId, now],
+      );
     return rows[0] ?? null;
   }
 

@@ -7,7 +7,7 @@ import { Clock } from '../clock/clock.js';
 import { PrebuildsChannel, type TemplateMessage } from '../pubsub/channels.js';
 import { PrebuildsPubsub } from '../pubsub/prebuilds-pubsub.js';
 import { ProvisionerJobError } from './provisioner-job.errors.js';
-import { ProvisionerJobRepository } from './provisioner-job.repository.js';
+import { type JobTagFilter, ProvisionerJobRepository } from './provisioner-job.repository.js';
 import {
   PREBUILDS_OPTIONS,
   resolvePrebuildsOptions,
@@ -17,7 +17,9 @@ import {
   AGENT_LIFECYCLE_REPORTS,
   type AcquiredJob,
   type AgentLifecycleReport,
+  type JobCompletion,
   type JobOutcome,
+  type JobStatus,
   type LeaseRenewal,
 } from './provisioner-job.types.js';
 
@@ -129,13 +131,48 @@ export class ProvisionerJobService {
     );
   }
 
-  /** The oldest pending job, now owned by `workerId` and running; null when none is waiting. */
-  async acquireNext(workerId: string): Promise<AcquiredJob | null> {
+  /**
+   * Gives a running job back (a daemon shutting down before it finished): pending again at once, for any worker,
+   * without counting the lost attempt; a job canceled meanwhile ends canceled. Throws ProvisionerJobError
+   * `lease_lost` when `workerId` does not hold it, `job_not_found` for an unknown job.
+   */
+  async release(jobId: string, workerId: string): Promise<'requeued' | 'canceled'> {
+    const released = await this.jobs.releaseLease(this.dataSource.manager, jobId, workerId, this.clock.now());
+    if (!released) {
+      const holder = await this.jobs.findHolder(this.dataSource.manager, jobId);
+      if (!holder) throw new ProvisionerJobError('job_not_found', `provisioner job ${jobId} does not exist`);
+      throw new ProvisionerJobError(
+        'lease_lost',
+        `worker ${workerId} no longer holds the lease of provisioner job ${jobId}`,
+      );
+    }
+    this.logger.log({
+      msg: 'job released by its worker',
+      event: 'job_released',
+      jobId,
+      workerId,
+      outcome: released.outcome,
+      templateId: released.templateId,
+    });
+    const channel =
+      released.outcome === 'requeued' ? PrebuildsChannel.JobPosted : PrebuildsChannel.JobCompleted;
+    await this.pubsub
+      .publish(channel, { templateId: released.templateId, presetId: released.presetId })
+      .catch(() => undefined);
+    return released.outcome;
+  }
+
+  /**
+   * The oldest pending job (user jobs first), now owned by `workerId` and running; null when none is waiting. With
+   * `filter` (a provisioner key's tags), only a job the filter matches.
+   */
+  async acquireNext(workerId: string, filter?: JobTagFilter): Promise<AcquiredJob | null> {
     const job = await this.jobs.acquireOldestPending(
       this.dataSource.manager,
       workerId,
       this.clock.now(),
       this.options.provisionerLeaseMs,
+      filter,
     );
     if (job) {
       this.logger.debug({
@@ -161,14 +198,14 @@ export class ProvisionerJobService {
    * already completed otherwise. The reconciler is told after commit; a lost message only delays it to its next
    * interval.
    */
-  async complete(jobId: string, workerId: string, outcome?: JobOutcome): Promise<void>;
+  async complete(jobId: string, workerId: string, outcome?: JobOutcome): Promise<JobCompletion>;
   /** @deprecated pass the workerId: `complete(jobId, workerId, outcome)`. */
-  async complete(jobId: string, outcome?: JobOutcome): Promise<void>;
+  async complete(jobId: string, outcome?: JobOutcome): Promise<JobCompletion>;
   async complete(
     jobId: string,
     workerOrOutcome?: string | JobOutcome,
     maybeOutcome?: JobOutcome,
-  ): Promise<void> {
+  ): Promise<JobCompletion> {
     const workerId = typeof workerOrOutcome === 'string' ? workerOrOutcome : null;
     const outcome = (typeof workerOrOutcome === 'string' ? maybeOutcome : workerOrOutcome) ?? {};
     const now = this.clock.now();
@@ -186,7 +223,12 @@ export class ProvisionerJobService {
       if (job.completedAt) {
         // The holder repeating its own completion (its first answer was lost): nothing more to do.
         if (workerId !== null && job.workerId === workerId && (job.error === null) === (error === null)) {
-          return null;
+          const repeated: JobStatus = job.canceledAt
+            ? 'canceled'
+            : job.error === null
+              ? 'succeeded'
+              : 'failed';
+          return { repeated };
         }
         if (workerId !== null && job.workerId !== workerId) throw leaseLost();
         throw new ProvisionerJobError(
@@ -199,17 +241,26 @@ export class ProvisionerJobService {
         throw new ProvisionerJobError('job_not_running', `provisioner job ${jobId} has not been acquired`);
       }
       if (workerId !== null ? job.workerId !== workerId : job.attempts > 1) throw leaseLost();
+      if (outcome.agentLifecycle !== undefined && !AGENT_LIFECYCLE_REPORTS.includes(outcome.agentLifecycle)) {
+        throw new ProvisionerJobError(
+          'invalid_lifecycle_state',
+          `'${String(outcome.agentLifecycle)}' is not an agent lifecycle report`,
+        );
+      }
       const status = await this.jobs.markCompleted(manager, jobId, error, now);
-      if (status === 'succeeded' && job.transition === 'start')
-        await this.jobs.insertAgent(manager, jobId, now);
+      if (status === 'succeeded' && job.transition === 'start') {
+        const agentId = await this.jobs.insertAgent(manager, jobId, now);
+        if (outcome.agentLifecycle)
+          await this.jobs.setAgentLifecycle(manager, agentId, outcome.agentLifecycle, now);
+      }
       if (status === 'succeeded' && job.transition === 'delete') {
         await this.jobs.markWorkspaceDeleted(manager, job.workspaceId, now);
       }
       return { ...job, status };
     });
-    if (!done) {
+    if (!('transition' in done)) {
       this.logger.debug({ msg: 'job completed again; no-op', event: 'job_completed_again', jobId, workerId });
-      return;
+      return { status: done.repeated, repeated: true };
     }
     if (done.status === 'failed') this.metrics?.recordJobFailure('build');
     if (done.status === 'failed' && done.isPrebuild && done.transition === 'start' && done.presetId) {
@@ -238,6 +289,7 @@ export class ProvisionerJobService {
         error: (publishError as Error).message,
       });
     }
+    return { status: done.status, repeated: false };
   }
 
   /** Records an agent's lifecycle; `ready` makes a running prebuild eligible for claims once all its agents are. */

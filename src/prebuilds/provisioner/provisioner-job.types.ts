@@ -15,6 +15,8 @@ export interface AcquiredJob {
   attempt: number;
   /** When the worker's lease ends (database time) unless a heartbeat renews it. */
   leaseExpiresAt: Date;
+  /** The job's tags: its template's provisioner tags, and `is_prebuild: "true"` on a prebuild's own builds. */
+  tags: Record<string, string>;
 }
 
 /** What a heartbeat answers: the renewed lease, and whether the job was canceled meanwhile (stop and report it). */
@@ -32,6 +34,17 @@ export type JobFailureKind = 'build' | 'provisioner_lost' | 'timeout' | 'cancele
 /** How a job ended: with `error` it failed (the text is kept on the job), without it it succeeded. */
 export interface JobOutcome {
   error?: string;
+  /**
+   * The lifecycle the agents a successful start brings up are left in (default `created`), in the completion's own
+   * transaction; later changes go through reportAgentLifecycle.
+   */
+  agentLifecycle?: AgentLifecycleReport;
+}
+
+/** How a completion ended: the job's status, and whether it only repeated a completion already recorded. */
+export interface JobCompletion {
+  status: JobStatus;
+  repeated: boolean;
 }
 
 /** The lifecycle states an agent reports; `created` is where the job's completion leaves it. */

@@ -9,6 +9,7 @@ export const PREBUILDS_PERMISSIONS = [
   'prebuilds:reconcile',
   'prebuilds:admin',
   'templates:update',
+  'provisioners:admin',
 ] as const;
 
 export type PrebuildsPermission = (typeof PREBUILDS_PERMISSIONS)[number];

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsDefined, IsOptional, IsString, MaxLength, ValidateNested } from 'class-validator';
+import { IsDefined, IsObject, IsOptional, IsString, MaxLength, ValidateNested } from 'class-validator';
 import { IsName, NAME_MAX_LENGTH, VersionDto } from 'nest-prebuilds';
 import type { CreateTemplateRequest } from '../templates.service.js';
 
@@ -15,6 +15,17 @@ export class CreateTemplateDto implements CreateTemplateRequest {
   @IsString()
   @MaxLength(200)
   organizationId?: string;
+
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: { type: 'string' },
+    example: { region: 'eu' },
+    description:
+      'tags every job of the template carries; only provisioner keys holding them all take its jobs',
+  })
+  @IsOptional()
+  @IsObject()
+  provisionerTags?: Record<string, string>;
 
   @ApiProperty({ type: VersionDto })
   @IsDefined()

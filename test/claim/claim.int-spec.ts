@@ -380,4 +380,50 @@ describe('ClaimService', () => {
     ).rejects.toMatchObject({ code: 'TEMPLATE_NOT_FOUND' });
     expect(await ds.query(`SELECT 1 FROM prebuilds.workspaces WHERE name = 'cached-4'`)).toEqual([]);
   });
+
+  // With a quota the owner's lock and the claim go in one simple query, with the values as literals.
+  it('under a quota, sends any name and values intact, and refuses a taken name without writing', async () => {
+    const ds = ctx.dataSource;
+    const { templateId, versionId } = await insertTemplate(ds, {
+      parameters: [{ name: 'note', default: 'none' }],
+    });
+    const presetId = await insertPreset(ds, versionId, { desiredInstances: 1 });
+    const prebuild = await insertPrebuild(ds, { templateId, versionId, presetId });
+    const bob = await insertUser(ds, { username: 'bob-quota' });
+    const name = `o'brien \\ "x" $1 ; --`;
+    const claimed = await claims.createWorkspace({
+      templateId,
+      ownerId: bob,
+      name,
+      presetId,
+      parameters: { note: "it's {a,b} \\ NULL" },
+      maxLiveWorkspaces: 5,
+    });
+    expect(claimed).toMatchObject({ id: prebuild, claimed: true, name });
+    const [row] = await ds.query(
+      `SELECT w.name, p.value FROM prebuilds.workspaces w
+         JOIN prebuilds.workspace_build_parameters p ON p.build_id = w.latest_build_id
+        WHERE w.id = $1`,
+      [prebuild],
+    );
+    expect(row).toEqual({ name, value: "it's {a,b} \\ NULL" });
+
+    const again = await claims
+      .createWorkspace({ templateId, ownerId: bob, name, presetId, maxLiveWorkspaces: 5 })
+      .catch((error: unknown) => error);
+    expect(again).toMatchObject({ code: 'NAME_TAKEN' });
+    const [{ n }] = await ds.query(
+      `SELECT count(*)::int AS n FROM prebuilds.workspaces WHERE owner_id = $1`,
+      [bob],
+    );
+    expect(n).toBe(1);
+    // The connection that failed is fine for the next claim.
+    const next = await claims.createWorkspace({
+      templateId,
+      ownerId: bob,
+      name: 'next',
+      maxLiveWorkspaces: 5,
+    });
+    expect(next.claimed).toBe(false);
+  });
 });

@@ -132,17 +132,20 @@ export class ClaimService {
     }
   }
 
-  /** The claim statement alone (it commits by itself), or after the owner's quota lock in one transaction. */
+  /**
+   * The claim statement alone (it commits by itself), or after the owner's quota lock in one transaction; either
+   * way one round trip.
+   */
   private async run(input: ClaimInput): Promise<ClaimOutcome> {
-    if (input.maxLiveWorkspaces === null) {
-      const [outcome] = await this.pool.query<ClaimOutcome>(this.claims.claimStatement(input));
-      return outcome;
-    }
-    return this.pool.transaction(async (run) => {
-      await run(this.claims.lockOwnerStatement(input.ownerId));
-      const [outcome] = await run<ClaimOutcome>(this.claims.claimStatement(input));
-      return outcome;
-    });
+    const claim = this.claims.claimStatement(input);
+    const [outcome] =
+      input.maxLiveWorkspaces === null
+        ? await this.pool.query<ClaimOutcome>(claim)
+        : await this.pool.queryInOneTransaction<ClaimOutcome>([
+            this.claims.lockOwnerStatement(input.ownerId),
+            claim,
+          ]);
+    return outcome;
   }
 
   private afterCommit(

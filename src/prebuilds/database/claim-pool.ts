@@ -23,6 +23,8 @@ export interface NamedStatement {
 export class ClaimPool implements OnApplicationShutdown {
   private readonly logger = new PrebuildsLogger(ClaimPool.name);
   private pool: pg.Pool | null = null;
+  /** The statements each connection has PREPAREd (a connection replaced by the pool starts empty). */
+  private readonly preparedOn = new WeakMap<pg.PoolClient, Set<string>>();
 
   constructor(
     @InjectPrebuildsDataSource() private readonly dataSource: DataSource,
@@ -36,26 +38,38 @@ export class ClaimPool implements OnApplicationShutdown {
     return result.rows;
   }
 
-  /** Runs `work` in a transaction on one claim connection; rolls back when it throws. */
-  async transaction<T>(
-    work: (run: <R>(statement: NamedStatement) => Promise<R[]>) => Promise<T>,
-  ): Promise<T> {
+  /**
+   * Runs the statements as one transaction in one round trip, and answers the last one's rows. A simple query of
+   * several statements is one implicit transaction in PostgreSQL, and each statement in it still takes its own
+   * snapshot (READ COMMITTED): a lock taken by the first is held when the next one reads. The statements are
+   * prepared on the connection (SQL PREPARE, once per connection) and executed with their values as literals, since
+   * the simple protocol takes no parameters.
+   */
+  async queryInOneTransaction<T>(statements: NamedStatement[]): Promise<T[]> {
     const client = await this.connections().connect();
     let broken = false;
-    const send = <R>(text: string | NamedStatement) => {
-      this.logged(typeof text === 'string' ? text : text.text, typeof text === 'string' ? [] : text.values);
-      return client.query<R & pg.QueryResultRow>(text);
-    };
     try {
-      await send('BEGIN');
-      const result = await work(async <R>(statement: NamedStatement) => (await send<R>(statement)).rows);
-      await send('COMMIT');
-      return result;
+      const prepared = this.preparedOn.get(client) ?? new Set<string>();
+      this.preparedOn.set(client, prepared);
+      for (const statement of statements) {
+        if (prepared.has(statement.name)) continue;
+        await client.query(`PREPARE ${sqlName(statement)} AS ${statement.text}`);
+        prepared.add(statement.name);
+      }
+      const script = statements
+        .map((statement) => {
+          this.logged(statement.text, statement.values);
+          return `EXECUTE ${sqlName(statement)}(${statement.values.map(literal).join(', ')})`;
+        })
+        .join('; ');
+      const results = (await client.query(script)) as unknown as pg.QueryResult | pg.QueryResult[];
+      const last = Array.isArray(results) ? results[results.length - 1] : results;
+      return last.rows as T[];
     } catch (error) {
-      await send('ROLLBACK').catch(() => (broken = true));
+      // A failed script has rolled itself back; a connection that broke underneath is not handed out again.
+      broken = !(error as { code?: string }).code;
       throw error;
     } finally {
-      // A connection whose ROLLBACK failed is in an unknown state: drop it rather than hand it to the next claim.
       client.release(broken);
     }
   }
@@ -91,4 +105,23 @@ export class ClaimPool implements OnApplicationShutdown {
     this.pool = pool;
     return pool;
   }
+}
+
+/** The SQL-level name of a statement, apart from the protocol-level one pg prepares under `name` (one namespace). */
+function sqlName(statement: NamedStatement): string {
+  return `${statement.name}_sql`;
+}
+
+/** A value as a SQL literal for EXECUTE, which casts it to the prepared statement's parameter type. */
+function literal(value: unknown): string {
+  if (value === null || value === undefined) return 'NULL';
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw new Error(`cannot send ${value} as a SQL literal`);
+    return String(value);
+  }
+  if (typeof value === 'boolean') return value ? 'TRUE' : 'FALSE';
+  if (value instanceof Date) return pg.escapeLiteral(value.toISOString());
+  if (Array.isArray(value)) return value.length === 0 ? "'{}'" : `ARRAY[${value.map(literal).join(', ')}]`;
+  if (typeof value === 'string') return pg.escapeLiteral(value);
+  throw new Error(`cannot send a ${typeof value} as a SQL literal`);
 }

@@ -58,15 +58,24 @@ export async function runFill(ctx: BenchContext): Promise<ScenarioOutcome> {
     }
   });
 
-  const baseline = await onFreshDatabase(ctx, 'fill_base', async (db) =>
-    withClient(db.url, async (client) => {
-      await seedPools(client, EMPTY_POOLS(BENCH_NOW));
-      const started = performance.now();
-      await client.query(BASELINE_FILL, [PREBUILDS_SYSTEM_USER_ID, DEFAULT_ORGANIZATION_ID, BENCH_NOW]);
-      const ms = performance.now() - started;
-      return { ms, written: await countWritten(client) };
-    }),
-  );
+  // The one-statement baseline passes the JIT threshold, and compiling costs it ~40 %: it runs with the server's
+  // setting and with jit off, and the faster of the two is the baseline (ours keeps under the threshold).
+  const baselines = [];
+  for (const jit of ['default', 'off'] as const) {
+    baselines.push(
+      await onFreshDatabase(ctx, `fill_base_jit_${jit}`, async (db) =>
+        withClient(db.url, async (client) => {
+          await seedPools(client, EMPTY_POOLS(BENCH_NOW));
+          if (jit === 'off') await client.query('SET jit = off');
+          const started = performance.now();
+          await client.query(BASELINE_FILL, [PREBUILDS_SYSTEM_USER_ID, DEFAULT_ORGANIZATION_ID, BENCH_NOW]);
+          const ms = performance.now() - started;
+          return { ms, jit, written: await countWritten(client) };
+        }),
+      ),
+    );
+  }
+  const baseline = baselines.reduce((best, run) => (run.ms < best.ms ? run : best));
 
   for (const [who, run] of [
     ['ours', ours],
@@ -95,6 +104,7 @@ export async function runFill(ctx: BenchContext): Promise<ScenarioOutcome> {
         ours: perSecond(ours.ms),
         baseline: perSecond(baseline.ms),
         target: times('>=', 0.8),
+        note: `baseline with jit ${baseline.jit}; ${ours.statements} statements for ours`,
       },
     ],
     details: {
@@ -106,6 +116,7 @@ export async function runFill(ctx: BenchContext): Promise<ScenarioOutcome> {
         perSecond: perSecond(ours.ms),
       },
       baseline: { ...baseline, ms: round(baseline.ms), perSecond: perSecond(baseline.ms) },
+      baselines: baselines.map((run) => ({ jit: run.jit, ms: round(run.ms) })),
     },
   };
 }

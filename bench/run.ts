@@ -83,7 +83,7 @@ const STEPS: Step[] = [
         quickCycles: 3,
         p50TargetRatio: 1.5,
         rssTargetMb: 1_500,
-        explain: false,
+        explain: true,
       }),
   },
   { key: 'fill', run: runFill },

@@ -101,6 +101,11 @@ export interface PrebuildsModuleOptions {
    * (default 20 ms); 0 sends each at once.
    */
   notifyFlushMs?: number;
+  /**
+   * `work_mem` (MB) of the reconcile snapshot's read-only transaction (default 32; 0 keeps the server's): enough for
+   * its hash joins over a million prebuilds to stay in memory. Per hash node and parallel worker, for one cycle.
+   */
+  snapshotWorkMemMb?: number;
 }
 
 /** The caps' defaults (rule 11), applied by resolvePrebuildsOptions only. */
@@ -148,6 +153,7 @@ export function resolvePrebuildsOptions(options: PrebuildsModuleOptions = {}): R
     metricsToken: options.metricsToken ?? null,
     claimPoolSize: options.claimPoolSize ?? 8,
     notifyFlushMs: options.notifyFlushMs ?? 20,
+    snapshotWorkMemMb: options.snapshotWorkMemMb ?? 32,
   };
   assertSchemaName(resolved.schema);
   assertOwnerId(resolved.prebuildsOwnerId);
@@ -180,6 +186,7 @@ export function resolvePrebuildsOptions(options: PrebuildsModuleOptions = {}): R
     'shutdownTimeoutMs',
     'jobTimeoutMs',
     'notifyFlushMs',
+    'snapshotWorkMemMb',
   ];
   for (const key of nonNegative) {
     if (!((resolved[key] as number) >= 0)) throw new Error(`PrebuildsModule option ${key} must be >= 0`);

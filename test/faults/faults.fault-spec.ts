@@ -228,6 +228,7 @@ describe('faults', () => {
       lock = await settings.tryReconcileLock(runner.manager, {
         statementTimeoutMs: 5_000,
         idleTimeoutMs: IDLE_TIMEOUT_MS,
+        workMemMb: 0,
       });
       if (!lock.acquired) await runner.rollbackTransaction();
     }

@@ -129,7 +129,7 @@ export class PrebuildsStatusService {
 
   private read(now: Date, withFailures: boolean) {
     return this.dataSource.transaction('REPEATABLE READ', async (manager) => {
-      await this.snapshots.disableJit(manager);
+      await this.snapshots.applySessionSettings(manager, this.options.snapshotWorkMemMb);
       const snapshot = await this.snapshots.readSnapshot(
         manager,
         {

@@ -3,6 +3,7 @@ import { InjectPrebuildsDataSource } from './prebuilds-data-source.js';
 import type { DataSource, EntityManager } from 'typeorm';
 import { PrebuildsLock } from './advisory-locks.js';
 import { PrebuildsNamespace } from './prebuilds-namespace.js';
+import { sessionSettingsSql, workMemSetting } from './snapshot-session.sql.js';
 
 export interface PrebuildsSettings {
   reconciliationPaused: boolean;
@@ -27,19 +28,22 @@ export class PrebuildsSettingsRepository {
    */
   async tryReconcileLock(
     manager: EntityManager,
-    bounds?: { statementTimeoutMs: number; idleTimeoutMs: number },
+    bounds?: { statementTimeoutMs: number; idleTimeoutMs: number; workMemMb: number },
   ): Promise<{ acquired: boolean; paused: boolean }> {
     const [row] = await manager.query(
-      // jit off: see PrebuildsSnapshotRepository.disableJit (set here to spare the cycle a statement).
-      `SELECT ${bounds ? `set_config('statement_timeout', $3, true), set_config('idle_in_transaction_session_timeout', $4, true),` : ''}
-              set_config('jit', 'off', true),
+      // The snapshot's settings (PrebuildsSnapshotRepository.applySessionSettings), set here to spare a statement.
+      `SELECT ${bounds ? `set_config('statement_timeout', $3, true), set_config('idle_in_transaction_session_timeout', $4, true), ${sessionSettingsSql('$5')},` : ''}
               pg_try_advisory_xact_lock($1, $2) AS acquired, s.reconciliation_paused AS paused
          FROM ${this.ns.schema}.prebuilds_settings s`,
       [
         this.ns.lockNamespace,
         PrebuildsLock.Reconcile,
         ...(bounds
-          ? [String(Math.round(bounds.statementTimeoutMs)), String(Math.round(bounds.idleTimeoutMs))]
+          ? [
+              String(Math.round(bounds.statementTimeoutMs)),
+              String(Math.round(bounds.idleTimeoutMs)),
+              workMemSetting(bounds.workMemMb),
+            ]
           : []),
       ],
     );

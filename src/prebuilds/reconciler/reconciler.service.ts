@@ -105,6 +105,7 @@ export class ReconcilerService {
       const lock = await this.settings.tryReconcileLock(runner.manager, {
         statementTimeoutMs: this.options.reconcileStatementTimeoutMs,
         idleTimeoutMs: this.options.reconcileIdleTimeoutMs,
+        workMemMb: this.options.snapshotWorkMemMb,
       });
       if (!lock.acquired) {
         this.logger.log({

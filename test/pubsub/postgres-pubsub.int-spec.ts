@@ -125,6 +125,8 @@ describe('PostgresPubsub', () => {
     listener.subscribe(PrebuildsChannel.WorkspaceClaimed, () => {
       throw new Error('handler bug');
     });
+    // On purpose: a handler that returns a rejected promise must be caught like one that throws.
+    // eslint-disable-next-line @typescript-eslint/no-misused-promises
     listener.subscribe(PrebuildsChannel.WorkspaceClaimed, async () => {
       throw new Error('async handler bug');
     });

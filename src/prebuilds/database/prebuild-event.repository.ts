@@ -5,7 +5,10 @@ import { PrebuildsNamespace } from './prebuilds-namespace.js';
 
 export type PrebuildEventType = 'claim_succeeded' | 'claim_missed';
 
-/** Claim events: written after a claim commits, aggregated for reporting, deleted past the retention. */
+/**
+ * Claim events (hit or miss), written after a claim commits and deleted past `eventRetentionMs`. Nothing in the
+ * module reads them back (metrics count claims in memory): they are a record for an operator's own SQL.
+ */
 @Injectable()
 export class PrebuildEventRepository {
   constructor(

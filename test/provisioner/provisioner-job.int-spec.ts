@@ -337,7 +337,8 @@ describe('ProvisionerJobService leases (database time)', () => {
     await service.acquireNext('old');
     await sweepUntilRecovered(service, jobId);
     expect(await jobRow(ds, jobId)).toMatchObject({ status: 'pending', attempts: 1, workerId: null });
-    expect(pubsub.published.map((message) => message.channel)).toContain(PrebuildsChannel.JobPosted);
+    // Provisioners wake up for the job itself (JobPostedMessage), as when it was first posted.
+    expect(pubsub.published).toContainEqual({ channel: PrebuildsChannel.JobPosted, payload: { jobId } });
 
     await expect(service.heartbeat(jobId, 'old')).rejects.toMatchObject({ code: 'lease_lost' });
     await expect(service.complete(jobId, 'old')).rejects.toMatchObject({ code: 'lease_lost' });

@@ -4,9 +4,13 @@ import { InjectPrebuildsDataSource } from '../database/prebuilds-data-source.js'
 import { randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
 import { Clock } from '../clock/clock.js';
-import { type NewBuild, WorkspaceBuildRepository } from '../database/workspace-build.repository.js';
+import {
+  type LiveWorkspace,
+  type NewBuild,
+  WorkspaceBuildRepository,
+} from '../database/workspace-build.repository.js';
 import { PREBUILDS_OPTIONS, type ResolvedPrebuildsOptions } from '../prebuilds.options.js';
-import { PrebuildsChannel } from '../pubsub/channels.js';
+import { type JobPostedMessage, PrebuildsChannel } from '../pubsub/channels.js';
 import { PrebuildsPubsub } from '../pubsub/prebuilds-pubsub.js';
 import type { Transition } from '../state/types.js';
 import { BuildValidationError } from './build-errors.js';
@@ -173,7 +177,7 @@ export class WorkspaceBuilderService {
   /** Writes the next build of a locked workspace: a start on the active version, anything else on the last one. */
   private async writeBuild(
     manager: EntityManager,
-    workspace: NonNullable<Awaited<ReturnType<WorkspaceBuildRepository['lockLiveWorkspace']>>>,
+    workspace: LiveWorkspace,
     request: BuildRequest,
     now: Date,
   ): Promise<BuildResult> {
@@ -218,7 +222,7 @@ export class WorkspaceBuilderService {
   /** Wakes provisioners. Best effort by design: they poll as well. */
   async postJob(jobId: string): Promise<void> {
     try {
-      await this.pubsub.publish(PrebuildsChannel.JobPosted, { jobId });
+      await this.pubsub.publish(PrebuildsChannel.JobPosted, { jobId } satisfies JobPostedMessage);
     } catch (error) {
       this.logger.warn({
         msg: 'job post failed',

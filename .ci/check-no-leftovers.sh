@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `npm test` without TEST_DATABASE_URL starts an embedded PostgreSQL (test/support/global-setup.js). Whether the run
-# ends or is interrupted with Ctrl-C, nothing of it may be left: no server on its data folder, no scratch folder, no
-# moved data in /var/tmp, no watchdog. Two short db-project runs of one small test file check both ways (~10 s).
+# passes, fails or is interrupted with Ctrl-C, nothing of it may be left: no server on its data folder, no scratch
+# folder, no moved data in /var/tmp, no watchdog. Three short db-project runs of one small test file check it:
+# passing, failing, interrupted (~15 s).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,10 +11,13 @@ work=$(mktemp -d /tmp/prebuilds-leftovers-XXXXXX)
 trap '[ -n "${KEEP_WORK:-}" ] || rm -rf "$work"' EXIT
 fail() { echo "check-no-leftovers: $*" >&2; exit 1; }
 
-# Starts jest on $spec in its own process group (as a terminal runs a foreground job), with TMPDIR=$1.
+# Starts jest on $spec in its own process group (as a terminal runs a foreground job), with TMPDIR=$1; more jest
+# arguments after it.
 start_jest() {
-  env -u TEST_DATABASE_URL TMPDIR="$1" setsid node --experimental-vm-modules node_modules/jest/bin/jest.js \
-    "$spec" --selectProjects db >"$1.log" 2>&1 &
+  local tmp=$1
+  shift
+  env -u TEST_DATABASE_URL TMPDIR="$tmp" setsid node --experimental-vm-modules node_modules/jest/bin/jest.js \
+    "$spec" "$@" --selectProjects db >"$tmp.log" 2>&1 &
   jest_pid=$!
 }
 
@@ -54,15 +58,23 @@ expect_nothing_left() {
   done
 }
 
-# 1. A run that ends (it passes): global teardown stops the server and removes its folders.
+# 1. A run that passes: global teardown stops the server and removes its folders.
 mkdir -m 0755 "$work/ends"
 start_jest "$work/ends"
 scratch=$(scratch_of "$work/ends" 60)
 wait "$jest_pid" || fail "the jest run failed: $(tail -30 "$work/ends.log")"
 expect_nothing_left "$scratch" 5 'after a run that passed'
-echo "check-no-leftovers: a finished run left nothing behind"
+echo "check-no-leftovers: a passing run left nothing behind"
 
-# 2. Ctrl-C once the server is up: jest runs no teardown; the watchdog stops the server within 10 s. A 0700 TMPDIR
+# 2. A run that fails (a 1 ms test timeout fails its hooks): teardown runs all the same.
+mkdir -m 0755 "$work/fails"
+start_jest "$work/fails" --testTimeout=1
+scratch=$(scratch_of "$work/fails" 60)
+! wait "$jest_pid" || fail "the run meant to fail passed: $(tail -30 "$work/fails.log")"
+expect_nothing_left "$scratch" 5 'after a run that failed'
+echo "check-no-leftovers: a failing run left nothing behind"
+
+# 3. Ctrl-C once the server is up: jest runs no teardown; the watchdog stops the server within 10 s. A 0700 TMPDIR
 # (as root) is one the postgres user cannot reach, so the data moves to /var/tmp and its removal is checked too.
 mkdir -m 0700 "$work/interrupted"
 start_jest "$work/interrupted"

@@ -41,11 +41,18 @@ async function exited(pid, timeoutMs) {
   return true;
 }
 
+/** The running postmaster of `dataDir`, or null; a stale pid file whose pid is now another process's is ignored. */
 function postmasterPid(dataDir) {
   const file = join(dataDir, 'postmaster.pid');
   if (!existsSync(file)) return null;
   const pid = Number(readFileSync(file, 'utf8').split('\n')[0]);
-  return Number.isInteger(pid) && pid > 0 ? pid : null;
+  if (!Number.isInteger(pid) || pid <= 0) return null;
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(dataDir) ? pid : null;
+  } catch {
+    // No /proc (not Linux) or no such process: trust the file, alive() decides.
+    return existsSync('/proc/self') ? null : pid;
+  }
 }
 
 /**

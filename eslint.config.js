@@ -24,6 +24,17 @@ export default tseslint.config(
     },
   },
   {
+    // Promise mistakes the compiler cannot see: a promise nobody awaits, one passed where a callback's result is
+    // ignored, an await on a value that is no promise. These rules need type information, so only TypeScript files.
+    files: ['**/*.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/await-thenable': 'error',
+    },
+  },
+  {
     // The dashboard's ES module runs in the browser.
     files: ['src/host/dashboard/public/**/*.js'],
     languageOptions: { globals: { ...globals.browser } },

@@ -1,3 +1,5 @@
+import type { DataSource } from 'typeorm';
+import { PREBUILDS_DATA_SOURCE } from './database/prebuilds-data-source.js';
 import { Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
 import { PrebuildsAdminService } from './admin/prebuilds-admin.service.js';
@@ -86,7 +88,12 @@ import { ReconcilerService } from './reconciler/reconciler.service.js';
     BuildLogRepository,
     BuildLogService,
     ClaimRepository,
-    ClaimPool,
+    {
+      provide: ClaimPool,
+      useFactory: (dataSource: DataSource, options: ResolvedPrebuildsOptions) =>
+        new ClaimPool(dataSource, options.claimPoolSize),
+      inject: [PREBUILDS_DATA_SOURCE, PREBUILDS_OPTIONS],
+    },
     ClaimableTemplateCache,
     NotificationBatcher,
     PrebuildsMetricsService,

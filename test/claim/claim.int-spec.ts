@@ -21,6 +21,7 @@ import {
 import { createPrebuildsTestContext, type PrebuildsTestContext } from '../support/prebuilds-test-module.js';
 import type { RecordingPubsub } from '../support/recording-pubsub.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
+import { waitFor } from '../support/wait-for.js';
 
 const ago = (minutes: number) => new Date(Date.UTC(2026, 5, 1, 12) - minutes * 60_000);
 
@@ -321,16 +322,18 @@ describe('ClaimService', () => {
     try {
       const claimed = await claims.createWorkspace({ templateId, ownerId: alice, name: 'refill', presetId });
       expect(claimed.claimed).toBe(true);
-      const deadline = Date.now() + 5000;
-      let replacements = 0;
-      while (Date.now() < deadline && replacements === 0) {
-        await new Promise((resolve) => setTimeout(resolve, 50));
-        [{ replacements }] = await ds.query(
-          `SELECT count(*)::int AS replacements FROM prebuilds.workspaces WHERE preset_id = $1 AND owner_id = $2`,
-          [presetId, PREBUILDS_SYSTEM_USER_ID],
-        );
-      }
-      expect(replacements).toBe(1);
+      const replacements = async (): Promise<number> =>
+        (
+          await ds.query(
+            `SELECT count(*)::int AS n FROM prebuilds.workspaces WHERE preset_id = $1 AND owner_id = $2`,
+            [presetId, PREBUILDS_SYSTEM_USER_ID],
+          )
+        )[0].n;
+      await waitFor(async () => (await replacements()) > 0, {
+        timeoutMs: 5_000,
+        message: 'a replacement prebuild after the claim',
+      });
+      expect(await replacements()).toBe(1);
       expect((ctx.pubsub as RecordingPubsub).published).toContainEqual({
         channel: PrebuildsChannel.WorkspaceClaimed,
         payload: { templateId, presetId },

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import { randomUUID } from 'node:crypto';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
+import { waitFor } from '../support/wait-for.js';
 
 /**
  * provisioner_jobs.agents_ready, kept by the triggers of migration 1765100000000-AgentsReady: the readiness the
@@ -81,22 +82,16 @@ describe('the agents_ready flag of a job', () => {
     const second = b.query(`UPDATE prebuilds.workspace_agents SET lifecycle_state = 'ready' WHERE id = $1`, [
       agentIds[1],
     ]);
-    await waitUntilBlocked(b);
+    const pid = (b as unknown as { processID: number }).processID;
+    await waitFor(
+      async () =>
+        (await a.query(`SELECT wait_event_type FROM pg_stat_activity WHERE pid = $1`, [pid])).rows[0]
+          ?.wait_event_type === 'Lock',
+      { timeoutMs: 5_000, message: 'the second transaction waiting for the first' },
+    );
     await a.query('COMMIT');
     await second;
     await b.query('COMMIT');
     expect(await flag(jobId)).toBe(true);
   });
-
-  /** Until the backend of `client` waits on a lock (pg_stat_activity), so that the race is the one meant. */
-  async function waitUntilBlocked(client: pg.Client): Promise<void> {
-    const pid = (client as unknown as { processID: number }).processID;
-    const deadline = Date.now() + 5_000;
-    for (;;) {
-      const { rows } = await a.query(`SELECT wait_event_type FROM pg_stat_activity WHERE pid = $1`, [pid]);
-      if (rows[0]?.wait_event_type === 'Lock') return;
-      if (Date.now() > deadline) throw new Error('the second transaction never waited for the first');
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-  }
 });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { DataSource } from 'typeorm';
+import { DataSource, type DataSourceOptions } from 'typeorm';
 import { HostIdentity1764900000000 } from '../../src/host/database/migrations/1764900000000-HostIdentity.js';
 import { PrebuildsNamespace } from '../../src/prebuilds/database/prebuilds-namespace.js';
 import {
@@ -42,7 +42,7 @@ describe('migrations into the module schema, beside a host that has its own user
     host = await new DataSource({
       ...testDataSourceOptions(db.url, { poolSize: 4 }),
       migrations: [HostIdentity1764900000000],
-    } as ConstructorParameters<typeof DataSource>[0]).initialize();
+    } as DataSourceOptions).initialize();
     await host.runMigrations();
     await host.query(`DROP TABLE api_tokens; DROP TABLE users`);
     await host.query(`CREATE TABLE users (id bigserial PRIMARY KEY, email text NOT NULL)`);

@@ -5,15 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import pg from 'pg';
 import { freePort } from '../support/host-process.js';
-
-/** Resolves once `predicate` holds for the text gathered so far, or rejects at the deadline. */
-async function waitFor(read: () => string, predicate: (text: string) => boolean, ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!predicate(read())) {
-    if (Date.now() > deadline) throw new Error(`timed out; output so far:\n${read()}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+import { waitFor } from '../support/wait-for.js';
 
 async function accepts(port: number): Promise<boolean> {
   const client = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', database: 'postgres' });
@@ -58,19 +50,17 @@ describe('npm start on the embedded PostgreSQL', () => {
       child.once('exit', (code, signal) => resolve([code, signal])),
     );
     try {
-      await waitFor(
-        () => output,
-        (text) => text.includes('control plane ready'),
-        60_000,
-      );
+      await waitFor(() => output.includes('control plane ready'), {
+        timeoutMs: 60_000,
+        message: 'the host to be ready',
+      });
       expect(await accepts(pgPort)).toBe(true);
 
       child.kill('SIGTERM');
-      await waitFor(
-        () => output,
-        (text) => text.includes('shutting down'),
-        10_000,
-      );
+      await waitFor(() => output.includes('shutting down'), {
+        timeoutMs: 10_000,
+        message: 'the shutdown to start',
+      });
       child.kill('SIGTERM');
 
       expect(await exited).toEqual([0, null]);

@@ -2,8 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DataSource } from 'typeorm';
 import { testDataSourceOptions } from '../support/test-data-source.js';
 import { type HostProcess, startHostProcess } from '../support/host-process.js';
-import { readPoolStates } from '../support/pool-state.js';
+import { type PoolState, readPoolStates } from '../support/pool-state.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
+import { waitFor } from '../support/wait-for.js';
 
 const hostEnv = (databaseUrl: string) => ({
   DATABASE_URL: databaseUrl,
@@ -15,18 +16,24 @@ const hostEnv = (databaseUrl: string) => ({
 
 /** Polls until every active demo preset has eligible == desired, checking the pool never overshoots meanwhile. */
 async function waitForFullPools(ds: DataSource, timeoutMs: number) {
-  const deadline = Date.now() + timeoutMs;
-  let last: Awaited<ReturnType<typeof readPoolStates>> = [];
-  while (Date.now() < deadline) {
-    last = (await readPoolStates(ds)).filter((state) => state.active);
-    // Whatever the replicas do, a preset never holds more than desired (running + starting).
-    const overshoot = last.filter((state) => state.actual + state.starting > state.desired);
-    expect(overshoot).toEqual([]);
-    if (last.length >= 3 && last.every((state) => state.eligible === state.desired && state.desired > 0))
-      return last;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error(`pools not full after ${timeoutMs} ms: ${JSON.stringify(last)}`);
+  let last: PoolState[] = [];
+  let overshoot: PoolState[] = [];
+  await waitFor(
+    async () => {
+      last = (await readPoolStates(ds)).filter((state) => state.active);
+      // Whatever the replicas do, a preset never holds more than desired (running + starting): stop at once.
+      overshoot = last.filter((state) => state.actual + state.starting > state.desired);
+      return (
+        overshoot.length > 0 ||
+        (last.length >= 3 && last.every((state) => state.eligible === state.desired && state.desired > 0))
+      );
+    },
+    { timeoutMs, intervalMs: 200, message: 'full pools' },
+  ).catch((error: Error) => {
+    throw new Error(`${error.message}: ${JSON.stringify(last)}`);
+  });
+  expect(overshoot).toEqual([]);
+  return last;
 }
 
 describe('host app', () => {

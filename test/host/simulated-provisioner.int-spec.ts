@@ -1,6 +1,5 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { Logger } from '@nestjs/common';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { DataSource } from 'typeorm';
 import { loadHostConfig } from '../../src/host/config/host-config.js';
 import {
@@ -22,18 +21,14 @@ import {
 } from '../provisioner/job-rows.js';
 import { RecordingPubsub } from '../support/recording-pubsub.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
+import { holdsThrough, waitFor } from '../support/wait-for.js';
 import { PrebuildsNamespace } from '../../src/prebuilds/database/prebuilds-namespace.js';
 import { resolvePrebuildsOptions } from '../../src/prebuilds/prebuilds.options.js';
 
 const clock: Clock = { now: () => new Date('2026-06-01T12:00:00Z') };
 
-async function eventually(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await sleep(20);
-  }
-}
+/** Waits (10 s at most) for `check`; named after what the old helper did, over waitFor. */
+const eventually = (check: () => Promise<boolean>, timeoutMs = 10_000) => waitFor(check, { timeoutMs });
 
 describe('SimulatedProvisionerService', () => {
   let db: TestDatabase;
@@ -134,20 +129,40 @@ describe('SimulatedProvisionerService', () => {
   });
 
   it('wakes on JobPosted instead of waiting for the poll', async () => {
+    // Count the worker's looks at the queue: one that finds nothing means it is about to idle.
+    let emptyLooks = 0;
+    const acquireNext = jobs.acquireNext.bind(jobs);
+    jobs.acquireNext = async (workerId) => {
+      const job = await acquireNext(workerId);
+      if (!job) emptyLooks++;
+      return job;
+    };
     startProvisioner({ concurrency: 1 }, { idlePollMs: 60_000 });
-    // Let the worker find the queue empty and go idle.
-    await sleep(100);
+    await waitFor(() => emptyLooks === 1, { timeoutMs: 5_000, message: 'the worker found the queue empty' });
     const { jobId } = await insertWorkspaceWithJob(ds, template);
-    await pubsub.publish(PrebuildsChannel.JobPosted, { jobId });
+    // Idle on a 60 s poll, the worker does not see the job on its own...
+    await holdsThrough(async () => (await jobRow(ds, jobId)).status === 'pending', {
+      windowMs: 300,
+      message: 'the unposted job stays pending',
+    });
 
-    await eventually(async () => (await jobRow(ds, jobId)).status === 'succeeded', 3_000);
+    expect(emptyLooks).toBe(1);
+
+    // ...until the job is posted.
+    await pubsub.publish(PrebuildsChannel.JobPosted, { jobId });
+    await waitFor(async () => (await jobRow(ds, jobId)).status === 'succeeded', {
+      timeoutMs: 3_000,
+      message: 'the posted job was built',
+    });
   });
 
   it('does nothing when disabled', async () => {
     const { jobId } = await insertWorkspaceWithJob(ds, template);
     startProvisioner({ enabled: false });
-    await sleep(200);
-    expect((await jobRow(ds, jobId)).status).toBe('pending');
+    await holdsThrough(async () => (await jobRow(ds, jobId)).status === 'pending', {
+      windowMs: 300,
+      message: 'the job stays pending',
+    });
     expect(pubsub.subscribers(PrebuildsChannel.JobPosted)).toBe(0);
     // Leave the queue empty for the next test.
     await ds.query(
@@ -172,9 +187,11 @@ describe('SimulatedProvisionerService', () => {
     const stopping = provisioner!.stop().then(() => {
       stopped = true;
     });
-    await sleep(100);
-    expect(stopped).toBe(false);
-    expect((await jobRow(ds, first.jobId)).status).toBe('running');
+    // Stop waits as long as the build runs.
+    await holdsThrough(async () => !stopped && (await jobRow(ds, first.jobId)).status === 'running', {
+      windowMs: 200,
+      message: 'stop waits for the running build',
+    });
 
     const second = await insertWorkspaceWithJob(ds, template);
     release();

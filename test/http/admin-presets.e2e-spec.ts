@@ -4,6 +4,7 @@ import { createHostTestApp, type HostTestApp } from '../support/host-app.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 import {
   adminClient,
+  type AdminClient,
   API,
   bearer,
   createTemplate,
@@ -21,7 +22,7 @@ const MINUTE = 60_000;
 describe('admin routes: resume, invalidate, unknown ids', () => {
   let db: TestDatabase;
   let host: HostTestApp;
-  let admin: ReturnType<typeof adminClient>;
+  let admin: AdminClient;
   const clock = new FakeClock('2026-06-01T12:00:00Z');
   const auth = () => bearer(host.tokens.owner);
 

@@ -6,6 +6,7 @@ import { createHostTestApp, type HostTestApp } from '../support/host-app.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 import {
   adminClient,
+  type AdminClient,
   API,
   bearer,
   createTemplate,
@@ -41,7 +42,7 @@ const RECONCILE_LOCK = [new PrebuildsNamespace().lockNamespace, 1];
 describe('admin routes: reconcile, status, plan, pause', () => {
   let db: TestDatabase;
   let host: HostTestApp;
-  let admin: ReturnType<typeof adminClient>;
+  let admin: AdminClient;
   const clock = new FakeClock('2026-06-01T12:00:00Z');
   const auth = () => bearer(host.tokens.owner);
   const prebuildCount = async (templateId: string): Promise<number> =>

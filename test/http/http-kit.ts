@@ -153,6 +153,9 @@ interface PresetResult {
 }
 
 /** The admin routes as the owner, with the result of one preset picked out. */
+/** The owner's calls to the prebuilds admin routes. */
+export type AdminClient = ReturnType<typeof adminClient>;
+
 export function adminClient(host: HostTestApp) {
   const auth = () => bearer(host.tokens.owner);
   return {

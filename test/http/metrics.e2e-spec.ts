@@ -6,6 +6,7 @@ import { createHostTestApp, type HostTestApp } from '../support/host-app.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 import {
   adminClient,
+  type AdminClient,
   API,
   bearer,
   createTemplate,
@@ -63,7 +64,7 @@ function parseExposition(text: string): Sample[] {
 describe('GET /metrics', () => {
   let db: TestDatabase;
   let host: HostTestApp;
-  let admin: ReturnType<typeof adminClient>;
+  let admin: AdminClient;
   const clock = new FakeClock('2026-06-01T12:00:00Z');
 
   const scrape = async () => {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createHostTestApp, type HostTestApp } from '../support/host-app.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
+import { waitFor } from '../support/wait-for.js';
 import { API, bearer, dbFingerprint, expectError, UNKNOWN_ID, unique } from './http-kit.js';
 
 /**
@@ -12,11 +13,8 @@ import { API, bearer, dbFingerprint, expectError, UNKNOWN_ID, unique } from './h
 /** Polls `probe` until it returns true; the elapsed milliseconds, or a failure naming the deadline. */
 async function within(deadlineMs: number, probe: () => Promise<boolean>): Promise<number> {
   const started = Date.now();
-  while (Date.now() - started < deadlineMs) {
-    if (await probe()) return Date.now() - started;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  throw new Error(`not within ${deadlineMs} ms`);
+  await waitFor(probe, { timeoutMs: deadlineMs, message: 'the change on the other replica' });
+  return Date.now() - started;
 }
 
 async function newUser(host: HostTestApp, roles = ['member']) {

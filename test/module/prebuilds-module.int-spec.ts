@@ -8,7 +8,6 @@ import {
   PREBUILDS_OPTIONS,
   type PrebuildsModuleOptions,
   type ResolvedPrebuildsOptions,
-  resolvePrebuildsOptions,
 } from '../../src/prebuilds/prebuilds.options.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 
@@ -70,15 +69,5 @@ describe('PrebuildsModule', () => {
       maxPrebuilds: 5000,
       eventRetentionMs: 7 * 24 * 3_600_000,
     });
-  });
-
-  it.each([
-    [{ reconcileIntervalMs: 0 }, 'reconcileIntervalMs must be > 0'],
-    [{ concurrency: -1 }, 'concurrency must be > 0'],
-    [{ failureHardLimit: -1 }, 'failureHardLimit must be >= 0'],
-    [{ maxPrebuilds: -1 }, 'maxPrebuilds must be >= 0'],
-    [{ maxCreatesPerCycle: 2.5 }, 'maxCreatesPerCycle must be an integer'],
-  ])('refuses %j', (options, message) => {
-    expect(() => resolvePrebuildsOptions(options)).toThrow(message);
   });
 });

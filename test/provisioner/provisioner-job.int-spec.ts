@@ -8,6 +8,7 @@ import { ProvisionerJobRepository } from '../../src/prebuilds/provisioner/provis
 import { ProvisionerJobService } from '../../src/prebuilds/provisioner/provisioner-job.service.js';
 import { PrebuildsChannel } from '../../src/prebuilds/pubsub/channels.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
+import { waitFor } from '../support/wait-for.js';
 import {
   agentRows,
   insertTemplateRows,
@@ -278,17 +279,17 @@ describe('ProvisionerJobService leases (database time)', () => {
 
   /** Sweeps until `jobId` was recovered, within a deadline (the lease must expire in database time first). */
   async function sweepUntilRecovered(service: ProvisionerJobService, jobId: string): Promise<void> {
-    const deadline = Date.now() + 10 * LEASE_MS;
-    while (Date.now() < deadline) {
-      await service.recoverExpiredLeases();
-      const [row] = await ds.query(
-        `SELECT started_at IS NULL OR completed_at IS NOT NULL AS recovered FROM prebuilds.provisioner_jobs WHERE id = $1`,
-        [jobId],
-      );
-      if (row.recovered) return;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    throw new Error(`job ${jobId} was not recovered within ${10 * LEASE_MS} ms`);
+    await waitFor(
+      async () => {
+        await service.recoverExpiredLeases();
+        const [row] = await ds.query(
+          `SELECT started_at IS NULL OR completed_at IS NOT NULL AS recovered FROM prebuilds.provisioner_jobs WHERE id = $1`,
+          [jobId],
+        );
+        return row.recovered as boolean;
+      },
+      { timeoutMs: 10 * LEASE_MS, intervalMs: 50, message: `job ${jobId} recovered by the lease sweep` },
+    );
   }
 
   beforeAll(async () => {
@@ -338,7 +339,8 @@ describe('ProvisionerJobService leases (database time)', () => {
     await service.acquireNext('old');
     await sweepUntilRecovered(service, jobId);
     expect(await jobRow(ds, jobId)).toMatchObject({ status: 'pending', attempts: 1, workerId: null });
-    expect(pubsub.published.map((message) => message.channel)).toContain(PrebuildsChannel.JobPosted);
+    // Provisioners wake up for the job itself (JobPostedMessage), as when it was first posted.
+    expect(pubsub.published).toContainEqual({ channel: PrebuildsChannel.JobPosted, payload: { jobId } });
 
     await expect(service.heartbeat(jobId, 'old')).rejects.toMatchObject({ code: 'lease_lost' });
     await expect(service.complete(jobId, 'old')).rejects.toMatchObject({ code: 'lease_lost' });

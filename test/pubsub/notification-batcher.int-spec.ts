@@ -7,6 +7,7 @@ import { NotificationBatcher } from '../../src/prebuilds/pubsub/notification-bat
 import { insertPreset, insertTemplate } from '../support/fixtures.js';
 import { createPrebuildsTestContext, type PrebuildsTestContext } from '../support/prebuilds-test-module.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
+import { waitFor } from '../support/wait-for.js';
 
 /** A plain LISTEN session on one of the module's channels, outside the module. */
 async function listen(url: string, channel: PrebuildsChannel) {
@@ -20,14 +21,6 @@ async function listen(url: string, channel: PrebuildsChannel) {
   });
   await client.query(`LISTEN ${client.escapeIdentifier(new PrebuildsNamespace().channel(channel))}`);
   return { payloads, processes, close: () => client.end() };
-}
-
-async function until(check: () => boolean | Promise<boolean>, what: string, ms = 5_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 describe('NotificationBatcher on PostgreSQL', () => {
@@ -81,7 +74,10 @@ describe('NotificationBatcher on PostgreSQL', () => {
         batcher.publish(PrebuildsChannel.WorkspaceClaimed, { templateId: 't1', presetId });
         batcher.recordEvent({ presetId, type: 'claim_succeeded', at });
       }
-      await until(() => jobs.payloads.length === 20 && claims.payloads.length === 1, 'the batch');
+      await waitFor(() => jobs.payloads.length === 20 && claims.payloads.length === 1, {
+        message: 'the batch',
+        timeoutMs: 5_000,
+      });
       expect(new Set(jobs.payloads.map((p) => (p as { jobId: string }).jobId))).toEqual(new Set(jobIds));
       expect(claims.payloads).toEqual([{ templateId: 't1', presetId }]);
       expect(await eventCount(ctx, at)).toBe(5);
@@ -105,7 +101,10 @@ describe('NotificationBatcher on PostgreSQL', () => {
       batcher.recordEvent({ presetId, type: 'claim_missed', at });
       await ctx.close();
       contexts = contexts.filter((c) => c !== ctx);
-      await until(() => jobs.payloads.length === 1, 'the wake-up sent at shutdown');
+      await waitFor(() => jobs.payloads.length === 1, {
+        message: 'the wake-up sent at shutdown',
+        timeoutMs: 5_000,
+      });
       expect(jobs.payloads).toEqual([{ jobId: 'queued-at-shutdown' }]);
       const other = await start();
       expect(await eventCount(other, at)).toBe(1);
@@ -123,7 +122,7 @@ describe('NotificationBatcher on PostgreSQL', () => {
       // An event of a preset that does not exist (deleted meanwhile) fails its foreign key, and the whole batch.
       batcher.recordEvent({ presetId: randomUUID(), type: 'claim_missed', at });
       batcher.publish(PrebuildsChannel.JobPosted, { jobId: 'despite-events' });
-      await until(() => jobs.payloads.length === 1, 'the wake-up');
+      await waitFor(() => jobs.payloads.length === 1, { message: 'the wake-up', timeoutMs: 5_000 });
       await batcher.flush();
       expect(jobs.payloads).toEqual([{ jobId: 'despite-events' }]);
       expect(await eventCount(ctx, at)).toBe(0);

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Logger } from '@nestjs/common';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { DataSource } from 'typeorm';
 import { testDataSourceOptions } from '../support/test-data-source.js';
 import { PrebuildsChannel } from '../../src/prebuilds/pubsub/channels.js';
 import { PostgresPubsub } from '../../src/prebuilds/pubsub/postgres-pubsub.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
+import { holdsThrough, waitFor } from '../support/wait-for.js';
 import { PrebuildsNamespace } from '../../src/prebuilds/database/prebuilds-namespace.js';
 
 /** Keeps structured log entries so tests can assert on events, and prints nothing. */
@@ -27,13 +27,8 @@ class RecordingLogger extends Logger {
   }
 }
 
-async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await sleep(20);
-  }
-}
+const eventually = (check: () => boolean | Promise<boolean>, timeoutMs = 10_000) =>
+  waitFor(check, { timeoutMs });
 
 describe('PostgresPubsub', () => {
   let db: TestDatabase;
@@ -104,11 +99,13 @@ describe('PostgresPubsub', () => {
 
     // Messages sent while it is down are lost by design; keep sending until one arrives.
     let n = 0;
-    await eventually(async () => {
-      await publisher.publish(PrebuildsChannel.JobCompleted, { n: ++n });
-      await sleep(50);
-      return received.length > 0;
-    });
+    await waitFor(
+      async () => {
+        await publisher.publish(PrebuildsChannel.JobCompleted, { n: ++n });
+        return received.length > 0;
+      },
+      { timeoutMs: 10_000, intervalMs: 50, message: 'a message after the reconnect' },
+    );
     expect(listener.listenerProcessId()).not.toBe(pid);
     const reconnects = logger.events('pubsub_reconnect');
     expect(reconnects[0]).toMatchObject({ event: 'pubsub_reconnect', attempt: 1 });
@@ -125,6 +122,8 @@ describe('PostgresPubsub', () => {
     listener.subscribe(PrebuildsChannel.WorkspaceClaimed, () => {
       throw new Error('handler bug');
     });
+    // On purpose: a handler that returns a rejected promise must be caught like one that throws.
+    // eslint-disable-next-line @typescript-eslint/no-misused-promises
     listener.subscribe(PrebuildsChannel.WorkspaceClaimed, async () => {
       throw new Error('async handler bug');
     });
@@ -150,12 +149,20 @@ describe('PostgresPubsub', () => {
 
     await Promise.all([listener.onModuleDestroy(), listener.close()]);
     await listener.close();
-    await sleep(300);
-    const sessions: unknown[] = await publisherDs.query(`SELECT 1 FROM pg_stat_activity WHERE pid = $1`, [
-      pid,
-    ]);
-    expect(sessions).toEqual([]);
-    expect(listener.listenerProcessId()).toBeNull();
-    expect(logger.events('pubsub_reconnect')).toEqual([]);
+    const listening = async () =>
+      ((await publisherDs.query(`SELECT 1 FROM pg_stat_activity WHERE pid = $1`, [pid])) as unknown[])
+        .length > 0;
+    await waitFor(async () => !(await listening()), {
+      timeoutMs: 5_000,
+      message: 'the listener session ended',
+    });
+    // Longer than a reconnect's backoff: a listener that came back would show in one of the samples.
+    await holdsThrough(
+      async () =>
+        !(await listening()) &&
+        listener.listenerProcessId() === null &&
+        logger.events('pubsub_reconnect').length === 0,
+      { windowMs: 500, message: 'no listener session, no reconnect' },
+    );
   });
 });

@@ -1,7 +1,9 @@
+import { spawn } from 'node:child_process';
 import { chmod, mkdtemp } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 // Jest loads global setup outside its module system, where our `.js` → `.ts` mapping does not apply, so it uses
 // the compiled build (`pretest` runs `npm run build`).
@@ -21,13 +23,15 @@ export default async function globalSetup() {
     // mkdtemp makes a 0700 folder; the server runs as the postgres user when we are root, so open it up.
     const scratch = await mkdtemp(join(tmpdir(), 'nest-prebuilds-test-'));
     await chmod(scratch, 0o755);
-    globalThis.__PREBUILDS_SCRATCH__ = scratch;
+    // The teardown and the watchdog need only this folder: it travels in this process's environment.
+    process.env.PREBUILDS_TEST_SCRATCH = scratch;
+    // Before the server exists, so that an interrupt while it starts is covered too.
+    process.env.PREBUILDS_TEST_WATCHDOG_PID = String(startWatchdog(scratch));
     const embedded = await startEmbeddedPostgres({
       dataDir: join(scratch, 'postgres'),
       port: await freePort(),
       database: 'postgres',
     });
-    globalThis.__PREBUILDS_EMBEDDED__ = embedded;
     serverUrl = embedded.adminUrl;
   }
   const templateName = `prebuilds_tpl_${process.pid}_${Date.now().toString(36)}`;
@@ -43,6 +47,21 @@ export default async function globalSetup() {
   await runPrebuildsMigrations(withDatabase(serverUrl, templateName));
   process.env.PREBUILDS_TEST_SERVER_URL = serverUrl;
   process.env.PREBUILDS_TEST_TEMPLATE_DB = templateName;
+}
+
+/**
+ * Jest runs no global teardown on Ctrl-C or a kill: a detached watchdog (its own process group, so the terminal's
+ * Ctrl-C does not reach it) stops the server and removes its folders once this process is gone.
+ * @returns {number} its pid
+ */
+function startWatchdog(scratch) {
+  const watchdog = spawn(
+    process.execPath,
+    [fileURLToPath(new URL('./process-watchdog.js', import.meta.url)), String(process.pid), scratch],
+    { detached: true, stdio: 'ignore' },
+  );
+  watchdog.unref();
+  return watchdog.pid;
 }
 
 function withDatabase(url, database) {

@@ -1,16 +1,23 @@
-import { rm } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import pg from 'pg';
+import { stopAndRemoveEmbedded } from './embedded-cleanup.js';
 
 export default async function globalTeardown() {
   const serverUrl = process.env.PREBUILDS_TEST_SERVER_URL;
   const template = process.env.PREBUILDS_TEST_TEMPLATE_DB;
-  const embedded = globalThis.__PREBUILDS_EMBEDDED__;
-  if (embedded) {
-    await embedded.stop();
-    // The whole throwaway cluster goes: the folder we made, and the data wherever it really was.
-    await rm(dirname(embedded.dataDir), { recursive: true, force: true });
-    await rm(globalThis.__PREBUILDS_SCRATCH__, { recursive: true, force: true });
+  // Set by global-setup.js when it started an embedded PostgreSQL (no TEST_DATABASE_URL).
+  const scratch = process.env.PREBUILDS_TEST_SCRATCH;
+  if (scratch) {
+    // The whole throwaway cluster goes: the server, the folder we made, and the data wherever it really was.
+    await stopAndRemoveEmbedded(scratch);
+    // Cleaned up: the watchdog that would have done it if jest had been interrupted is not needed any more.
+    const watchdog = Number(process.env.PREBUILDS_TEST_WATCHDOG_PID);
+    if (watchdog > 0) {
+      try {
+        process.kill(watchdog, 'SIGTERM');
+      } catch {
+        // Already gone.
+      }
+    }
     return;
   }
   if (!serverUrl || !template) return;

@@ -1,5 +1,5 @@
 /*
- * How the host installs it: AppModule implements NestModule and, with HostAuthModule imported (for UserRepository),
+ * How the host installs it: HostModule implements NestModule and, with HostAuthModule imported (for UserRepository),
  *
  *   configure(consumer: MiddlewareConsumer): void {
  *     consumer.apply(BearerAuthMiddleware).forRoutes('*');

@@ -1,4 +1,4 @@
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NestExpressApplication, NestExpressBodyParserOptionsFor } from '@nestjs/platform-express';
 import type { HostConfig } from '../config/host-config.js';
 import { setupOpenApi } from '../openapi.js';
 import { verifyJsonDepth } from './json-depth.js';
@@ -21,7 +21,7 @@ export function setupHostApp(app: NestExpressApplication, config: HostConfig): v
   // Registered before Nest's default JSON parser (which then stays out): too deep a body is a 400 before parsing,
   // never a stack overflow in the validation pipe. Nest's type leaves `verify` out (its rawBody option uses it);
   // at run time the options reach body-parser as given (rawBody is off), which test/http/hardening pins.
-  app.useBodyParser('json', { verify: verifyJsonDepth } as Parameters<typeof app.useBodyParser<'json'>>[1]);
+  app.useBodyParser('json', { verify: verifyJsonDepth } as NestExpressBodyParserOptionsFor<'json'>);
   app.setGlobalPrefix('api/v2', { exclude: ['/'] });
   if (config.docsEnabled) setupOpenApi(app);
 }

@@ -19,17 +19,10 @@ import {
   WorkspaceQueryService,
   type WorkspaceView,
 } from 'nest-prebuilds';
-import { READ_ANY_WORKSPACE_ROLES } from '../auth/roles.js';
+import { workspaceAccess } from '../auth/workspace-access.js';
 import type { HostConfig } from '../config/host-config.js';
 import { HOST_CONFIG } from '../config/host-config.token.js';
 import { CreateWorkspaceDto } from './dto/create-workspace.dto.js';
-
-const READ_ANY_ROLES: ReadonlySet<string> = new Set(READ_ANY_WORKSPACE_ROLES);
-
-/** Roles exempt from WORKSPACE_QUOTA and allowed to stop or delete anyone's workspace. */
-const OWNER_ROLE = 'owner';
-
-const isOwner = (subject: PrebuildsSubject) => subject.roles.includes(OWNER_ROLE);
 
 /** Job states of a build still in flight: a stop or delete waits for it to finish. */
 const IN_FLIGHT = new Set(['pending', 'running']);
@@ -56,7 +49,7 @@ export class WorkspacesController {
     return this.claims.createWorkspace({
       ...dto,
       ownerId: subject.id,
-      ...(quota > 0 && !isOwner(subject) ? { maxLiveWorkspaces: quota } : {}),
+      ...(quota > 0 && !workspaceAccess.isQuotaExempt(subject) ? { maxLiveWorkspaces: quota } : {}),
     });
   }
 
@@ -66,9 +59,7 @@ export class WorkspacesController {
   async get(@UuidParam('id') id: string, @CurrentSubject() subject: PrebuildsSubject) {
     const view = await this.workspaces.findWorkspace(id);
     // Someone else's workspace answers exactly like a missing one, so ids cannot be probed.
-    if (!view || (view.ownerId !== subject.id && !subject.roles.some((role) => READ_ANY_ROLES.has(role)))) {
-      throw notFound(id);
-    }
+    if (!view || !workspaceAccess.mayRead(subject, view.ownerId)) throw notFound(id);
     return { ...view, createdAt: view.createdAt.toISOString() };
   }
 
@@ -101,7 +92,7 @@ export class WorkspacesController {
   private async transition(id: string, transition: 'stop' | 'delete', subject: PrebuildsSubject) {
     const view = await this.workspaces.findWorkspace(id);
     // Only its owner or an owner may stop or delete it; anyone else learns nothing, as for reads.
-    if (!view || (view.ownerId !== subject.id && !isOwner(subject))) throw notFound(id);
+    if (!view || !workspaceAccess.mayManage(subject, view.ownerId)) throw notFound(id);
     assertIdle(view, transition);
     let build;
     try {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { BuildValidationError } from './build-errors.js';
-import { type ParameterDefinition, resolveBuildParameters } from './parameter-validation.js';
+import type { ParameterDefinition } from '../database/workspace-build.repository.js';
+import { resolveBuildParameters } from './parameter-validation.js';
 
 const definitions: ParameterDefinition[] = [
   { name: 'region', type: 'string', required: true, defaultValue: null },

@@ -1,11 +1,5 @@
+import type { ParameterDefinition } from '../database/workspace-build.repository.js';
 import { BuildValidationError } from './build-errors.js';
-
-export interface ParameterDefinition {
-  name: string;
-  type: 'string' | 'number' | 'bool';
-  required: boolean;
-  defaultValue: string | null;
-}
 
 /** Keys a parameters object may not have (they would set or shadow a prototype). */
 const RESERVED_NAMES: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);

@@ -3,9 +3,13 @@ import { InjectPrebuildsDataSource } from '../database/prebuilds-data-source.js'
 import { randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
 import { Clock } from '../clock/clock.js';
-import { type NewBuild, WorkspaceBuildRepository } from '../database/workspace-build.repository.js';
+import {
+  type LiveWorkspace,
+  type NewBuild,
+  WorkspaceBuildRepository,
+} from '../database/workspace-build.repository.js';
 import { PREBUILDS_OPTIONS, type ResolvedPrebuildsOptions } from '../prebuilds.options.js';
-import { PrebuildsChannel } from '../pubsub/channels.js';
+import { type JobPostedMessage, PrebuildsChannel } from '../pubsub/channels.js';
 import { NotificationBatcher } from '../pubsub/notification-batcher.service.js';
 import type { Transition } from '../state/types.js';
 import { BuildValidationError } from './build-errors.js';
@@ -169,7 +173,7 @@ export class WorkspaceBuilderService {
   /** Writes the next build of a locked workspace: a start on the active version, anything else on the last one. */
   private async writeBuild(
     manager: EntityManager,
-    workspace: NonNullable<Awaited<ReturnType<WorkspaceBuildRepository['lockLiveWorkspace']>>>,
+    workspace: LiveWorkspace,
     request: BuildRequest,
     now: Date,
   ): Promise<BuildResult> {
@@ -216,6 +220,6 @@ export class WorkspaceBuilderService {
    * well.
    */
   postJob(jobId: string): void {
-    this.notifications.publish(PrebuildsChannel.JobPosted, { jobId });
+    this.notifications.publish(PrebuildsChannel.JobPosted, { jobId } satisfies JobPostedMessage);
   }
 }

@@ -1,10 +1,8 @@
-import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import type { OnApplicationShutdown } from '@nestjs/common';
 import pg from 'pg';
 import type { DataSource } from 'typeorm';
 import { PrebuildsLogger } from '../logging/prebuilds-logger.js';
-import { PREBUILDS_OPTIONS, type ResolvedPrebuildsOptions } from '../prebuilds.options.js';
 import { pgConnectionConfig } from './pg-connection-config.js';
-import { InjectPrebuildsDataSource } from './prebuilds-data-source.js';
 
 /** One statement to run on a claim connection: named, so that each connection parses and plans it once. */
 export interface NamedStatement {
@@ -19,16 +17,16 @@ export interface NamedStatement {
  * CPU switching between backends; on a handful, the callers queue in Node and each claim runs without that
  * contention. Sessions plan with generic plans (the statement is the same for every preset) and without JIT.
  */
-@Injectable()
 export class ClaimPool implements OnApplicationShutdown {
   private readonly logger = new PrebuildsLogger(ClaimPool.name);
   private pool: pg.Pool | null = null;
   /** The statements each connection has PREPAREd (a connection replaced by the pool starts empty). */
   private readonly preparedOn = new WeakMap<pg.PoolClient, Set<string>>();
 
+  /** `size`: the option claimPoolSize (the module's provider passes it). */
   constructor(
-    @InjectPrebuildsDataSource() private readonly dataSource: DataSource,
-    @Inject(PREBUILDS_OPTIONS) private readonly options: ResolvedPrebuildsOptions,
+    private readonly dataSource: DataSource,
+    private readonly size: number,
   ) {}
 
   /** Runs one statement outside any transaction: it commits on its own. */
@@ -89,7 +87,7 @@ export class ClaimPool implements OnApplicationShutdown {
     if (this.pool) return this.pool;
     const pool = new pg.Pool({
       ...pgConnectionConfig(this.dataSource, 'prebuilds-claims'),
-      max: this.options.claimPoolSize,
+      max: this.size,
       idleTimeoutMillis: 30_000,
       options: '-c plan_cache_mode=force_generic_plan -c jit=off',
     });

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import type { ParameterDefinition } from '../builder/parameter-validation.js';
+import type { ParameterDefinition } from './workspace-build.repository.js';
 import { PrebuildsLock } from './advisory-locks.js';
 import type { NamedStatement } from './claim-pool.js';
 import { eligiblePrebuildSql } from './eligibility.sql.js';

@@ -11,7 +11,10 @@ export interface PrebuildEvent {
   at: Date;
 }
 
-/** Claim events: written in batches after claims commit (NotificationBatcher), deleted past the retention. */
+/**
+ * Claim events (hit or miss), written in batches after claims commit (NotificationBatcher) and deleted past
+ * `eventRetentionMs`. Nothing in the module reads them back yet (metrics count claims in memory).
+ */
 @Injectable()
 export class PrebuildEventRepository {
   constructor(

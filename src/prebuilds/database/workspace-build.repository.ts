@@ -1,8 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import type { ParameterDefinition } from '../builder/parameter-validation.js';
 import type { Transition } from '../state/types.js';
 import { PrebuildsNamespace } from './prebuilds-namespace.js';
+
+/** A template version's parameter, as a build checks the values given against it (builder/parameter-validation). */
+export interface ParameterDefinition {
+  name: string;
+  type: 'string' | 'number' | 'bool';
+  required: boolean;
+  defaultValue: string | null;
+}
 
 export interface NewWorkspace {
   id: string;

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
 import { Clock } from '../clock/clock.js';
-import { PrebuildsSettingsRepository } from '../database/settings.repository.js';
+import { type ClusterFreshness, PrebuildsSettingsRepository } from '../database/settings.repository.js';
 import { PrebuildsMetricsService } from '../metrics/prebuilds-metrics.service.js';
 import { PREBUILDS_OPTIONS, type ResolvedPrebuildsOptions } from '../prebuilds.options.js';
 import { withTimeout } from './with-timeout.js';
@@ -34,7 +34,7 @@ export class ReconcilerFreshnessIndicator {
   async check(key = 'reconciler', { timeout = 2000 }: { timeout?: number } = {}) {
     const session = this.health.check(key);
     if (!this.options.enabled) return session.up({ message: 'reconciler disabled in this process' });
-    let freshness: Awaited<ReturnType<PrebuildsSettingsRepository['freshness']>>;
+    let freshness: ClusterFreshness;
     try {
       freshness = await withTimeout(this.settings.freshness(), timeout);
     } catch (error) {

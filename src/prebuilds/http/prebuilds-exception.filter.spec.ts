@@ -28,7 +28,7 @@ function hostFor(response: object = {}): ArgumentsHost {
 }
 
 describe('PrebuildsExceptionFilter', () => {
-  let error: ReturnType<typeof jest.spyOn>;
+  let error: jest.Spied<PrebuildsLogger['error']>;
 
   beforeEach(() => {
     error = jest.spyOn(PrebuildsLogger.prototype, 'error').mockImplementation(() => undefined);

@@ -2,7 +2,7 @@ import { type ArgumentsHost, Catch, type ExceptionFilter, Injectable } from '@ne
 import { PrebuildsLogger } from '../logging/prebuilds-logger.js';
 import { HttpAdapterHost } from '@nestjs/core';
 import { mapError } from './error-response.js';
-import { routeOf } from './request-route.js';
+import { routeOf } from '../logging/request-route.js';
 
 /**
  * Answers every error of our controllers as `{ statusCode, code, message }`. Scoped with `@PrebuildsController`

@@ -4,7 +4,7 @@ import { InjectPrebuildsDataSource } from '../database/prebuilds-data-source.js'
 import type { DataSource } from 'typeorm';
 import { PrebuildsMetricsService } from '../metrics/prebuilds-metrics.service.js';
 import { Clock } from '../clock/clock.js';
-import { PrebuildsChannel, type TemplateMessage } from '../pubsub/channels.js';
+import { type JobPostedMessage, PrebuildsChannel, type TemplateMessage } from '../pubsub/channels.js';
 import { PrebuildsPubsub } from '../pubsub/prebuilds-pubsub.js';
 import { ProvisionerJobError } from './provisioner-job.errors.js';
 import { type JobTagFilter, ProvisionerJobRepository } from './provisioner-job.repository.js';
@@ -97,10 +97,15 @@ export class ProvisionerJobService {
         outcome: job.outcome,
       });
       if (job.outcome !== 'requeued') this.metrics?.recordJobFailure(job.outcome);
-      const channel = job.outcome === 'requeued' ? PrebuildsChannel.JobPosted : PrebuildsChannel.JobCompleted;
-      await this.pubsub
-        .publish(channel, { templateId: job.templateId, presetId: job.presetId })
-        .catch(() => undefined);
+      // Back in the queue: provisioners wake up for it. Ended: the reconciler looks at its template again.
+      const published =
+        job.outcome === 'requeued'
+          ? this.pubsub.publish(PrebuildsChannel.JobPosted, { jobId: job.jobId } satisfies JobPostedMessage)
+          : this.pubsub.publish(PrebuildsChannel.JobCompleted, {
+              templateId: job.templateId,
+              presetId: job.presetId,
+            } satisfies TemplateMessage);
+      await published.catch(() => undefined);
     }
     return swept.length;
   }

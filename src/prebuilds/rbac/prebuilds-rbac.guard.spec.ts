@@ -54,7 +54,7 @@ function guardWith(authorization: ResolvedPrebuildsOptions['authorization']): Pr
 
 describe('PrebuildsRbacGuard', () => {
   const guard = guardWith({ rolePermissions: ROLE_MAP });
-  let warn: ReturnType<typeof jest.spyOn>;
+  let warn: jest.Spied<PrebuildsLogger['warn']>;
 
   beforeEach(() => {
     warn = jest.spyOn(PrebuildsLogger.prototype, 'warn').mockImplementation(() => undefined);

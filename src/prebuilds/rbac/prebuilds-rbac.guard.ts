@@ -2,7 +2,7 @@ import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@ne
 import { PrebuildsLogger } from '../logging/prebuilds-logger.js';
 import { Reflector } from '@nestjs/core';
 import { PrebuildsErrorCode, PrebuildsException } from '../errors/prebuilds.exception.js';
-import { routeOf } from '../http/request-route.js';
+import { routeOf } from '../logging/request-route.js';
 import { PREBUILDS_OPTIONS, type ResolvedPrebuildsOptions } from '../prebuilds.options.js';
 import { type AuthorizeFunction, authorizerOf, type Permission } from './permissions.js';
 import { subjectOf } from './subject.js';

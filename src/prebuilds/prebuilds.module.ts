@@ -11,6 +11,8 @@ import { WorkspaceQueryService } from './workspaces/workspace-query.service.js';
 import { PrebuildCreatorService } from './builder/prebuild-creator.service.js';
 import { WorkspaceBuilderService } from './builder/workspace-builder.service.js';
 import { ClaimObserver } from './claim/claim-observer.js';
+import { JobMetricsObserver } from './metrics/job-metrics.observer.js';
+import { JobObserver } from './provisioner/job-observer.js';
 import { ClaimMetricsObserver } from './metrics/claim-metrics.observer.js';
 import { PREBUILDS_METRICS_TOKEN } from './metrics/metrics-token.guard.js';
 import { PrebuildsMetricsService } from './metrics/prebuilds-metrics.service.js';
@@ -98,6 +100,7 @@ import { ReconcilerService } from './reconciler/reconciler.service.js';
     NotificationBatcher,
     PrebuildsMetricsService,
     { provide: ClaimObserver, useClass: ClaimMetricsObserver },
+    { provide: JobObserver, useClass: JobMetricsObserver },
     {
       provide: PREBUILDS_METRICS_TOKEN,
       useFactory: (options: ResolvedPrebuildsOptions) => options.metricsToken,

@@ -2,11 +2,11 @@ import { Inject, Injectable, Optional } from '@nestjs/common';
 import { PrebuildsLogger } from '../logging/prebuilds-logger.js';
 import { InjectPrebuildsDataSource } from '../database/prebuilds-data-source.js';
 import type { DataSource } from 'typeorm';
-import { PrebuildsMetricsService } from '../metrics/prebuilds-metrics.service.js';
 import { Clock } from '../clock/clock.js';
 import { type JobPostedMessage, PrebuildsChannel, type TemplateMessage } from '../pubsub/channels.js';
 import { PrebuildsPubsub } from '../pubsub/prebuilds-pubsub.js';
 import { ProvisionerJobError } from './provisioner-job.errors.js';
+import { JobObserver } from './job-observer.js';
 import { type JobTagFilter, ProvisionerJobRepository } from './provisioner-job.repository.js';
 import {
   PREBUILDS_OPTIONS,
@@ -31,16 +31,18 @@ import {
 @Injectable()
 export class ProvisionerJobService {
   private readonly logger = new PrebuildsLogger(ProvisionerJobService.name);
+  private readonly observer: JobObserver;
 
   constructor(
     @InjectPrebuildsDataSource() private readonly dataSource: DataSource,
     private readonly jobs: ProvisionerJobRepository,
     private readonly clock: Clock,
     private readonly pubsub: PrebuildsPubsub,
-    @Optional() private readonly metrics?: PrebuildsMetricsService,
+    @Optional() observer?: JobObserver,
     @Optional() @Inject(PREBUILDS_OPTIONS) options?: ResolvedPrebuildsOptions,
   ) {
     this.options = options ?? resolvePrebuildsOptions();
+    this.observer = observer ?? new JobObserver();
   }
 
   private readonly options: ResolvedPrebuildsOptions;
@@ -67,7 +69,7 @@ export class ProvisionerJobService {
         jobId: job.jobId,
         templateId: job.templateId,
       });
-      this.metrics?.recordJobFailure('timeout');
+      this.observer.recordJobFailure('timeout');
       await this.pubsub
         .publish(PrebuildsChannel.JobCompleted, { templateId: job.templateId, presetId: job.presetId })
         .catch(() => undefined);
@@ -96,7 +98,7 @@ export class ProvisionerJobService {
         templateId: job.templateId,
         outcome: job.outcome,
       });
-      if (job.outcome !== 'requeued') this.metrics?.recordJobFailure(job.outcome);
+      if (job.outcome !== 'requeued') this.observer.recordJobFailure(job.outcome);
       // Back in the queue: provisioners wake up for it. Ended: the reconciler looks at its template again.
       const published =
         job.outcome === 'requeued'
@@ -267,9 +269,9 @@ export class ProvisionerJobService {
       this.logger.debug({ msg: 'job completed again; no-op', event: 'job_completed_again', jobId, workerId });
       return { status: done.repeated, repeated: true };
     }
-    if (done.status === 'failed') this.metrics?.recordJobFailure('build');
+    if (done.status === 'failed') this.observer.recordJobFailure('build');
     if (done.status === 'failed' && done.isPrebuild && done.transition === 'start' && done.presetId) {
-      this.metrics?.recordFailed(this.metrics.labelsOf(done.presetId));
+      this.observer.recordPrebuildFailed(done.presetId);
     }
     this.logger.debug({
       msg: 'job completed',

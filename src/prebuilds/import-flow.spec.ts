@@ -40,9 +40,6 @@ const KNOWN_DEBT: readonly { from: string; to: string; why: string }[] = [
     to: 'rbac',
     why: 'a type import (PrebuildsAuthorization) while the RBAC guard reads the options: a cycle',
   },
-  { from: 'reconciler', to: 'metrics', why: 'cycles are measured by calling the metrics service' },
-  { from: 'admin', to: 'metrics', why: 'the status read refreshes gauges by calling the metrics service' },
-  { from: 'health', to: 'metrics', why: 'the freshness check records the cycle age in the metrics service' },
   {
     from: 'metrics',
     to: 'http',

@@ -13,6 +13,8 @@ import { WorkspaceBuilderService } from './builder/workspace-builder.service.js'
 import { ClaimObserver } from './claim/claim-observer.js';
 import { JobMetricsObserver } from './metrics/job-metrics.observer.js';
 import { JobObserver } from './provisioner/job-observer.js';
+import { ReconcileMetricsObserver } from './metrics/reconcile-metrics.observer.js';
+import { ReconcileObserver } from './reconciler/reconcile-observer.js';
 import { ClaimMetricsObserver } from './metrics/claim-metrics.observer.js';
 import { PREBUILDS_METRICS_TOKEN } from './metrics/metrics-token.guard.js';
 import { PrebuildsMetricsService } from './metrics/prebuilds-metrics.service.js';
@@ -101,6 +103,7 @@ import { ReconcilerService } from './reconciler/reconciler.service.js';
     PrebuildsMetricsService,
     { provide: ClaimObserver, useClass: ClaimMetricsObserver },
     { provide: JobObserver, useClass: JobMetricsObserver },
+    { provide: ReconcileObserver, useClass: ReconcileMetricsObserver },
     {
       provide: PREBUILDS_METRICS_TOKEN,
       useFactory: (options: ResolvedPrebuildsOptions) => options.metricsToken,
@@ -131,6 +134,8 @@ import { ReconcilerService } from './reconciler/reconciler.service.js';
     PrebuildsStatusService,
     PrebuildsAdminService,
     PrebuildsMetricsService,
+    // The health indicators (mounted by the host in its own module) report cluster freshness through it.
+    ReconcileObserver,
   ],
 })
 export class PrebuildsModule extends PrebuildsConfigurableModule {}

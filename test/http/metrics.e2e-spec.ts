@@ -1,3 +1,6 @@
+import { ReconcileMetricsObserver } from '../../src/prebuilds/metrics/reconcile-metrics.observer.js';
+import { ReconcileObserver } from '../../src/prebuilds/reconciler/reconcile-observer.js';
+import { ReconcilerFreshnessIndicator } from '../../src/prebuilds/health/reconciler-freshness.health.js';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DEFAULT_PREBUILDS_OWNER_ID as PREBUILDS_SYSTEM_USER_ID } from '../../src/prebuilds/database/prebuilds-namespace.js';
 import { ProvisionerJobService } from '../../src/prebuilds/provisioner/provisioner-job.service.js';
@@ -157,6 +160,16 @@ describe('GET /metrics', () => {
       }
     }
     expect(valueOf(samples, 'prebuilds_failed_total', alpha)).toEqual([]);
+
+    // The readiness probe's freshness check (in the host's health module) reports the cluster's last cycle age
+    // through the module's ReconcileObserver, which must reach it there.
+    host.app.get(ReconcileObserver, { strict: false }).recordClusterFreshness(12.5);
+    const [age] = valueOf((await scrape()).samples, 'prebuilds_cluster_last_cycle_age_seconds');
+    expect(age?.value).toBe(12.5);
+    const indicator = host.app.get(ReconcilerFreshnessIndicator, { strict: false });
+    expect((indicator as unknown as { observer?: unknown }).observer).toBeInstanceOf(
+      ReconcileMetricsObserver,
+    );
   });
 
   it('drops the gauge series of a deleted template once the snapshot no longer has it', async () => {

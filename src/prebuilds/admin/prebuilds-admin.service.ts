@@ -3,7 +3,7 @@ import { PrebuildsLogger } from '../logging/prebuilds-logger.js';
 import { Clock } from '../clock/clock.js';
 import { PresetRepository } from '../database/preset.repository.js';
 import { PrebuildsSettingsRepository } from '../database/settings.repository.js';
-import { PrebuildsMetricsService } from '../metrics/prebuilds-metrics.service.js';
+import { ReconcileObserver } from '../reconciler/reconcile-observer.js';
 import { PrebuildsErrorCode, PrebuildsException } from '../errors/prebuilds.exception.js';
 import { PREBUILDS_OPTIONS, type ResolvedPrebuildsOptions } from '../prebuilds.options.js';
 import { PrebuildsPubsub } from '../pubsub/prebuilds-pubsub.js';
@@ -29,7 +29,7 @@ export class PrebuildsAdminService {
     private readonly presets: PresetRepository,
     private readonly pubsub: PrebuildsPubsub,
     private readonly clock: Clock,
-    private readonly metrics: PrebuildsMetricsService,
+    private readonly observer: ReconcileObserver,
     @Inject(PREBUILDS_OPTIONS) private readonly options: ResolvedPrebuildsOptions,
   ) {}
 
@@ -65,7 +65,7 @@ export class PrebuildsAdminService {
 
   async setPaused(paused: boolean, actor: string): Promise<{ reconciliationPaused: boolean }> {
     await this.settings.setPaused(paused);
-    this.metrics.recordPaused(paused);
+    this.observer.recordPaused(paused);
     this.logger.log({
       msg: paused ? 'reconciliation paused' : 'reconciliation resumed',
       event: 'pause_changed',

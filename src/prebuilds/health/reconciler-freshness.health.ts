@@ -2,7 +2,7 @@ import { Inject, Injectable, Optional } from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
 import { Clock } from '../clock/clock.js';
 import { type ClusterFreshness, PrebuildsSettingsRepository } from '../database/settings.repository.js';
-import { PrebuildsMetricsService } from '../metrics/prebuilds-metrics.service.js';
+import { ReconcileObserver } from '../reconciler/reconcile-observer.js';
 import { PREBUILDS_OPTIONS, type ResolvedPrebuildsOptions } from '../prebuilds.options.js';
 import { withTimeout } from './with-timeout.js';
 
@@ -25,7 +25,7 @@ export class ReconcilerFreshnessIndicator {
     private readonly settings: PrebuildsSettingsRepository,
     private readonly clock: Clock,
     @Inject(PREBUILDS_OPTIONS) private readonly options: ResolvedPrebuildsOptions,
-    @Optional() private readonly metrics?: PrebuildsMetricsService,
+    @Optional() private readonly observer?: ReconcileObserver,
   ) {
     // Only this process's own uptime is measured with its clock: no other replica's time is involved.
     this.startedAt = clock.now().getTime();
@@ -40,7 +40,7 @@ export class ReconcilerFreshnessIndicator {
     } catch (error) {
       return session.down({ message: (error as Error).message });
     }
-    this.metrics?.recordLastCycleAge(freshness.ageMs === null ? null : freshness.ageMs / 1000);
+    this.observer?.recordClusterFreshness(freshness.ageMs === null ? null : freshness.ageMs / 1000);
     if (freshness.paused) return session.up({ message: 'reconciliation paused' });
     const limitMs = 3 * this.options.reconcileIntervalMs;
     const lastCycleAt = freshness.lastCycleAt?.toISOString() ?? null;

@@ -4,7 +4,7 @@ import { BuildValidationError } from '../builder/build-errors.js';
 import { PrebuildCreatorService } from '../builder/prebuild-creator.service.js';
 import { WorkspaceBuilderService } from '../builder/workspace-builder.service.js';
 import { PresetRepository } from '../database/preset.repository.js';
-import { PrebuildsMetricsService, presetMetricLabels } from '../metrics/prebuilds-metrics.service.js';
+import { ReconcileObserver } from './reconcile-observer.js';
 import { PREBUILDS_OPTIONS, type ResolvedPrebuildsOptions } from '../prebuilds.options.js';
 import type { EntityManager } from 'typeorm';
 import { PrebuildsSnapshotRepository } from '../database/snapshot.repository.js';
@@ -54,7 +54,7 @@ export class PresetActionExecutor {
     private readonly builder: WorkspaceBuilderService,
     private readonly creator: PrebuildCreatorService,
     private readonly presets: PresetRepository,
-    private readonly metrics: PrebuildsMetricsService,
+    private readonly observer: ReconcileObserver,
     private readonly snapshots: PrebuildsSnapshotRepository,
     @Inject(PREBUILDS_OPTIONS) private readonly options: ResolvedPrebuildsOptions,
   ) {}
@@ -93,7 +93,7 @@ export class PresetActionExecutor {
     let pendingCreate = 0;
     const capped = budget.plan(snapshot.presetId);
     for (const cap of capped?.capsApplied ?? []) {
-      this.metrics.recordCapClamp(cap);
+      this.observer.recordCapClamp(cap);
       this.logger.log({
         msg: 'a cap clamped the preset',
         event: 'cap_clamped',
@@ -149,7 +149,7 @@ export class PresetActionExecutor {
       const outcome = outcomes.get(snapshot.presetId) ?? { created: 0 };
       if (outcome.created > 0) {
         result.actions.push({ type: 'create', count: outcome.created });
-        this.metrics.recordCreated(presetMetricLabels(snapshot.preset), outcome.created);
+        this.observer.recordCreated(snapshot.preset, outcome.created);
         this.logger.log({ msg: 'creating prebuilds', event: 'create', count: outcome.created, ...fields });
       }
       if (!outcome.error) continue;

@@ -9,7 +9,7 @@ import { PrebuildEventRepository } from '../database/prebuild-event.repository.j
 import { PresetRepository } from '../database/preset.repository.js';
 import { PrebuildsSettingsRepository } from '../database/settings.repository.js';
 import { PrebuildsSnapshotRepository } from '../database/snapshot.repository.js';
-import { PrebuildsMetricsService, presetMetricLabels } from '../metrics/prebuilds-metrics.service.js';
+import { ReconcileObserver } from './reconcile-observer.js';
 import { PREBUILDS_OPTIONS, type ResolvedPrebuildsOptions } from '../prebuilds.options.js';
 import { ProvisionerJobService } from '../provisioner/provisioner-job.service.js';
 import type { GlobalSnapshot } from '../state/global-snapshot.js';
@@ -36,7 +36,7 @@ export class ReconcilerService {
     private readonly presets: PresetRepository,
     private readonly events: PrebuildEventRepository,
     private readonly executor: PresetActionExecutor,
-    private readonly metrics: PrebuildsMetricsService,
+    private readonly observer: ReconcileObserver,
     private readonly jobs: ProvisionerJobService,
     @Inject(PREBUILDS_OPTIONS) private readonly options: ResolvedPrebuildsOptions,
   ) {}
@@ -116,7 +116,7 @@ export class ReconcilerService {
         result = emptyResult(templateId, now, false, lock.paused);
       } else if (lock.paused) {
         this.logger.log({ msg: 'reconciliation is paused', event: 'cycle_paused', templateId });
-        this.metrics.recordPaused(true);
+        this.observer.recordPaused(true);
         result = emptyResult(templateId, now, true, true);
       } else {
         // The actions write on other connections while this one idles in its transaction: a live holder pings it
@@ -168,7 +168,7 @@ export class ReconcilerService {
     await this.executor.finishCreates(pending, now);
     const presets: PresetCycleResult[] = pending.map((entry) => entry.result);
     // Gauges describe the whole cluster, so only a full cycle may replace them (a template cycle sees a part).
-    if (templateId === null) this.recordGauges(snapshot, now);
+    if (templateId === null) this.observer.recordSnapshot(snapshot, now);
     return {
       acquired: true,
       paused: false,
@@ -198,25 +198,6 @@ export class ReconcilerService {
         failureHardLimit: this.options.failureHardLimit,
       });
     }
-  }
-
-  private recordGauges(snapshot: GlobalSnapshot, now: Date): void {
-    this.metrics.recordPaused(false);
-    // A function: the gauges are computed from this snapshot when they are scraped, not here, every cycle.
-    this.metrics.recordSnapshot(() =>
-      snapshot.presetSnapshots().map((preset) => {
-        const state = preset.calculateState(now);
-        return {
-          presetId: preset.presetId,
-          ...presetMetricLabels(preset.preset),
-          desired: state.desired,
-          running: state.actual,
-          eligible: state.eligible,
-          hardLimited: preset.hardLimited || preset.preset.prebuildStatus === 'hard_limited',
-          validationFailed: preset.preset.prebuildStatus === 'validation_failed',
-        };
-      }),
-    );
   }
 
   private async recoverExpiredLeases(): Promise<void> {
@@ -249,9 +230,10 @@ export class ReconcilerService {
       errors,
     });
     if (result.templateId !== null) return;
-    this.metrics.recordCycle({
+    this.observer.recordCycle({
       durationSeconds: result.elapsedMs / 1000,
-      completedAt: this.clock.now(),
+      // The cycle's own `now`, not a second reading of the clock after it (the engine decided as of that time).
+      completedAt: now,
       paused: false,
     });
     try {

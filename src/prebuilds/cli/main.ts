@@ -50,6 +50,11 @@ export function buildProgram(onDaemonExit: (code: ExitCode) => void): Command {
 }
 
 async function main(argv: string[]): Promise<void> {
+  // `nest-prebuilds status | head`: a reader that went away is not an error of ours.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
   const program = buildProgram((code) => process.exit(code));
   try {
     await program.parseAsync(argv);

@@ -63,4 +63,14 @@ export default tseslint.config(
       'no-restricted-imports': ['error', { patterns: ['@nestjs/*', 'typeorm', 'typeorm/*', 'pg'] }],
     },
   },
+  {
+    files: ['src/prebuilds/cli/**/*.ts'],
+    rules: {
+      // The command-line tool starts fast and talks HTTP only: no framework, no ORM, nothing of the module.
+      'no-restricted-imports': [
+        'error',
+        { patterns: ['@nestjs/*', 'typeorm', 'typeorm/*', 'pg', 'class-*', 'reflect-metadata', '../*'] },
+      ],
+    },
+  },
 );

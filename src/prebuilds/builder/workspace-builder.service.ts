@@ -32,14 +32,6 @@ export interface BuildResult {
   buildNumber: number;
 }
 
-export interface NewWorkspaceRequest {
-  templateId: string;
-  ownerId: string;
-  name: string;
-  presetId: string | null;
-  parameters: Record<string, string>;
-}
-
 /**
  * Turns transitions into builds: the build row, its parameters and a pending provisioner job, in one transaction,
  * with the job posted (a batched NOTIFY) only after commit. A lost post changes nothing: provisioners also poll.
@@ -81,62 +73,15 @@ export class WorkspaceBuilderService {
   }
 
   /** A start, stop or delete of any workspace, for its owner or an admin. Throws BuildValidationError on bad input. */
-  async build(request: BuildRequest, manager?: EntityManager): Promise<BuildResult> {
+  async build(request: BuildRequest): Promise<BuildResult> {
     const now = this.clock.now();
-    const run = async (tx: EntityManager) => {
+    const result = await this.dataSource.transaction(async (tx) => {
       const workspace = await this.builds.lockLiveWorkspace(tx, request.workspaceId);
       if (!workspace) throw new Error(`workspace ${request.workspaceId} does not exist`);
       return this.writeBuild(tx, workspace, request, now);
-    };
-    const result = manager ? await run(manager) : await this.dataSource.transaction(run);
-    // Inside a caller's transaction the job only exists once the caller commits; the caller posts it then.
-    if (!manager) this.postJob(result.jobId);
+    });
+    this.postJob(result.jobId);
     return result;
-  }
-
-  /**
-   * A new workspace and its first start build on the template's active version, inside the caller's transaction
-   * (the caller posts the job after commit). Throws BuildValidationError when the parameters do not fit.
-   */
-  async createWorkspace(
-    manager: EntityManager,
-    request: NewWorkspaceRequest,
-    now: Date,
-  ): Promise<BuildResult & { workspaceId: string }> {
-    const template = await this.builds.findTemplate(manager, request.templateId);
-    if (!template || template.deleted || !template.activeVersionId) {
-      throw new Error(`template ${request.templateId} has no active version`);
-    }
-    const definitions = await this.builds.findVersionParameterDefinitions(manager, template.activeVersionId);
-    const parameters = resolveBuildParameters(definitions, request.parameters);
-    const workspaceId = randomUUID();
-    const build: NewBuild = {
-      id: randomUUID(),
-      jobId: randomUUID(),
-      workspaceId,
-      buildNumber: 1,
-      transition: 'start',
-      templateVersionId: template.activeVersionId,
-      presetId: request.presetId,
-      initiatorId: request.ownerId,
-      reason: 'initiator',
-      parameters,
-      createdAt: now,
-    };
-    await this.builds.insertWorkspaces(manager, [
-      {
-        id: workspaceId,
-        organizationId: template.organizationId,
-        templateId: request.templateId,
-        ownerId: request.ownerId,
-        name: request.name,
-        presetId: request.presetId,
-        latestBuildId: build.id,
-        createdAt: now,
-      },
-    ]);
-    await this.builds.insertBuilds(manager, [build]);
-    return { workspaceId, buildId: build.id, jobId: build.jobId, buildNumber: 1 };
   }
 
   /**

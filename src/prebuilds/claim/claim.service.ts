@@ -45,7 +45,7 @@ export interface CreateWorkspaceResult {
 }
 
 const UNIQUE_VIOLATION = '23505';
-/** Tries of a claim whose cached active version turned out stale (a version activated meanwhile). */
+/** Tries of a claim whose cached template turned out stale (a version activated meanwhile). */
 const STALE_VERSION_TRIES = 3;
 
 /**
@@ -84,7 +84,10 @@ export class ClaimService {
       if (!template || template.deleted || !template.activeVersionId)
         throw templateNotFound(request.templateId);
       const presetId = await this.resolvePreset(request, template);
-      if (presetId === undefined) continue;
+      if (presetId === undefined) {
+        if (attempt < STALE_VERSION_TRIES) continue;
+        throw new Error(`template ${request.templateId} kept changing its presets during a claim`);
+      }
       const preset = presetId ? template.presets.find((p) => p.presetId === presetId) : undefined;
       const input: ClaimInput = {
         templateId: request.templateId,

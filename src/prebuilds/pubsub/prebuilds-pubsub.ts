@@ -19,8 +19,7 @@ export abstract class PrebuildsPubsub {
    * Sends several messages, inside `manager`'s transaction when given (they are delivered when it commits). The
    * default sends them one by one; PostgresPubsub sends them in one statement.
    */
-  async publishMany(messages: PubsubMessage[], manager?: EntityManager): Promise<void> {
-    void manager;
+  async publishMany(messages: PubsubMessage[], _manager?: EntityManager): Promise<void> {
     for (const message of messages) await this.publish(message.channel, message.payload);
   }
   /** Resolves once every subscription so far is live (an in-memory pubsub is live at once). */

@@ -23,8 +23,10 @@ done
 echo "smoke: readyz 200 after $(( $(date +%s) - started ))s (build and initdb included)"
 
 kill -TERM -- -"$group"
-for _ in $(seq 1 60); do kill -0 "$group" 2>/dev/null || break; sleep 0.5; done
-if kill -0 "$group" 2>/dev/null; then echo "smoke: the host app did not stop on SIGTERM"; exit 1; fi
+# npm may exit before the node process it forwarded the signal to has finished stopping its embedded server: wait
+# for every process of the group, not only its leader.
+for _ in $(seq 1 60); do pgrep -g "$group" >/dev/null || break; sleep 0.5; done
+if pgrep -g "$group" >/dev/null; then echo "smoke: the host app did not stop on SIGTERM"; pgrep -a -g "$group"; exit 1; fi
 if pgrep -f "postgres -D .*$data_dir" >/dev/null || pgrep -f -- "-p $pg_port" >/dev/null; then
   echo "smoke: the embedded PostgreSQL is still running after shutdown"; exit 1
 fi

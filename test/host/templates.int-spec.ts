@@ -154,6 +154,7 @@ describe('TemplatesService', () => {
                 { cron: '* 9-17 * * 1-5', instances: 4 },
                 { cron: '* 18-20 * * 1-5', instances: 2 },
               ],
+              instancesExpression: null,
             },
             prebuildStatus: 'healthy',
             lastInvalidatedAt: null,
@@ -162,7 +163,13 @@ describe('TemplatesService', () => {
             id: presetId('small'),
             name: 'small',
             parameters: { cpu: '2', region: 'eu' },
-            prebuilds: { instances: 2, ttlSeconds: null, timezone: null, schedules: [] },
+            prebuilds: {
+              instances: 2,
+              ttlSeconds: null,
+              timezone: null,
+              schedules: [],
+              instancesExpression: null,
+            },
             prebuildStatus: 'healthy',
             lastInvalidatedAt: null,
           },
@@ -211,6 +218,21 @@ describe('TemplatesService', () => {
       name: 'office',
       prebuilds: { instances: 1, ...(timezone === null ? {} : { timezone }), schedules },
     });
+
+  const demand = (instancesExpression: string) =>
+    withPreset({ name: 'demand', prebuilds: { instances: 1, instancesExpression } });
+
+  it('stores a target expression and reads it back with the preset', async () => {
+    const created = await service.createTemplate({
+      name: uniqueName('demand'),
+      version: demand('max(scheduled_target, claims_10m + 2)'),
+    });
+    const view = await service.getTemplate(created.id);
+    expect(view.activeVersion?.presets[0].prebuilds).toMatchObject({
+      instances: 1,
+      instancesExpression: 'max(scheduled_target, claims_10m + 2)',
+    });
+  });
 
   const badInputs: { case: string; input: Partial<RegisterTemplateInput>; field: string }[] = [
     {
@@ -297,6 +319,28 @@ describe('TemplatesService', () => {
         },
       },
       field: 'version.parameters[1].default:',
+    },
+    {
+      case: 'a target expression that does not parse',
+      input: { version: demand('claims_10m +') },
+      field: 'version.presets[0].prebuilds.instancesExpression: Unexpected token: EOF at line 1, column 13',
+    },
+    {
+      case: 'a target expression with an unknown variable',
+      input: { version: demand('max(base,\n  claims_15m)') },
+      field:
+        'version.presets[0].prebuilds.instancesExpression: Unknown variable: claims_15m at line 2, column 3',
+    },
+    {
+      case: 'a target expression mixing int and string',
+      input: { version: demand('claims_10m + "2"') },
+      field:
+        'version.presets[0].prebuilds.instancesExpression: no such overload: int + string at line 1, column 1',
+    },
+    {
+      case: 'a target expression that gives no number',
+      input: { version: demand('claims_10m > 2') },
+      field: 'version.presets[0].prebuilds.instancesExpression: must give a number (int or double), not bool',
     },
     {
       case: 'an unknown organization',

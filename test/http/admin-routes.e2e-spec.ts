@@ -34,7 +34,7 @@ const STATE_FIELDS = [
 ];
 const STATUS_FIELDS = [
   ...['presetId', 'presetName', 'templateId', 'templateName', 'templateVersionId', 'active', 'status'],
-  ...['desiredSource', 'failed', 'stopped', 'backoffUntil', ...STATE_FIELDS],
+  ...['desiredSource', 'expression', 'demand', 'failed', 'stopped', 'backoffUntil', ...STATE_FIELDS],
 ];
 /** The reconcile lock of the default schema: (PrebuildsNamespace.lockNamespace, PrebuildsLock.Reconcile). */
 const RECONCILE_LOCK = [new PrebuildsNamespace().lockNamespace, 1];
@@ -160,6 +160,8 @@ describe('admin routes: reconcile, status, plan, pause', () => {
       presetId: t.presetIds.planned,
       state: expect.objectContaining({ desired: 2, actual: 3, eligible: 3, extraneous: 1 }),
       actions: [{ type: 'delete', workspaceIds: [stale[2]] }],
+      desiredSource: 'base',
+      expression: null,
       cappedBy: null,
       capsApplied: [],
       uncappedCreate: 0,

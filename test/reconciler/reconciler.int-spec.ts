@@ -437,7 +437,7 @@ describe('ReconcilerService', () => {
     });
   });
 
-  it.each([1, 200])('reads its snapshot in at most 10 statements with %i presets', async (presetCount) => {
+  it.each([1, 200])('reads its snapshot in 9 statements with %i presets', async (presetCount) => {
     const statementDb = await createTestDatabase();
     const counted = await createPrebuildsTestContext(statementDb.url);
     try {
@@ -458,7 +458,10 @@ describe('ReconcilerService', () => {
       const end = counted.sql.statements.findIndex((q, index) => index > begin && /^ROLLBACK/.test(q));
       const cycle = counted.sql.statements.slice(begin, end + 1);
       expect(begin).toBeGreaterThanOrEqual(0);
-      expect(cycle.length).toBeLessThanOrEqual(10);
+      // BEGIN, isolation, lock + session settings, presets, schedules, prebuild summary, failures, claim windows
+      // (DESIGN.md rule 12: the hit-rate gauges and target expressions read them; the one statement issue 15 added),
+      // ROLLBACK. Whatever the number of presets.
+      expect(cycle.length).toBe(9);
     } finally {
       await counted.close();
       await statementDb.drop();

@@ -136,6 +136,8 @@ export async function insertPreset(
     parameters?: Record<string, string>;
     schedules?: { cron: string; instances: number }[];
     createdAt?: Date;
+    /** DESIGN.md rule 12's target expression, stored as given (unchecked, like a host writing the table). */
+    instancesExpression?: string | null;
   } = {},
 ): Promise<string> {
   const presetId = randomUUID();
@@ -145,8 +147,8 @@ export async function insertPreset(
     await manager.query(
       `INSERT INTO prebuilds.template_version_presets
          (id, template_version_id, name, desired_instances, ttl_seconds, scheduling_timezone, prebuild_status,
-          last_invalidated_at, failure_reset_at, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, COALESCE($10::timestamptz, now()))`,
+          last_invalidated_at, failure_reset_at, created_at, desired_instances_expression)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, COALESCE($10::timestamptz, now()), $11)`,
       [
         presetId,
         versionId,
@@ -158,6 +160,7 @@ export async function insertPreset(
         options.lastInvalidatedAt ?? null,
         options.failureResetAt ?? null,
         options.createdAt ?? null,
+        options.instancesExpression ?? null,
       ],
     );
     if (parameters.length > 0) {

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectPrebuildsDataSource } from '../database/prebuilds-data-source.js';
 import type { DataSource } from 'typeorm';
+import { ClaimObserver } from '../claim/claim-observer.js';
 import { Clock } from '../clock/clock.js';
 import { PrebuildReportRepository } from '../database/prebuild-report.repository.js';
 import { PrebuildsSettingsRepository } from '../database/settings.repository.js';
@@ -10,6 +11,7 @@ import { PREBUILDS_OPTIONS, type ResolvedPrebuildsOptions } from '../prebuilds.o
 import type { CapName, ClusterTotals } from '../state/create-caps.js';
 import { planCycle, type PresetPlan } from '../state/cycle-plan.js';
 import type { GlobalSnapshot } from '../state/global-snapshot.js';
+import { hitRates } from '../state/demand.js';
 import { ExpiryRule } from '../state/running-prebuilds.js';
 import type {
   PlanResponse,
@@ -31,6 +33,7 @@ export class PrebuildsStatusService {
     private readonly snapshots: PrebuildsSnapshotRepository,
     private readonly reports: PrebuildReportRepository,
     private readonly settings: PrebuildsSettingsRepository,
+    private readonly claims: ClaimObserver,
     @Inject(PREBUILDS_OPTIONS) private readonly options: ResolvedPrebuildsOptions,
   ) {}
 
@@ -55,6 +58,12 @@ export class PrebuildsStatusService {
         active: preset.isActive(),
         status: preset.hardLimited && row.prebuildStatus === 'healthy' ? 'hard_limited' : row.prebuildStatus,
         desiredSource: preset.desiredSource(now),
+        expression: preset.expressionOutcome(now),
+        demand: {
+          claims: preset.claims,
+          misses: preset.misses,
+          hitRate: hitRates(preset.claims, preset.misses),
+        },
         ...preset.calculateState(now),
         failed: failedStopped.get(row.presetId)?.failed ?? 0,
         stopped: failedStopped.get(row.presetId)?.stopped ?? 0,
@@ -69,6 +78,7 @@ export class PrebuildsStatusService {
       lastCycleReplica: settings.lastCycleReplica,
       lastCycleAgeMs: freshness.ageMs === null ? null : Math.round(freshness.ageMs),
       replicaId: this.options.replicaId,
+      claimLatencySeconds: await this.claims.claimLatency(),
       presets,
     };
   }
@@ -90,6 +100,8 @@ export class PrebuildsStatusService {
             presetId: preset.presetId,
             state: plan.state,
             actions: plan.actions,
+            desiredSource: preset.desiredSource(now),
+            expression: preset.expressionOutcome(now),
             ...capFields(plan, plan.uncappedDesired, preset.desiredCappedBy(now)),
           };
         }),
@@ -127,7 +139,7 @@ export class PrebuildsStatusService {
     });
   }
 
-  private read(now: Date, withFailures: boolean) {
+  private read(now: Date, forStatus: boolean) {
     return this.dataSource.transaction('REPEATABLE READ', async (manager) => {
       await this.snapshots.applySessionSettings(manager, this.options.snapshotWorkMemMb);
       const snapshot = await this.snapshots.readSnapshot(
@@ -137,10 +149,11 @@ export class PrebuildsStatusService {
           templateId: null,
           backoffLookbackMs: this.options.backoffLookbackMs,
           failureHardLimit: this.options.failureHardLimit,
+          withDemand: forStatus,
         },
         this.options,
       );
-      const failures = withFailures ? await this.reports.countFailedAndStopped(manager, null) : [];
+      const failures = forStatus ? await this.reports.countFailedAndStopped(manager, null) : [];
       const totals = await this.snapshots.readClusterTotals(manager);
       return { snapshot, failures, totals };
     });

@@ -1,4 +1,7 @@
+import type { ClaimLatency } from '../claim/claim-observer.js';
 import type { CapName } from '../state/create-caps.js';
+import type { DemandWindow, WindowCounts } from '../state/demand.js';
+import type { ExpressionOutcome } from '../state/desired-target.js';
 import type { PrebuildStatus, ReconciliationAction, ReconciliationState } from '../state/types.js';
 
 /** Whether and how a cap of DESIGN.md rule 11 clamped a preset (the plan and the status carry these). */
@@ -26,8 +29,12 @@ export interface PresetStatus extends ReconciliationState, PresetCapFields {
   organizationId: string;
   active: boolean;
   status: PrebuildStatus;
-  /** 'base', or the cron of the schedule that gives the desired count now. */
+  /** 'base', 'expression' (its target expression decided), or the cron of the schedule that gives the count now. */
   desiredSource: string;
+  /** DESIGN.md rule 12: the expression, its raw value (before clamping) or its error; null without one or inactive. */
+  expression: ExpressionOutcome | null;
+  /** Claims served by a prebuild, misses, and claims / (claims + misses) (null: nobody asked) per window. */
+  demand: PresetDemand;
   failed: number;
   stopped: number;
   backoffUntil: string | null;
@@ -42,7 +49,15 @@ export interface StatusResponse {
   lastCycleAgeMs: number | null;
   /** The replica that answered (this process), to tell whether it or another one ran the last cycle. */
   replicaId: string;
+  /** Claim latency percentiles (seconds) from this replica's histogram since it started; null when not measured. */
+  claimLatencySeconds: ClaimLatency | null;
   presets: PresetStatus[];
+}
+
+export interface PresetDemand {
+  claims: WindowCounts;
+  misses: WindowCounts;
+  hitRate: Record<DemandWindow, number | null>;
 }
 
 export interface PlanResponse {
@@ -51,6 +66,8 @@ export interface PlanResponse {
     presetId: string;
     state: ReconciliationState;
     actions: ReconciliationAction[];
+    desiredSource: string;
+    expression: ExpressionOutcome | null;
   } & PresetCapFields)[];
 }
 

@@ -28,6 +28,11 @@ export interface PrebuildsInput {
   ttlSeconds?: number;
   timezone?: string;
   schedules?: ScheduleInput[];
+  /**
+   * DESIGN.md rule 12: a CEL expression that sets the target instead of `instances` (which it can read as `base`),
+   * e.g. `claims_10m + 2`; checked before it is stored.
+   */
+  instancesExpression?: string;
 }
 
 export interface ScheduleInput {
@@ -92,6 +97,7 @@ export interface PresetView {
     ttlSeconds: number | null;
     timezone: string | null;
     schedules: ScheduleInput[];
+    instancesExpression: string | null;
   } | null;
   prebuildStatus: PrebuildStatus;
   lastInvalidatedAt: string | null;

@@ -312,6 +312,7 @@ function toPresetView(row: CatalogPresetRow): PresetView {
             ttlSeconds: row.ttlSeconds,
             timezone: row.timezone === '' ? null : row.timezone,
             schedules: row.schedules,
+            instancesExpression: row.instancesExpression,
           },
     prebuildStatus: row.prebuildStatus,
     lastInvalidatedAt: row.lastInvalidatedAt?.toISOString() ?? null,

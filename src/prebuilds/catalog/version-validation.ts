@@ -1,7 +1,12 @@
 import { BuildValidationError } from '../builder/build-errors.js';
 import { resolveBuildParameters } from '../builder/parameter-validation.js';
 import { PrebuildsErrorCode, PrebuildsException } from '../errors/prebuilds.exception.js';
-import { isValidTimezone, schedulesOverlap, validateScheduleCron } from '../state/index.js';
+import {
+  checkTargetExpression,
+  isValidTimezone,
+  schedulesOverlap,
+  validateScheduleCron,
+} from '../state/index.js';
 import type { ParameterType, PresetInput, VersionInput } from './catalog.types.js';
 import { MAX_INSTANCES } from './version.dto.js';
 
@@ -36,6 +41,8 @@ export interface PlannedPreset {
   /** '' = none, as the column stores it. */
   timezone: string;
   schedules: PlannedSchedule[];
+  /** The target expression of DESIGN.md rule 12, or null. */
+  expression: string | null;
 }
 
 export interface VersionPlan {
@@ -142,6 +149,7 @@ function planPreset(
       ttlSeconds: null,
       timezone: '',
       schedules: [],
+      expression: null,
     };
   }
   const overCap = (instances: number) => instances > limits.maxInstances;
@@ -193,5 +201,14 @@ function planPreset(
     ttlSeconds: prebuilds.ttlSeconds ?? null,
     timezone: timezone ?? '',
     schedules,
+    expression: plannedExpression(prebuilds.instancesExpression, `${field}.prebuilds.instancesExpression`),
   };
+}
+
+/** The expression as stored (blank = none), or a 400 naming the field and where in the text the problem is. */
+function plannedExpression(source: string | undefined, field: string): string | null {
+  if (source === undefined || source.trim() === '') return null;
+  const problem = checkTargetExpression(source);
+  if (problem) reject(field, `${problem.message} at line ${problem.line}, column ${problem.column}`);
+  return source;
 }

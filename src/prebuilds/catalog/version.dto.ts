@@ -27,6 +27,7 @@ import {
   type ScheduleInput,
   type VersionInput,
 } from './catalog.types.js';
+import { MAX_TARGET_EXPRESSION_LENGTH } from '../state/target-expression.js';
 
 /**
  * The `version` body of DESIGN.md. Shape, types and ranges only; what depends on several fields at once (cron form,
@@ -128,6 +129,21 @@ export class PrebuildsDto implements PrebuildsInput {
   @ValidateNested({ each: true })
   @Type(() => ScheduleDto)
   schedules?: ScheduleDto[];
+
+  @ApiPropertyOptional({
+    example: 'max(scheduled_target, claims_10m + 2)',
+    maxLength: MAX_TARGET_EXPRESSION_LENGTH,
+    description:
+      'CEL expression giving the target instead of `instances` (clamped to [0, maxInstancesPerPreset]; on an ' +
+      'evaluation error the scheduled target is used). Integers: base, scheduled_target, running, eligible, ' +
+      'starting, stopping, deleting, expired, hour, weekday (0 = Sunday, in `timezone`, UTC without one), ' +
+      'claims_5m|10m|30m|60m|120m, misses_…; doubles: claim_rate_… (claims per minute). Functions: min, max, abs, ' +
+      'ceil, floor, round, clamp. Checked at input: it must parse, type-check and give a number.',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(MAX_TARGET_EXPRESSION_LENGTH)
+  instancesExpression?: string;
 }
 
 export class PresetDto implements PresetInput {

@@ -44,6 +44,7 @@ export interface CatalogPresetRow {
   desiredInstances: number | null;
   ttlSeconds: number | null;
   timezone: string;
+  instancesExpression: string | null;
   prebuildStatus: PrebuildStatus;
   lastInvalidatedAt: Date | null;
   parameters: Record<string, string>;
@@ -139,9 +140,11 @@ export class CatalogRepository {
     if (presets.length > 0) {
       await manager.query(
         `INSERT INTO ${this.ns.schema}.template_version_presets
-           (id, template_version_id, name, desired_instances, ttl_seconds, scheduling_timezone, created_at)
-         SELECT id, $1::uuid, name, desired, ttl, tz, $7::timestamptz
-           FROM unnest($2::uuid[], $3::text[], $4::int[], $5::int[], $6::text[]) AS p(id, name, desired, ttl, tz)`,
+           (id, template_version_id, name, desired_instances, ttl_seconds, scheduling_timezone,
+            desired_instances_expression, created_at)
+         SELECT id, $1::uuid, name, desired, ttl, tz, expr, $7::timestamptz
+           FROM unnest($2::uuid[], $3::text[], $4::int[], $5::int[], $6::text[], $8::text[])
+                  AS p(id, name, desired, ttl, tz, expr)`,
         [
           versionId,
           presets.map((p) => p.id),
@@ -150,6 +153,7 @@ export class CatalogRepository {
           presets.map((p) => p.ttlSeconds),
           presets.map((p) => p.timezone),
           now,
+          presets.map((p) => p.expression),
         ],
       );
     }
@@ -249,7 +253,8 @@ export class CatalogRepository {
   async findPresets(versionId: string): Promise<CatalogPresetRow[]> {
     return this.dataSource.query(
       `SELECT p.id, p.name, p.desired_instances AS "desiredInstances", p.ttl_seconds AS "ttlSeconds",
-              p.scheduling_timezone AS timezone, p.prebuild_status AS "prebuildStatus",
+              p.scheduling_timezone AS timezone, p.desired_instances_expression AS "instancesExpression",
+              p.prebuild_status AS "prebuildStatus",
               p.last_invalidated_at AS "lastInvalidatedAt",
               COALESCE((SELECT json_object_agg(pp.name, pp.value ORDER BY pp.name)
                           FROM ${this.ns.schema}.template_version_preset_parameters pp WHERE pp.preset_id = p.id), '{}') AS parameters,

@@ -10,6 +10,13 @@ import type {
   SnapshotInput,
   Transition,
 } from '../state/types.js';
+import {
+  DEMAND_WINDOWS,
+  windowMinutes,
+  type DemandRow,
+  type DemandWindow,
+  type WindowCounts,
+} from '../state/demand.js';
 import { GlobalSnapshot } from '../state/global-snapshot.js';
 import { activePresetSql, agentsReadySql, notExpiredSql, runningPrebuildSql } from './eligibility.sql.js';
 import { atHardLimitSql } from './hard-limit.sql.js';
@@ -22,11 +29,16 @@ export interface SnapshotQuery {
   templateId: string | null;
   backoffLookbackMs: number;
   failureHardLimit: number;
+  /**
+   * Read the claim windows of DESIGN.md rule 12 even when no preset has a target expression (the status reports
+   * hit rates); a cycle reads them only when some preset needs them.
+   */
+  withDemand?: boolean;
 }
 
 /**
- * The reads of one reconcile cycle: four set-based statements (five when a delete needs rows), whatever the number
- * of presets, all run on the caller's REPEATABLE READ transaction so that they see one MVCC snapshot. Each takes an
+ * The reads of one reconcile cycle: four set-based statements (five when some preset has a target expression, one
+ * more when a delete needs rows), whatever the number of presets, all run on the caller's REPEATABLE READ transaction so that they see one MVCC snapshot. Each takes an
  * optional template filter ($1) so that a NOTIFY-triggered cycle reads only what it needs.
  */
 @Injectable()
@@ -39,12 +51,15 @@ export class PrebuildsSnapshotRepository {
     const schedules = await this.findActiveSchedules(manager, query.templateId);
     const prebuilds = await this.summarizePrebuilds(manager, query.templateId, query.now);
     const failures = await this.findFailureStates(manager, query);
+    const wantsDemand = query.withDemand === true || presets.some((p) => p.desiredInstancesExpression);
+    const demand = wantsDemand ? await this.countDemand(manager, query.templateId, query.now) : [];
     return {
       presets,
       schedules,
       ...prebuilds,
       backoffs: failures.backoffs,
       hardLimitedPresetIds: failures.hardLimitedPresetIds,
+      demand,
     };
   }
 
@@ -95,7 +110,8 @@ export class PrebuildsSnapshotRepository {
              t.deleted AS "templateDeleted", (t.deprecated <> '') AS "templateDeprecated",
              p.desired_instances AS "desiredInstances", p.ttl_seconds AS "ttlSeconds",
              p.last_invalidated_at AS "lastInvalidatedAt", p.scheduling_timezone AS "schedulingTimezone",
-             p.prebuild_status AS "prebuildStatus"
+             p.prebuild_status AS "prebuildStatus",
+             p.desired_instances_expression AS "desiredInstancesExpression"
         FROM ${s}.template_version_presets p
         JOIN ${s}.template_versions v ON v.id = p.template_version_id
         JOIN ${s}.templates t ON t.id = v.template_id
@@ -194,6 +210,39 @@ export class PrebuildsSnapshotRepository {
       [templateId, now],
     );
     return splitSummary(rows);
+  }
+
+  /**
+   * Claims served by a prebuild and misses per preset in each window of DESIGN.md rule 12 ending at `now` (the
+   * cycle's clock, which also stamped the events), in one pass over the last 120 minutes of events
+   * (idx_prebuild_events_created). Presets nobody asked for in that time have no row.
+   */
+  async countDemand(manager: EntityManager, templateId: string | null, now: Date): Promise<DemandRow[]> {
+    const s = this.ns.schema;
+    const since = (w: DemandWindow) =>
+      `e.created_at > $2::timestamptz - interval '${windowMinutes(w)} minutes'`;
+    const columns = DEMAND_WINDOWS.flatMap((w) => [
+      `count(*) FILTER (WHERE e.event_type = 'claim_succeeded' AND ${since(w)})::int AS "c${w}"`,
+      `count(*) FILTER (WHERE e.event_type = 'claim_missed' AND ${since(w)})::int AS "m${w}"`,
+    ]);
+    const rows: Record<string, string | number>[] = await manager.query(
+      `SELECT e.preset_id AS "presetId", ${columns.join(', ')}
+         FROM ${s}.prebuild_events e
+        WHERE ${since('120m')} AND e.created_at <= $2::timestamptz
+          AND ($1::text IS NULL OR e.preset_id IN (
+                SELECT p.id FROM ${s}.template_version_presets p
+                  JOIN ${s}.template_versions v ON v.id = p.template_version_id
+                 WHERE v.template_id = $1))
+        GROUP BY e.preset_id`,
+      [templateId, now],
+    );
+    const counts = (row: Record<string, string | number>, prefix: 'c' | 'm') =>
+      Object.fromEntries(DEMAND_WINDOWS.map((w) => [w, Number(row[`${prefix}${w}`])])) as WindowCounts;
+    return rows.map((row) => ({
+      presetId: String(row.presetId),
+      claims: counts(row, 'c'),
+      misses: counts(row, 'm'),
+    }));
   }
 
   /**

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { ClaimObserver } from '../claim/claim-observer.js';
+import { ClaimObserver, type ClaimLatency } from '../claim/claim-observer.js';
 import { PrebuildsMetricsService } from './prebuilds-metrics.service.js';
 
 /** Feeds claim outcomes into the metrics; bound in place of the no-op ClaimObserver. */
@@ -11,5 +11,9 @@ export class ClaimMetricsObserver extends ClaimObserver {
 
   override recordClaim(presetId: string, claimed: boolean, durationSeconds: number): void {
     this.metrics.recordClaim(presetId, claimed, durationSeconds);
+  }
+
+  override claimLatency(): Promise<ClaimLatency> {
+    return this.metrics.claimLatency();
   }
 }

@@ -1,5 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { ClaimLatency } from '../claim/claim-observer.js';
+import { DEMAND_WINDOWS, NO_DEMAND, type WindowCounts } from '../state/demand.js';
+import { histogramQuantile } from './histogram-quantile.js';
 
 const LABEL_NAMES = ['organization', 'template', 'preset'] as const;
 
@@ -13,6 +16,9 @@ export interface PresetMetricsInput extends PresetMetricLabels {
   eligible: number;
   hardLimited: boolean;
   validationFailed: boolean;
+  /** Claims and misses in the windows of DESIGN.md rule 12 (absent: not read). */
+  claims?: WindowCounts;
+  misses?: WindowCounts;
 }
 
 export interface CycleMetricsInput {
@@ -79,6 +85,12 @@ export class PrebuildsMetricsService {
     buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
     registers: [this.registry],
   });
+  private readonly expressionErrors = new Counter({
+    name: 'prebuilds_target_expression_errors_total',
+    help: "Evaluations of a preset's target expression that failed (the scheduled target was used instead).",
+    labelNames: LABEL_NAMES,
+    registers: [this.registry],
+  });
   private readonly claimDuration = new Histogram({
     name: 'prebuilds_claim_duration_seconds',
     help: 'Duration of successful prebuild claims.',
@@ -109,6 +121,51 @@ export class PrebuildsMetricsService {
       "1 when the preset's parameters do not satisfy its template version.",
       (p) => (p.validationFailed ? 1 : 0),
     );
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const service = this;
+    new Gauge({
+      name: 'prebuilds_claim_hit_ratio',
+      help: 'Claims served by a prebuild / (claims + misses) in the window ending at the last full cycle; absent when nobody asked.',
+      labelNames: [...LABEL_NAMES, 'window'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const preset of service.currentSeries().byLabels.values()) {
+          if (!preset.claims || !preset.misses) continue;
+          for (const window of DEMAND_WINDOWS) {
+            const asked = preset.claims[window] + preset.misses[window];
+            if (asked > 0) this.set({ ...labelsOf(preset), window }, preset.claims[window] / asked);
+          }
+        }
+      },
+    });
+  }
+
+  /** A preset's target expression failed to evaluate in a cycle. */
+  recordExpressionError(labels: PresetMetricLabels): void {
+    this.expressionErrors.inc(labelsOf(labels));
+  }
+
+  /** Percentiles of claim latency over every preset, interpolated in the histogram's buckets like histogram_quantile. */
+  async claimLatency(): Promise<ClaimLatency> {
+    const { values } = await this.claimDuration.get();
+    const buckets = new Map<number, number>();
+    let count = 0;
+    for (const v of values) {
+      if (v.metricName === 'prebuilds_claim_duration_seconds_bucket') {
+        // prom-client types the labels by the histogram's own names; `le` is the one it adds per bucket.
+        const bound = (v.labels as Record<string, string | number | undefined>).le;
+        const le = bound === '+Inf' ? Number.POSITIVE_INFINITY : Number(bound);
+        buckets.set(le, (buckets.get(le) ?? 0) + v.value);
+      } else if (v.metricName === 'prebuilds_claim_duration_seconds_count') count += v.value;
+    }
+    const cumulative = [...buckets.entries()].sort(([a], [b]) => a - b);
+    return {
+      count,
+      p50: histogramQuantile(0.5, cumulative),
+      p90: histogramQuantile(0.9, cumulative),
+      p99: histogramQuantile(0.99, cumulative),
+    };
   }
 
   /**
@@ -237,11 +294,20 @@ function toSeries(presets: readonly PresetMetricsInput[]): PresetSeries {
             eligible: seen.eligible + preset.eligible,
             hardLimited: seen.hardLimited || preset.hardLimited,
             validationFailed: seen.validationFailed || preset.validationFailed,
+            claims: sumWindows(seen.claims, preset.claims),
+            misses: sumWindows(seen.misses, preset.misses),
           }
         : preset,
     );
   }
   return { byLabels, labelsByPreset };
+}
+
+function sumWindows(a: WindowCounts | undefined, b: WindowCounts | undefined): WindowCounts | undefined {
+  if (!a || !b) return a ?? b;
+  const sum = { ...NO_DEMAND };
+  for (const w of DEMAND_WINDOWS) sum[w] = a[w] + b[w];
+  return sum;
 }
 
 /** Only the label fields: prom-client rejects unknown label names, and inputs carry more fields. */

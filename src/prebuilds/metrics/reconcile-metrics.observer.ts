@@ -26,6 +26,8 @@ export class ReconcileMetricsObserver extends ReconcileObserver {
           eligible: state.eligible,
           hardLimited: preset.hardLimited || preset.preset.prebuildStatus === 'hard_limited',
           validationFailed: preset.preset.prebuildStatus === 'validation_failed',
+          claims: preset.claims,
+          misses: preset.misses,
         };
       }),
     );
@@ -45,6 +47,10 @@ export class ReconcileMetricsObserver extends ReconcileObserver {
 
   override recordCreated(preset: PresetRow, count: number): void {
     this.metrics.recordCreated(presetMetricLabels(preset), count);
+  }
+
+  override recordExpressionError(preset: PresetRow, _error: string): void {
+    this.metrics.recordExpressionError(presetMetricLabels(preset));
   }
 
   override recordClusterFreshness(ageSeconds: number | null): void {

@@ -25,6 +25,8 @@ export class ReconcileObserver {
   recordCapClamp(_cap: CapName): void {}
   /** A cycle started creating `count` prebuilds of the preset. */
   recordCreated(_preset: PresetRow, _count: number): void {}
+  /** A preset's target expression failed in a cycle (its scheduled target was used). */
+  recordExpressionError(_preset: PresetRow, _error: string): void {}
   /** Seconds since any replica's last cycle, in database time (null: none yet). */
   recordClusterFreshness(_ageSeconds: number | null): void {}
 }

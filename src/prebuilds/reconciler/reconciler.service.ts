@@ -13,6 +13,7 @@ import { ReconcileObserver } from './reconcile-observer.js';
 import { PREBUILDS_OPTIONS, type ResolvedPrebuildsOptions } from '../prebuilds.options.js';
 import { ProvisionerJobService } from '../provisioner/provisioner-job.service.js';
 import type { GlobalSnapshot } from '../state/global-snapshot.js';
+import type { PresetSnapshot } from '../state/preset-snapshot.js';
 import type { CycleResult, PresetCycleResult } from './cycle-result.js';
 import { PresetActionExecutor } from './preset-action-executor.service.js';
 
@@ -27,6 +28,8 @@ export class ReconcilerService {
   private readonly logger = new PrebuildsLogger('PrebuildsReconciler');
   private inFlight: Promise<CycleResult> | null = null;
   private queuedFull: Promise<CycleResult> | null = null;
+  /** The last error each preset's target expression gave, to log a change once. */
+  private readonly lastExpressionErrors = new Map<string, string>();
 
   constructor(
     @InjectPrebuildsDataSource() private readonly dataSource: DataSource,
@@ -153,6 +156,8 @@ export class ReconcilerService {
         templateId,
         backoffLookbackMs: this.options.backoffLookbackMs,
         failureHardLimit: this.options.failureHardLimit,
+        // The hit-rate gauges describe every preset; a template cycle reads the windows only for an expression.
+        withDemand: templateId === null,
       },
       this.options,
     );
@@ -160,6 +165,7 @@ export class ReconcilerService {
 
     const limit = pLimit(this.options.concurrency);
     const work = snapshot.presetSnapshots().filter((preset) => !preset.canSkipReconciliation());
+    this.reportExpressionErrors(work, now);
     // The caps of DESIGN.md rule 11, applied to every preset's create before any runs (deletes are never capped).
     const budget = await this.executor.budget(manager, work, now);
     const pending = await Promise.all(
@@ -179,6 +185,38 @@ export class ReconcilerService {
       presetsReconciled: work.length,
       presets,
     };
+  }
+
+  /**
+   * Counts every failed target expression, and logs one when its error changes (not every cycle: a division by
+   * zero that holds for an hour is one story, not 240 lines).
+   */
+  private reportExpressionErrors(presets: readonly PresetSnapshot[], now: Date): void {
+    for (const preset of presets) {
+      const outcome = preset.expressionOutcome(now);
+      const error = outcome?.error ?? null;
+      if (error !== null) this.observer.recordExpressionError(preset.preset, error);
+      if (this.lastExpressionErrors.get(preset.presetId) === error) continue;
+      if (error === null) {
+        if (this.lastExpressionErrors.delete(preset.presetId) && outcome)
+          this.logger.log({
+            msg: 'target expression evaluates again',
+            event: 'target_expression_recovered',
+            presetId: preset.presetId,
+          });
+        continue;
+      }
+      if (this.lastExpressionErrors.size >= 10_000) this.lastExpressionErrors.clear();
+      this.lastExpressionErrors.set(preset.presetId, error);
+      this.logger.warn({
+        msg: 'target expression failed; using the scheduled target',
+        event: 'target_expression_failed',
+        presetId: preset.presetId,
+        expression: outcome?.expression,
+        error,
+        scheduledTarget: outcome?.scheduledTarget,
+      });
+    }
   }
 
   /** Stores the hard-limited status of presets that just reached the limit (the engine already blocks creates). */

@@ -1,5 +1,6 @@
 import { PresetSnapshot, type InProgressCounts, type RunningCounts } from './preset-snapshot.js';
 import { RunningIndex } from './running-prebuilds.js';
+import type { DemandRow } from './demand.js';
 import type {
   BackoffRow,
   PrebuildScheduleRow,
@@ -28,6 +29,7 @@ interface PresetBucket {
   counted: RunningCounts | undefined;
   pendingCount: number;
   backoff: BackoffRow | null;
+  demand: DemandRow | undefined;
   slice: PresetSnapshot | null;
 }
 
@@ -58,6 +60,7 @@ export class GlobalSnapshot {
         counted: undefined,
         pendingCount: 0,
         backoff: null,
+        demand: undefined,
         slice: null,
       });
     }
@@ -92,6 +95,10 @@ export class GlobalSnapshot {
       const b = buckets.get(r.presetId);
       if (b && (b.backoff === null || b.backoff.lastFailedAt.getTime() <= r.lastFailedAt.getTime()))
         b.backoff = r;
+    }
+    for (const d of input.demand ?? []) {
+      const b = buckets.get(d.presetId);
+      if (b) b.demand = d;
     }
     this.hardLimited = new Set(input.hardLimitedPresetIds);
   }
@@ -147,6 +154,7 @@ export class GlobalSnapshot {
       counted: b.counted,
       pendingCount: b.pendingCount,
       backoff: b.backoff,
+      demand: b.demand,
       hardLimited: this.hardLimited.has(presetId),
       maxInstancesPerPreset: this.maxInstancesPerPreset,
     });

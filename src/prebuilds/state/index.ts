@@ -29,3 +29,14 @@ export {
   type CreateGrant,
 } from './create-caps.js';
 export { deleteCount, planCycle, type PresetPlan } from './cycle-plan.js';
+export { DEMAND_WINDOWS, hitRates, type DemandRow, type DemandWindow, type WindowCounts } from './demand.js';
+export { type ExpressionOutcome } from './desired-target.js';
+export {
+  checkTargetExpression,
+  evaluateTargetExpression,
+  MAX_TARGET_EXPRESSION_LENGTH,
+  TARGET_VARIABLES,
+  type TargetEvaluation,
+  type TargetExpressionProblem,
+  type TargetVariables,
+} from './target-expression.js';

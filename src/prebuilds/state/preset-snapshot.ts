@@ -1,4 +1,13 @@
-import { nonNegative, resolveDesiredTarget, usableSchedules, type DesiredTarget } from './desired-target.js';
+import { NO_DEMAND, type WindowCounts } from './demand.js';
+import {
+  applyTargetExpression,
+  nonNegative,
+  resolveDesiredTarget,
+  targetExpressionOf,
+  usableSchedules,
+  type DesiredTarget,
+  type ExpressionOutcome,
+} from './desired-target.js';
 import { ExpiryRule, RunningPrebuilds } from './running-prebuilds.js';
 import type {
   BackoffRow,
@@ -33,6 +42,8 @@ export interface PresetSnapshotInput {
   maxInstancesPerPreset?: number;
   /** Running prebuilds known only as counts (types.ts RunningCountRow), beside `running`; default none. */
   counted?: RunningCounts;
+  /** Claims and misses in the windows of rule 12 (types.ts DemandRow); default none. */
+  demand?: { claims: WindowCounts; misses: WindowCounts };
 }
 
 export interface RunningCounts {
@@ -66,6 +77,8 @@ export class PresetSnapshot {
 
   /** Running prebuilds known only as counts; see needsRunningRows. */
   readonly counted: Readonly<RunningCounts>;
+  readonly claims: WindowCounts;
+  readonly misses: WindowCounts;
 
   private readonly prebuilds: RunningPrebuilds;
   private readonly expiry: ExpiryRule;
@@ -85,6 +98,8 @@ export class PresetSnapshot {
     this.hardLimited = input.hardLimited;
     this.maxInstancesPerPreset = input.maxInstancesPerPreset ?? Number.POSITIVE_INFINITY;
     this.counted = input.counted ?? NONE_COUNTED;
+    this.claims = input.demand?.claims ?? NO_DEMAND;
+    this.misses = input.demand?.misses ?? NO_DEMAND;
     this.expiry = new ExpiryRule(p);
     this.active = p.usingActiveVersion && !p.templateDeleted && !p.templateDeprecated;
   }
@@ -124,9 +139,14 @@ export class PresetSnapshot {
     return at.uncappedDesired > at.target.desired ? 'maxInstancesPerPreset' : null;
   }
 
-  /** `'base'`, or the cron of the schedule that set the target at `now`. */
+  /** `'base'`, `'expression'`, or the cron of the schedule that set the target at `now`. */
   desiredSource(now: Date): DesiredSource {
     return this.at(now).target.source;
+  }
+
+  /** What the preset's target expression gave at `now` (or why it failed); null without one, or when inactive. */
+  expressionOutcome(now: Date): ExpressionOutcome | null {
+    return this.at(now).target.expression ?? null;
   }
 
   isExpired(row: RunningPrebuildRow, now: Date): boolean {
@@ -227,17 +247,31 @@ export class PresetSnapshot {
       if (expiry.isExpired(prebuilds.createdAtMs(i), nowMs)) expired++;
       else if (prebuilds.isReady(i)) freshReady++;
     }
+    const { starting, stopping, deleting } = this.inProgress;
+    const actual = prebuilds.length + counted.running;
     let target: DesiredTarget = BASE_ZERO;
     if (this.active) {
       this.usable ??= usableSchedules(this.preset.schedulingTimezone, this.schedules);
       target = resolveDesiredTarget(this.preset, this.usable, now);
+      const expression = targetExpressionOf(this.preset);
+      if (expression !== null) {
+        // The expression sees what this cycle sees: the same counts the state below reports.
+        target = applyTargetExpression(expression, target, this.preset, now, {
+          running: actual - expired,
+          eligible: freshReady,
+          starting: nonNegative(starting),
+          stopping: nonNegative(stopping),
+          deleting: nonNegative(deleting),
+          expired,
+          claims: this.claims,
+          misses: this.misses,
+        });
+      }
     }
     const uncappedDesired = target.desired;
     if (uncappedDesired > this.maxInstancesPerPreset) {
       target = { ...target, desired: Math.max(Math.floor(this.maxInstancesPerPreset), 0) };
     }
-    const { starting, stopping, deleting } = this.inProgress;
-    const actual = prebuilds.length + counted.running;
     const state: ReconciliationState = {
       desired: target.desired,
       actual,

@@ -2,6 +2,7 @@
  * The state engine's contract: the rows one snapshot reads, and the state and actions it computes.
  * These shapes are part of the module's public API (DESIGN.md, "Stable API"); add fields, never rename.
  */
+import type { DemandRow } from './demand.js';
 
 export type Transition = 'start' | 'stop' | 'delete';
 export type PrebuildStatus = 'healthy' | 'hard_limited' | 'validation_failed';
@@ -23,6 +24,8 @@ export interface PresetRow {
   /** '' = none. */
   schedulingTimezone: string;
   prebuildStatus: PrebuildStatus;
+  /** DESIGN.md rule 12: a CEL expression that sets the target instead (target-expression.ts); absent, null or '' = none. */
+  desiredInstancesExpression?: string | null;
 }
 
 /** Schedules of one preset are evaluated in the order they appear in the snapshot. */
@@ -85,6 +88,8 @@ export interface SnapshotInput {
   pendingNonActive: PendingNonActiveRow[];
   backoffs: BackoffRow[];
   hardLimitedPresetIds: string[];
+  /** Claims and misses per preset in the windows of rule 12; absent = none anywhere. */
+  demand?: DemandRow[];
 }
 
 export interface ReconciliationState {
@@ -105,8 +110,11 @@ export type ReconciliationAction =
   | { type: 'backoff'; until: Date }
   | { type: 'cancel_pending' };
 
-/** `'base'` when the desired count comes from the preset itself, else the cron of the schedule that matched. */
-export type DesiredSource = 'base' | (string & {});
+/**
+ * `'base'` when the desired count comes from the preset itself, `'expression'` when its target expression decided,
+ * else the cron of the schedule that matched.
+ */
+export type DesiredSource = 'base' | 'expression' | (string & {});
 
 /** Why a preset's creates are held back regardless of its counts. */
 export type CreationBlock = 'hard_limited' | 'validation_failed';

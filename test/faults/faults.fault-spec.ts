@@ -145,7 +145,9 @@ describe('faults', () => {
     await startHost();
     ds = await new DataSource(testDataSourceOptions(url, { poolSize: 3 })).initialize();
     await ds.query(
-      `UPDATE prebuilds.template_version_presets SET desired_instances = $1 WHERE desired_instances IS NOT NULL`,
+      // The pools a fault must restore stay fixed: no demand-sized target (the demo's burst preset) moves them.
+      `UPDATE prebuilds.template_version_presets SET desired_instances = $1, desired_instances_expression = NULL
+        WHERE desired_instances IS NOT NULL`,
       [DESIRED],
     );
     await ds.query(`DELETE FROM prebuilds.prebuild_schedules`);

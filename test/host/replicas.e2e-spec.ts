@@ -25,7 +25,7 @@ async function waitForFullPools(ds: DataSource, timeoutMs: number) {
       overshoot = last.filter((state) => state.actual + state.starting > state.desired);
       return (
         overshoot.length > 0 ||
-        (last.length >= 3 && last.every((state) => state.eligible === state.desired && state.desired > 0))
+        (last.length >= 4 && last.every((state) => state.eligible === state.desired && state.desired > 0))
       );
     },
     { timeoutMs, intervalMs: 200, message: 'full pools' },
@@ -54,7 +54,7 @@ describe('host app', () => {
   it('started alone fills the demo presets on its own', async () => {
     hosts.push(await startHostProcess(hostEnv(db.url)));
     const states = await waitForFullPools(ds, 30_000);
-    expect(states.map((s) => s.presetName).sort()).toEqual(['large', 'small', 'us']);
+    expect(states.map((s) => s.presetName).sort()).toEqual(['burst', 'large', 'small', 'us']);
     expect(await hosts[0].stop()).toBe(0);
     hosts.length = 0;
   });

@@ -536,6 +536,10 @@ describe('TemplatesService', () => {
           schedules: [{ cron: '* 9-17 * * 1-5', instances: 2 }],
         },
       });
+      expect(presets.burst).toMatchObject({
+        parameters: { region: 'ap' },
+        prebuilds: { instances: 2, instancesExpression: 'min(base + claims_10m + misses_10m, 10)' },
+      });
     });
   });
 });

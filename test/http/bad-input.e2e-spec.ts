@@ -164,6 +164,16 @@ const ROUTES: Record<string, Case[]> = {
       { version: crons('* 9-x * * *'), activate: true },
       `${PLAN}schedules[0].cron`,
     ],
+    [
+      'a target expression that does not type-check',
+      { version: prebuilds({ instances: 1, instancesExpression: 'claims_10m + 0.5' }), activate: true },
+      `${PLAN}instancesExpression: no such overload: int + double at line 1, column 1`,
+    ],
+    [
+      'a target expression that is not a string',
+      { version: prebuilds({ instances: 1, instancesExpression: 3 }), activate: true },
+      'version.presets.0.prebuilds.instancesExpression must be a string',
+    ],
   ],
   'POST /workspaces': [
     ['a malformed templateId', { templateId: BAD_UUID, name: 'w' }, 'templateId'],

@@ -28,6 +28,16 @@ const DEMO_VERSION: VersionInput = {
         schedules: [{ cron: '* 9-17 * * 1-5', instances: 2 }],
       },
     },
+    {
+      name: 'burst',
+      parameters: { region: 'ap' },
+      prebuilds: {
+        instances: 2,
+        // Demand-sized (DESIGN.md rule 12): two spare above the last 10 minutes' requests, at most ten; claim a few
+        // and the pool grows, stop and it shrinks back to two.
+        instancesExpression: 'min(base + claims_10m + misses_10m, 10)',
+      },
+    },
   ],
 };
 

@@ -35,6 +35,8 @@ export interface StatusAnswer {
     active: boolean;
     status: string;
     desiredSource: string;
+    expression?: { error: string | null } | null;
+    demand?: { hitRate: Record<string, number | null> };
     failed: number;
     stopped: number;
     backoffUntil: string | null;
@@ -62,6 +64,16 @@ export interface ProvisionerKeyAnswer {
   key?: string;
 }
 
+/** The desired count with where it came from; a failed target expression is named, since the count fell back. */
+function desiredCell(p: StatusAnswer['presets'][number]): string | number {
+  const failed = p.expression?.error ? '; expression failed' : '';
+  return p.desiredSource === 'base' && !failed ? p.desired : `${p.desired} (${p.desiredSource}${failed})`;
+}
+
+function hitRateCell(rate: number | null | undefined): string {
+  return rate === null || rate === undefined ? '—' : `${Math.round(rate * 100)}%`;
+}
+
 export function renderStatus(status: StatusAnswer): string {
   const age =
     status.lastCycleAgeMs === null || status.lastCycleAgeMs === undefined
@@ -74,7 +86,8 @@ export function renderStatus(status: StatusAnswer): string {
     p.presetName,
     p.presetId,
     p.active ? p.status : `${p.status} (inactive)`,
-    p.desiredSource === 'base' ? p.desired : `${p.desired} (${p.desiredSource})`,
+    desiredCell(p),
+    hitRateCell(p.demand?.hitRate['60m']),
     p.actual,
     p.eligible,
     p.starting,
@@ -90,6 +103,7 @@ export function renderStatus(status: StatusAnswer): string {
     'PRESET ID',
     'STATUS',
     'DESIRED',
+    'HIT 60M',
     'ACTUAL',
     'ELIGIBLE',
     'STARTING',

@@ -49,6 +49,7 @@ const STEPS: Step[] = [
         quickCycles: 10,
         p50TargetRatio: 2,
         explain: true,
+        demand: true,
       }),
   },
   {
@@ -65,6 +66,7 @@ const STEPS: Step[] = [
         p50TargetRatio: 1.5,
         rssTargetMb: 150,
         explain: true,
+        demand: true,
       }),
   },
   {

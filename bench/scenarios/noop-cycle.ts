@@ -28,7 +28,19 @@ export interface NoopScale {
   rssTargetMb?: number;
   /** EXPLAIN the snapshot statements and the claim statement at this scale. */
   explain: boolean;
+  /** Also time the cycle with claim events in its windows and a target expression on every preset (issue 15). */
+  demand?: boolean;
 }
+
+/**
+ * The demand phase's target: what the schedules say unless the last ten minutes asked for more, which the seeded
+ * events never do, so the cycle stays a no-op while every active preset evaluates it.
+ */
+const DEMAND_EXPRESSION = 'max(scheduled_target, claims_10m + misses_10m)';
+/** Claim events per preset, spread over the 120-minute window (a few land in every shorter one). */
+const EVENTS_PER_PRESET = 6;
+/** Cycles per block; blocks alternate expressions on and off so that drift hits both alike. */
+const DEMAND_BLOCK = 5;
 
 const WARMUP_CYCLES = 2;
 
@@ -84,6 +96,7 @@ export async function runNoopCycle(ctx: BenchContext, scale: NoopScale): Promise
       }
       const rssAfter = process.memoryUsage().rss;
 
+      const demand = scale.demand ? await measureDemand(ctx, db.url, reconciler, presetCount, cycles) : null;
       const recorded = await app.statements.record(() => reconciler.reconcileAll());
       const cycleStatements = recorded.slice(0, lockTransactionEnd(recorded) + 1);
       const plans = scale.explain
@@ -96,6 +109,26 @@ export async function runNoopCycle(ctx: BenchContext, scale: NoopScale): Promise
         row(scale, 'cycle p50', 'ms', wall.p50, baseline.p50, times('<=', scale.p50TargetRatio)),
         row(scale, 'cycle p95', 'ms', wall.p95, baseline.p95, null),
       ];
+      if (demand) {
+        const events = presetCount * EVENTS_PER_PRESET;
+        rows.push(
+          {
+            ...row(scale, 'cycle p50, claim windows read', 'ms', demand.windows.p50, wall.p50, null),
+            note: `${events.toLocaleString('en-US')} claim events in the last 120 min; baseline: the cycle above, none`,
+          },
+          {
+            ...row(
+              scale,
+              'cycle p50, + a target expression per preset',
+              'ms',
+              demand.expressions.p50,
+              demand.windows.p50,
+              times('<=', 1.05),
+            ),
+            note: `${DEMAND_EXPRESSION}; baseline: the same windows without expressions, interleaved blocks`,
+          },
+        );
+      }
       // Constant in the number of presets by design; shown at both scales so that a regression shows.
       rows.push({
         scenario: scale.title,
@@ -135,6 +168,7 @@ export async function runNoopCycle(ctx: BenchContext, scale: NoopScale): Promise
           statements: recorded.map((s) => firstLine(s.query)),
           rssMb: { before: megabytes(rssBefore), after: megabytes(rssAfter), peak: megabytes(rssPeak) },
           baseline,
+          demand,
           planTimings: plans.map((p) => ({ title: p.title, executionMs: p.executionMs, plainMs: p.plainMs })),
         },
       };
@@ -142,6 +176,68 @@ export async function runNoopCycle(ctx: BenchContext, scale: NoopScale): Promise
       await app.close();
     }
   });
+}
+
+/**
+ * Seeds claim events, then times blocks of cycles alternately without and with an expression on every preset (one
+ * UPDATE and a VACUUM between blocks, outside the timings). The cycles must stay no-ops.
+ */
+async function measureDemand(
+  ctx: BenchContext,
+  url: string,
+  reconciler: ReconcilerService,
+  presetCount: number,
+  cycles: number,
+) {
+  const setExpressions = (on: boolean) =>
+    withClient(url, async (client) => {
+      await client.query(
+        `UPDATE prebuilds.template_version_presets SET desired_instances_expression = $1
+          WHERE desired_instances IS NOT NULL`,
+        [on ? DEMAND_EXPRESSION : null],
+      );
+      await client.query('VACUUM ANALYZE prebuilds.template_version_presets');
+    });
+  await withClient(url, async (client) => {
+    await client.query(
+      `INSERT INTO prebuilds.prebuild_events (preset_id, event_type, created_at)
+       SELECT p.id, CASE WHEN k % 3 = 0 THEN 'claim_missed' ELSE 'claim_succeeded' END,
+              $1::timestamptz - make_interval(mins => (k * 119 / $2)::int)
+         FROM prebuilds.template_version_presets p CROSS JOIN generate_series(1, $2) k
+        WHERE p.desired_instances IS NOT NULL`,
+      [BENCH_NOW, EVENTS_PER_PRESET],
+    );
+    await client.query('VACUUM ANALYZE prebuilds.prebuild_events');
+  });
+  const windowsMs: number[] = [];
+  const expressionsMs: number[] = [];
+  const blocks = Math.max(2, Math.ceil(cycles / DEMAND_BLOCK) * 2);
+  for (let block = 0; block < blocks; block++) {
+    const on = block % 2 === 1;
+    await setExpressions(on);
+    assertNoop(await reconciler.reconcileAll(), presetCount); // warm-up after the change
+    for (let i = 0; i < DEMAND_BLOCK; i++) {
+      const started = performance.now();
+      const result = await reconciler.reconcileAll();
+      (on ? expressionsMs : windowsMs).push(performance.now() - started);
+      assertNoop(result, presetCount);
+      if (on && result.presets.length > 0 && i === 0) assertExpressionDecided(result);
+    }
+  }
+  await setExpressions(false);
+  ctx.log(`demand: ${windowsMs.length} cycles with windows, ${expressionsMs.length} with expressions`);
+  return { windows: distribution(windowsMs), expressions: distribution(expressionsMs) };
+}
+
+/** A bench whose expressions fell back (or were never read) would time nothing. */
+function assertExpressionDecided(result: CycleResult): void {
+  const undecided = result.presets.filter(
+    (p) => p.desiredSource !== undefined && p.desiredSource !== 'expression',
+  );
+  if (undecided.length > 0)
+    throw new Error(
+      `expressions did not decide for ${undecided.length} presets, e.g. ${undecided[0].presetId}`,
+    );
 }
 
 function row(

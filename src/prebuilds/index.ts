@@ -47,6 +47,15 @@ export type { WorkspaceView } from './database/workspace-view.repository.js';
 export { ReconcilerService } from './reconciler/reconciler.service.js';
 export { ReconcileScheduler } from './reconciler/reconcile-scheduler.service.js';
 export type { CycleResult, PresetCycleResult } from './reconciler/cycle-result.js';
+// What GET /prebuilds/status and /plan answer, for a host that reads them in-process.
+export { PrebuildsStatusService } from './admin/prebuilds-status.service.js';
+export type {
+  PlanResponse,
+  PresetDemand,
+  PresetStatus,
+  StatusResponse,
+} from './admin/prebuilds-status.types.js';
+export type { ClaimLatency } from './claim/claim-observer.js';
 export {
   WorkspaceBuilderService,
   type BuildRequest,

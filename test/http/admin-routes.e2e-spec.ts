@@ -84,6 +84,7 @@ describe('admin routes: reconcile, status, plan, pause', () => {
         // No cap clamped it: the preset got what it wanted.
         cappedBy: null,
         uncappedDesired: 1,
+        desiredSource: 'base',
       },
     ]);
     expect([await prebuildCount(t1.id), await prebuildCount(t2.id)]).toEqual([0, 1]);

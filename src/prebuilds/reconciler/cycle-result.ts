@@ -11,6 +11,8 @@ export interface PresetCycleResult {
   cappedBy?: CapName | null;
   /** The desired count before maxInstancesPerPreset. */
   uncappedDesired?: number;
+  /** 'base', 'expression' (its target expression decided) or the cron of the schedule that did. */
+  desiredSource?: string;
 }
 
 export interface CycleResult {

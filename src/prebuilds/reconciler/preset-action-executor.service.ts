@@ -131,6 +131,7 @@ export class PresetActionExecutor {
         errors,
         cappedBy: capped?.cappedBy ?? null,
         uncappedDesired: capped?.uncappedDesired ?? state.desired,
+        desiredSource: snapshot.desiredSource(now),
       },
       snapshot,
       pendingCreate,

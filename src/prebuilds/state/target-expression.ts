@@ -95,7 +95,45 @@ export interface TargetExpressionProblem {
   column: number;
 }
 
-type Compiled = { ok: true; run: ParseResult } | { ok: false; problem: TargetExpressionProblem };
+/** One variable an expression uses: its name, and how to read its plain value from the cycle's numbers. */
+interface Input {
+  name: string;
+  read: (vars: TargetVariables) => number;
+  double: boolean;
+}
+
+interface Runnable {
+  ok: true;
+  run: ParseResult;
+  /** Only the variables the text names: building all 25 per preset cost more than evaluating. */
+  inputs: readonly Input[];
+  /**
+   * Results by the values of `inputs`. Presets in a steady state share a handful of value tuples, and an expression
+   * is a pure function of them, so most presets of a cycle are a lookup.
+   */
+  results: Map<string, TargetEvaluation>;
+}
+
+type Compiled = Runnable | { ok: false; problem: TargetExpressionProblem };
+
+const INPUTS: ReadonlyMap<string, Input> = new Map(
+  [
+    ...INT_VARIABLES.map((name) => ({ name, read: (v: TargetVariables) => v[name], double: false })),
+    ...DEMAND_WINDOWS.flatMap((w) => [
+      { name: `claims_${w}`, read: (v: TargetVariables) => v.claims[w], double: false },
+      { name: `misses_${w}`, read: (v: TargetVariables) => v.misses[w], double: false },
+      { name: `claim_rate_${w}`, read: (v: TargetVariables) => v.claims[w] / windowMinutes(w), double: true },
+    ]),
+  ].map((input) => [input.name, input]),
+);
+
+/** The variables an expression's text names (a name inside a string literal only costs a lookup). */
+function inputsOf(source: string): Input[] {
+  const names = new Set(source.match(/[A-Za-z_][A-Za-z0-9_]*/g) ?? []);
+  return [...names].flatMap((name) => INPUTS.get(name) ?? []);
+}
+
+const RESULTS_LIMIT = 1_000;
 
 /** Presets share few distinct expressions; the limit only guards a long-lived process against unbounded input. */
 const CACHE_LIMIT = 10_000;
@@ -132,7 +170,7 @@ function compile(source: string): Compiled {
         ok: false,
         problem: { message: `must give a number (int or double), not ${checked.type}`, line: 1, column: 1 },
       };
-    else result = { ok: true, run: env().parse(source) };
+    else result = { ok: true, run: env().parse(source), inputs: inputsOf(source), results: new Map() };
   }
   if (compiled.size >= CACHE_LIMIT) compiled.clear();
   compiled.set(source, result);
@@ -158,9 +196,24 @@ export function evaluateTargetExpression(source: string, vars: TargetVariables):
     const { message, line, column } = result.problem;
     return { value: null, error: `${message} (line ${line}, column ${column})` };
   }
+  const values = result.inputs.map((input) => input.read(vars));
+  const key = values.join(',');
+  const known = result.results.get(key);
+  if (known) return known;
+  const evaluation = evaluate(source, result, values);
+  if (result.results.size >= RESULTS_LIMIT) result.results.clear();
+  result.results.set(key, evaluation);
+  return evaluation;
+}
+
+function evaluate(source: string, compiled: Runnable, values: readonly number[]): TargetEvaluation {
+  const context: Record<string, bigint | number> = {};
+  compiled.inputs.forEach((input, i) => {
+    context[input.name] = input.double ? values[i] : BigInt(Math.trunc(values[i]));
+  });
   let raw: unknown;
   try {
-    raw = result.run(activation(vars));
+    raw = compiled.run(context);
   } catch (error) {
     return { value: null, error: problemOf(source, error).message };
   }
@@ -170,15 +223,4 @@ export function evaluateTargetExpression(source: string, vars: TargetVariables):
   if (!Number.isInteger(value))
     return { value: null, error: `gave ${value}, not a whole number (use ceil, floor or round)` };
   return { value, error: null };
-}
-
-function activation(vars: TargetVariables): Record<string, bigint | number> {
-  const context: Record<string, bigint | number> = {};
-  for (const name of INT_VARIABLES) context[name] = BigInt(Math.trunc(vars[name]));
-  for (const w of DEMAND_WINDOWS) {
-    context[`claims_${w}`] = BigInt(vars.claims[w]);
-    context[`misses_${w}`] = BigInt(vars.misses[w]);
-    context[`claim_rate_${w}`] = vars.claims[w] / windowMinutes(w);
-  }
-  return context;
 }

@@ -69,6 +69,7 @@ describe('migrations into the module schema, beside a host that has its own user
       '1764950000000-JobLeases',
       '1765100000000-AgentsReady',
       '1765300000000-ProvisionerKeys',
+      '1765400000000-PresetHistory',
       '1765500000000-DemandExpression',
     ]);
     expect(await hostFingerprint(host)).toEqual(before);
@@ -81,6 +82,7 @@ describe('migrations into the module schema, beside a host that has its own user
         'prebuilds_settings',
         'provisioner_keys',
         'provisioner_job_logs',
+        'preset_history',
       ]),
     );
     // No user, role or token table of the module's own.
@@ -110,6 +112,7 @@ describe('migrations into the module schema, beside a host that has its own user
       '1764950000000-JobLeases',
       '1765100000000-AgentsReady',
       '1765300000000-ProvisionerKeys',
+      '1765400000000-PresetHistory',
       '1765500000000-DemandExpression',
     ]);
     await host.query(
@@ -130,6 +133,7 @@ describe('migrations into the module schema, beside a host that has its own user
 
   it("reverts down to an empty module schema, and the host's own migration:revert still works", async () => {
     expect(await revertPrebuildsMigration(db.url)).toBe('1765500000000-DemandExpression');
+    expect(await revertPrebuildsMigration(db.url)).toBe('1765400000000-PresetHistory');
     expect(await revertPrebuildsMigration(db.url)).toBe('1765300000000-ProvisionerKeys');
     expect(await revertPrebuildsMigration(db.url)).toBe('1765100000000-AgentsReady');
     expect(await revertPrebuildsMigration(db.url)).toBe('1764950000000-JobLeases');

@@ -145,11 +145,11 @@ describe('per-preset history', () => {
         },
         {
           at: '2026-06-01T12:02:00.000Z',
-          // Claims without a cycle's gauges (a bare sample) read as zero gauges.
-          desired: 0,
-          running: 0,
+          // Claims in a bucket no cycle sampled (bare samples) show the gauges the pool last had.
+          desired: 5,
+          running: 1,
           eligible: 0,
-          starting: 0,
+          starting: 2,
           claims: 4,
           misses: 1,
         },
@@ -185,7 +185,7 @@ describe('per-preset history', () => {
     ]);
   });
 
-  it('thins each resolution past its retention, and after 8 days keeps nothing of the old samples', async () => {
+  it('writes nothing for a steady pool, thins each resolution past its retention, and still charts it', async () => {
     setClocks('2026-06-03T00:00:00Z');
     const { versionId } = await insertTemplate(a.dataSource);
     const presetId = await insertPreset(a.dataSource, versionId, { desiredInstances: 0 });
@@ -197,31 +197,43 @@ describe('per-preset history', () => {
       { resolution: 7200, at: t0 },
     ]);
 
-    // 4 hours on: the minute bucket is past its 2 h, the others are kept.
+    // 4 hours on, nothing changed: the cycle writes no row, and the minute bucket is past its 2 h.
     a.clock.advance(4 * HOUR);
     await a.reconciler.reconcileAll();
     const t4 = new Date('2026-06-03T04:00:00Z');
     expect(await rowsOf(presetId)).toEqual([
-      { resolution: 60, at: t4 },
       { resolution: 900, at: t0 },
-      { resolution: 900, at: t4 },
       { resolution: 7200, at: t0 },
-      { resolution: 7200, at: t4 },
     ]);
-    expect((await history(presetId, '24h')).samples.map((s) => s.at)).toEqual([
-      t0.toISOString(),
-      t4.toISOString(),
+    // Both cycles' buckets are charted, the later one with the gauges that held since.
+    const day = (await history(presetId, '24h')).samples;
+    expect(day.map((s) => [s.at, s.desired])).toEqual([
+      [t0.toISOString(), 0],
+      [t4.toISOString(), 0],
+    ]);
+    expect((await history(presetId, '1h')).samples.map((s) => [s.at, s.desired])).toEqual([
+      [t4.toISOString(), 0],
     ]);
 
     a.clock.advance(8 * DAY);
     await a.reconciler.reconcileAll();
     const t8 = new Date('2026-06-11T04:00:00Z');
-    expect(await rowsOf(presetId)).toEqual([
-      { resolution: 60, at: t8 },
-      { resolution: 900, at: t8 },
-      { resolution: 7200, at: t8 },
+    expect(await rowsOf(presetId)).toEqual([]);
+    expect((await history(presetId, '7d')).samples.map((s) => [s.at, s.desired])).toEqual([
+      [t8.toISOString(), 0],
     ]);
-    expect((await history(presetId, '7d')).samples.map((s) => s.at)).toEqual([t8.toISOString()]);
+
+    // A change writes its buckets again, and the value before it is still known after the old rows are gone.
+    await a.dataSource.query(
+      `UPDATE prebuilds.template_version_presets SET desired_instances = 2 WHERE id = $1`,
+      [presetId],
+    );
+    a.clock.advance(10 * MINUTE);
+    await a.reconciler.reconcileAll();
+    expect((await history(presetId, '1h')).samples.map((s) => [s.at, s.desired])).toEqual([
+      [t8.toISOString(), 0],
+      ['2026-06-11T04:10:00.000Z', 2],
+    ]);
   });
 
   it('writes no sample for a template cycle or a paused one, and outside the cycle transaction', async () => {

@@ -53,11 +53,22 @@ export function historyRange(
 const newer = (incoming: string, stored: string) =>
   `(${incoming}.sampled_at IS NOT NULL AND (${stored}.sampled_at IS NULL OR ${incoming}.sampled_at >= ${stored}.sampled_at))`;
 
-/** The incoming row adds claims, or is a newer sample with other gauges. */
-const changes = (incoming: string, stored: string) =>
-  `(${incoming}.claims > 0 OR ${incoming}.misses > 0
-    OR (${newer(incoming, stored)} AND (${stored}.desired, ${stored}.running, ${stored}.eligible, ${stored}.starting)
-        IS DISTINCT FROM (${incoming}.desired, ${incoming}.running, ${incoming}.eligible, ${incoming}.starting)))`;
+/** One stored row as the reader needs it. */
+interface HistoryRow {
+  at: Date;
+  desired: number | null;
+  running: number | null;
+  eligible: number | null;
+  starting: number | null;
+  prevDesired: number | null;
+  prevRunning: number | null;
+  prevEligible: number | null;
+  prevStarting: number | null;
+  claims: number;
+  misses: number;
+}
+
+type Gauges = Pick<PresetHistoryBucket, 'desired' | 'running' | 'eligible' | 'starting'>;
 
 @Injectable()
 export class PresetHistoryRepository {
@@ -67,11 +78,13 @@ export class PresetHistoryRepository {
   ) {}
 
   /**
-   * One statement: count the claim events no sample has counted yet and mark them, add them and this cycle's
-   * gauges to the buckets of `now` at every resolution, and delete the buckets past their retention. The settings
-   * row is locked first, so two replicas' samples run one after the other and cannot deadlock on the rows both
-   * write; an event is marked by one of them only (the second one's UPDATE rechecks the flag once the first
-   * commits). Bucket starts are computed in SQL from `now`, the cycle's time, passed in.
+   * One statement: count the claim events no sample has counted yet and mark them; move each preset whose gauges
+   * differ from its last sample (preset_history_latest) and write that change, with the gauges it moved from, into
+   * the buckets of `now` at every resolution, with the claims; record that a full cycle sampled these buckets; and
+   * delete what is past its resolution's retention. A steady pool writes nothing. The settings row is locked first,
+   * so two replicas' samples run one after the other and cannot deadlock on the rows both write; an event is marked
+   * by one of them only (the second one's UPDATE rechecks the flag once the first commits). Bucket starts are
+   * computed in SQL from `now`, the cycle's time, passed in.
    */
   async recordCycle(
     now: Date,
@@ -91,55 +104,75 @@ export class PresetHistoryRepository {
          SELECT preset_id,
                 count(*) FILTER (WHERE event_type = 'claim_succeeded')::int AS claims,
                 count(*) FILTER (WHERE event_type = 'claim_missed')::int AS misses
-           FROM counted GROUP BY preset_id
+           FROM counted
+          -- A preset deleted since has nothing left to chart, and its row would fail the foreign key.
+          WHERE EXISTS (SELECT 1 FROM ${s}.template_version_presets p WHERE p.id = preset_id)
+          GROUP BY preset_id
        ),
        gauges AS (
          SELECT * FROM unnest($2::uuid[], $3::int[], $4::int[], $5::int[], $6::int[])
            AS g(preset_id, desired, running, eligible, starting)
+          WHERE EXISTS (SELECT 1 FROM ${s}.template_version_presets p WHERE p.id = g.preset_id)
+       ),
+       -- Found by reading (no row lock): only presets whose gauges moved are written.
+       changed AS (
+         SELECT g.*, l.desired AS prev_desired, l.running AS prev_running, l.eligible AS prev_eligible,
+                l.starting AS prev_starting
+           FROM gauges g LEFT JOIN ${s}.preset_history_latest l USING (preset_id)
+          WHERE l.preset_id IS NULL
+             OR (l.sampled_at <= $1::timestamptz
+                 AND (l.desired, l.running, l.eligible, l.starting)
+                     IS DISTINCT FROM (g.desired, g.running, g.eligible, g.starting))
+       ),
+       moved AS (
+         INSERT INTO ${s}.preset_history_latest AS l (preset_id, desired, running, eligible, starting, sampled_at)
+         SELECT preset_id, desired, running, eligible, starting, $1::timestamptz FROM changed ORDER BY preset_id
+         ON CONFLICT (preset_id) DO UPDATE SET desired = EXCLUDED.desired, running = EXCLUDED.running,
+           eligible = EXCLUDED.eligible, starting = EXCLUDED.starting, sampled_at = EXCLUDED.sampled_at
+         -- Checked again on the row as it is now: another replica's sample may have moved it meanwhile.
+         WHERE EXCLUDED.sampled_at >= l.sampled_at
+         RETURNING l.preset_id
        ),
        samples AS (
-         SELECT preset_id, g.desired, g.running, g.eligible, g.starting,
-                COALESCE(c.claims, 0) AS claims, COALESCE(c.misses, 0) AS misses,
-                CASE WHEN g.preset_id IS NOT NULL THEN $1::timestamptz END AS sampled_at
-           FROM gauges g FULL JOIN claims c USING (preset_id)
-          -- A preset deleted since the snapshot has nothing left to chart, and its row would fail the foreign key.
-          WHERE EXISTS (SELECT 1 FROM ${s}.template_version_presets p WHERE p.id = preset_id)
+         SELECT preset_id, c.desired, c.running, c.eligible, c.starting, c.prev_desired, c.prev_running,
+                c.prev_eligible, c.prev_starting, COALESCE(k.claims, 0) AS claims, COALESCE(k.misses, 0) AS misses,
+                CASE WHEN c.preset_id IS NOT NULL THEN $1::timestamptz END AS sampled_at
+           FROM (SELECT changed.* FROM changed JOIN moved USING (preset_id)) c
+           FULL JOIN claims k USING (preset_id)
        ),
        resolutions AS (
          SELECT r.seconds, r.retention_seconds,
                 to_timestamp(floor(extract(epoch FROM $1::timestamptz) / r.seconds) * r.seconds) AS bucket_start
            FROM unnest($7::int[], $8::float8[]) AS r(seconds, retention_seconds)
        ),
-       stored AS (
-         SELECT h.* FROM ${s}.preset_history h
-           JOIN resolutions r ON h.resolution_seconds = r.seconds AND h.bucket_start = r.bucket_start
-       ),
-       -- What this sample changes, found by reading (taking no row lock): a quiet pool's buckets are left as
-       -- they are through the cycles they span, so sampled_at keeps the first of those equal samples.
-       changes AS (
-         SELECT x.preset_id, r.seconds, r.bucket_start, x.desired, x.running, x.eligible, x.starting, x.claims,
-                x.misses, x.sampled_at
-           FROM samples x CROSS JOIN resolutions r
-           LEFT JOIN stored h ON h.preset_id = x.preset_id AND h.resolution_seconds = r.seconds
-          WHERE h.preset_id IS NULL OR ${changes('x', 'h')}
-       ),
        written AS (
          INSERT INTO ${s}.preset_history AS h
-           (preset_id, resolution_seconds, bucket_start, desired, running, eligible, starting, claims, misses,
-            sampled_at)
-         SELECT * FROM changes
+           (preset_id, resolution_seconds, bucket_start, desired, running, eligible, starting, prev_desired,
+            prev_running, prev_eligible, prev_starting, claims, misses, sampled_at)
+         SELECT x.preset_id, r.seconds, r.bucket_start, x.desired, x.running, x.eligible, x.starting,
+                x.prev_desired, x.prev_running, x.prev_eligible, x.prev_starting, x.claims, x.misses, x.sampled_at
+           FROM samples x CROSS JOIN resolutions r
           -- One order for every writer, so that concurrent samples lock rows alike.
-          ORDER BY preset_id, seconds
+          ORDER BY x.preset_id, r.seconds
          ON CONFLICT (preset_id, resolution_seconds, bucket_start) DO UPDATE SET
            desired = CASE WHEN ${newer('EXCLUDED', 'h')} THEN EXCLUDED.desired ELSE h.desired END,
            running = CASE WHEN ${newer('EXCLUDED', 'h')} THEN EXCLUDED.running ELSE h.running END,
            eligible = CASE WHEN ${newer('EXCLUDED', 'h')} THEN EXCLUDED.eligible ELSE h.eligible END,
            starting = CASE WHEN ${newer('EXCLUDED', 'h')} THEN EXCLUDED.starting ELSE h.starting END,
            sampled_at = CASE WHEN ${newer('EXCLUDED', 'h')} THEN EXCLUDED.sampled_at ELSE h.sampled_at END,
+           -- What the bucket moved from is its first change's (or, after claims only, the first gauge sample's).
+           prev_desired = CASE WHEN h.sampled_at IS NULL THEN EXCLUDED.prev_desired ELSE h.prev_desired END,
+           prev_running = CASE WHEN h.sampled_at IS NULL THEN EXCLUDED.prev_running ELSE h.prev_running END,
+           prev_eligible = CASE WHEN h.sampled_at IS NULL THEN EXCLUDED.prev_eligible ELSE h.prev_eligible END,
+           prev_starting = CASE WHEN h.sampled_at IS NULL THEN EXCLUDED.prev_starting ELSE h.prev_starting END,
            claims = h.claims + EXCLUDED.claims,
            misses = h.misses + EXCLUDED.misses
-         -- Checked again on the row as it is now: another replica's sample may have written it meanwhile.
-         WHERE ${changes('EXCLUDED', 'h')}
+         RETURNING 1
+       ),
+       covered AS (
+         INSERT INTO ${s}.preset_history_cycles (resolution_seconds, bucket_start)
+         SELECT seconds, bucket_start FROM resolutions WHERE $9::boolean
+         ON CONFLICT DO NOTHING
          RETURNING 1
        ),
        thinned AS (
@@ -148,9 +181,16 @@ export class PresetHistoryRepository {
             AND h.bucket_start < $1::timestamptz - make_interval(secs => r.retention_seconds)
             AND (SELECT locked FROM settings)
          RETURNING 1
+       ),
+       uncovered AS (
+         DELETE FROM ${s}.preset_history_cycles c USING resolutions r
+          WHERE c.resolution_seconds = r.seconds
+            AND c.bucket_start < $1::timestamptz - make_interval(secs => r.retention_seconds)
+         RETURNING 1
        )
        SELECT (SELECT count(*) FROM written)::int AS written, (SELECT count(*) FROM thinned)::int AS thinned,
-              (SELECT count(*) FROM counted)::int AS events`,
+              (SELECT count(*) FROM counted)::int AS events, (SELECT count(*) FROM covered)::int AS covered,
+              (SELECT count(*) FROM uncovered)::int AS uncovered`,
       [
         now,
         samples.map((x) => x.presetId),
@@ -160,29 +200,103 @@ export class PresetHistoryRepository {
         samples.map((x) => x.starting),
         RESOLUTIONS.map((r) => r.resolutionSeconds),
         RESOLUTIONS.map((r) => r.retentionMs / 1000),
+        samples.length > 0,
       ],
     );
-    return row;
+    return { written: row.written, thinned: row.thinned, events: row.events };
   }
 
   /**
-   * The preset's buckets of `window`'s resolution that start inside [now − window, now], oldest first; null when
-   * the preset does not exist. The gauges of a bucket without a gauge sample read as 0: the cycles had nothing of
-   * that preset to reconcile (no prebuilds wanted, or inactive and empty).
+   * The preset's buckets of `window`'s resolution that start inside [now − window, now], oldest first: every bucket
+   * a full cycle sampled, and any with claims; null when the preset does not exist. Rows exist only where something
+   * changed, so a bucket's gauges are those of the last change at or before it, or, before the first change still
+   * kept, what that change moved from, or, with no change kept at all, the preset's last sample. A preset never
+   * sampled (no prebuilds wanted) reads as zero gauges.
    */
   async read(presetId: string, window: HistoryWindow, now: Date): Promise<PresetHistoryBucket[] | null> {
+    const s = this.ns.schema;
     const { resolutionSeconds, from, to } = historyRange(window, now);
-    const rows: (Omit<PresetHistoryBucket, 'at'> & { at: Date | null })[] = await this.dataSource.query(
-      `SELECT h.bucket_start AS at, COALESCE(h.desired, 0) AS desired, COALESCE(h.running, 0) AS running,
-              COALESCE(h.eligible, 0) AS eligible, COALESCE(h.starting, 0) AS starting, h.claims, h.misses
-         FROM ${this.ns.schema}.template_version_presets p
-         LEFT JOIN ${this.ns.schema}.preset_history h
-           ON h.preset_id = p.id AND h.resolution_seconds = $2 AND h.bucket_start BETWEEN $3 AND $4
-        WHERE p.id = $1
-        ORDER BY h.bucket_start`,
-      [presetId, resolutionSeconds, from, to],
+    const [preset] = await this.dataSource.query(
+      `SELECT l.desired, l.running, l.eligible, l.starting, (l.preset_id IS NOT NULL) AS sampled
+         FROM ${s}.template_version_presets p LEFT JOIN ${s}.preset_history_latest l ON l.preset_id = p.id
+        WHERE p.id = $1`,
+      [presetId],
     );
-    if (rows.length === 0) return null;
-    return rows.filter((row): row is PresetHistoryBucket => row.at !== null);
+    if (!preset) return null;
+    // Every change still kept (a window's worth and the retention margin): the values before `from` come from them.
+    const rows: HistoryRow[] = await this.dataSource.query(
+      `SELECT bucket_start AS at, desired, running, eligible, starting, prev_desired AS "prevDesired",
+              prev_running AS "prevRunning", prev_eligible AS "prevEligible", prev_starting AS "prevStarting",
+              claims, misses
+         FROM ${s}.preset_history WHERE preset_id = $1 AND resolution_seconds = $2 AND bucket_start <= $3
+        ORDER BY bucket_start`,
+      [presetId, resolutionSeconds, to],
+    );
+    const cycles: { at: Date }[] = await this.dataSource.query(
+      `SELECT bucket_start AS at FROM ${s}.preset_history_cycles
+        WHERE resolution_seconds = $1 AND bucket_start BETWEEN $2 AND $3 ORDER BY bucket_start`,
+      [resolutionSeconds, from, to],
+    );
+    const latest: Gauges | null = preset.sampled ? preset : null;
+    return bucketsOf(rows, cycles, latest, from);
   }
+}
+
+/** The buckets to show: covered by a cycle or holding claims, in [from, …], each with the gauges it had. */
+function bucketsOf(
+  rows: readonly HistoryRow[],
+  cycles: readonly { at: Date }[],
+  latest: Gauges | null,
+  from: Date,
+): PresetHistoryBucket[] {
+  const byStart = new Map(rows.map((row) => [row.at.getTime(), row]));
+  const starts = new Set(cycles.map((c) => c.at.getTime()));
+  for (const row of rows)
+    if (row.at >= from && (row.claims > 0 || row.misses > 0)) starts.add(row.at.getTime());
+  const changes = rows.filter((row) => row.desired !== null);
+  const buckets: PresetHistoryBucket[] = [];
+  for (const start of [...starts].sort((a, b) => a - b)) {
+    const gauges = gaugesAt(start, changes, latest);
+    const row = byStart.get(start);
+    if (!gauges && !row) continue;
+    buckets.push({
+      at: new Date(start),
+      ...(gauges ?? { desired: 0, running: 0, eligible: 0, starting: 0 }),
+      claims: row?.claims ?? 0,
+      misses: row?.misses ?? 0,
+    });
+  }
+  return buckets;
+}
+
+/** The gauges at bucket `start`, from the changes (ascending) around it; null when nothing is known of them yet. */
+function gaugesAt(start: number, changes: readonly HistoryRow[], latest: Gauges | null): Gauges | null {
+  let before: HistoryRow | undefined;
+  let after: HistoryRow | undefined;
+  for (const change of changes) {
+    if (change.at.getTime() <= start) before = change;
+    else {
+      after = change;
+      break;
+    }
+  }
+  const pick = (r: HistoryRow, prev: boolean): Gauges | null =>
+    prev
+      ? r.prevDesired === null
+        ? null
+        : {
+            desired: r.prevDesired,
+            running: r.prevRunning ?? 0,
+            eligible: r.prevEligible ?? 0,
+            starting: r.prevStarting ?? 0,
+          }
+      : {
+          desired: r.desired ?? 0,
+          running: r.running ?? 0,
+          eligible: r.eligible ?? 0,
+          starting: r.starting ?? 0,
+        };
+  if (before) return pick(before, false);
+  if (after) return pick(after, true);
+  return latest;
 }

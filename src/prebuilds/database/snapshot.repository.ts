@@ -37,9 +37,10 @@ export interface SnapshotQuery {
 }
 
 /**
- * The reads of one reconcile cycle: four set-based statements (five when some preset has a target expression, one
- * more when a delete needs rows), whatever the number of presets, all run on the caller's REPEATABLE READ transaction so that they see one MVCC snapshot. Each takes an
- * optional template filter ($1) so that a NOTIFY-triggered cycle reads only what it needs.
+ * The reads of one reconcile cycle, whatever the number of presets: four set-based statements, a fifth for the claim
+ * windows (asked for, as a full cycle and the status do, or when a preset has a target expression), and one more when
+ * a delete needs rows. All run on the caller's REPEATABLE READ transaction so that they see one MVCC snapshot. Each
+ * takes an optional template filter ($1) so that a NOTIFY-triggered cycle reads only what it needs.
  */
 @Injectable()
 export class PrebuildsSnapshotRepository {

@@ -86,7 +86,7 @@ export type {
   AgentLifecycleReport,
   LeaseRenewal,
   JobFailureKind,
-} from './provisioner/provisioner-job.types.js';
+} from './database/provisioner-job.types.js';
 export { ProvisionerJobError, type ProvisionerJobErrorCode } from './provisioner/provisioner-job.errors.js';
 export {
   ClaimService,

@@ -40,7 +40,7 @@ import {
   type ResolvedPrebuildsOptions,
   resolvePrebuildsOptions,
 } from './prebuilds.options.js';
-import { ProvisionerJobRepository } from './provisioner/provisioner-job.repository.js';
+import { ProvisionerJobRepository } from './database/provisioner-job.repository.js';
 import { ProvisionerJobService } from './provisioner/provisioner-job.service.js';
 import { ProvisionerKeyRepository } from './database/provisioner-key.repository.js';
 import { ProvisionerKeyService } from './provisioner/provisioner-key.service.js';

@@ -9,7 +9,7 @@ import {
 } from '../../src/host/provisioner/simulated-provisioner.service.js';
 import type { Clock } from '../../src/prebuilds/clock/clock.js';
 import { testDataSourceOptions } from '../support/test-data-source.js';
-import { ProvisionerJobRepository } from '../../src/prebuilds/provisioner/provisioner-job.repository.js';
+import { ProvisionerJobRepository } from '../../src/prebuilds/database/provisioner-job.repository.js';
 import { ProvisionerJobService } from '../../src/prebuilds/provisioner/provisioner-job.service.js';
 import { PrebuildsChannel } from '../../src/prebuilds/pubsub/channels.js';
 import {

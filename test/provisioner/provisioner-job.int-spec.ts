@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import { Clock } from '../../src/prebuilds/clock/clock.js';
 import { testDataSourceOptions } from '../support/test-data-source.js';
 import { ProvisionerJobError } from '../../src/prebuilds/provisioner/provisioner-job.errors.js';
-import { ProvisionerJobRepository } from '../../src/prebuilds/provisioner/provisioner-job.repository.js';
+import { ProvisionerJobRepository } from '../../src/prebuilds/database/provisioner-job.repository.js';
 import { ProvisionerJobService } from '../../src/prebuilds/provisioner/provisioner-job.service.js';
 import { PrebuildsChannel } from '../../src/prebuilds/pubsub/channels.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { JobObserver } from '../provisioner/job-observer.js';
-import type { JobFailureKind } from '../provisioner/provisioner-job.types.js';
+import type { JobFailureKind } from '../database/provisioner-job.types.js';
 import { PrebuildsMetricsService } from './prebuilds-metrics.service.js';
 
 /** Feeds job outcomes into the metrics; bound in place of the no-op JobObserver. */

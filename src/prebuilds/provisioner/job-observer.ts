@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { JobFailureKind } from './provisioner-job.types.js';
+import type { JobFailureKind } from '../database/provisioner-job.types.js';
 
 /**
  * Where job outcomes go besides the database: the metrics layer overrides this (a seam, like ClaimObserver, so that

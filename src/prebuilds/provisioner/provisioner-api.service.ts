@@ -12,14 +12,14 @@ import { PrebuildsPubsub } from '../pubsub/prebuilds-pubsub.js';
 import { InjectPrebuildsDataSource } from '../database/prebuilds-data-source.js';
 import type { DataSource } from 'typeorm';
 import { ProvisionerJobError } from './provisioner-job.errors.js';
-import { type JobTagFilter, ProvisionerJobRepository } from './provisioner-job.repository.js';
+import { type JobTagFilter, ProvisionerJobRepository } from '../database/provisioner-job.repository.js';
 import { ProvisionerJobService } from './provisioner-job.service.js';
 import type {
   AcquiredJob,
   AgentLifecycleReport,
   JobCompletion,
   LeaseRenewal,
-} from './provisioner-job.types.js';
+} from '../database/provisioner-job.types.js';
 import type { AuthenticatedProvisionerKey } from './provisioner-key.service.js';
 import { IS_PREBUILD_TAG } from './provisioner-tags.js';
 

@@ -7,7 +7,7 @@ import { type JobPostedMessage, PrebuildsChannel, type TemplateMessage } from '.
 import { PrebuildsPubsub } from '../pubsub/prebuilds-pubsub.js';
 import { ProvisionerJobError } from './provisioner-job.errors.js';
 import { JobObserver } from './job-observer.js';
-import { type JobTagFilter, ProvisionerJobRepository } from './provisioner-job.repository.js';
+import { type JobTagFilter, ProvisionerJobRepository } from '../database/provisioner-job.repository.js';
 import {
   PREBUILDS_OPTIONS,
   resolvePrebuildsOptions,
@@ -21,7 +21,7 @@ import {
   type JobOutcome,
   type JobStatus,
   type LeaseRenewal,
-} from './provisioner-job.types.js';
+} from '../database/provisioner-job.types.js';
 
 /**
  * The API provisioner daemons use (the host's simulated one included): take the oldest pending job, report how it

@@ -1,3 +1,4 @@
+import { IS_PREBUILD_TAG } from '../database/job-tags.js';
 import { PrebuildsErrorCode, PrebuildsException } from '../errors/prebuilds.exception.js';
 
 /** Tags of a job or a provisioner key: plain string pairs (Coder's provisioner tags). */
@@ -7,7 +8,7 @@ export type ProvisionerTags = Record<string, string>;
  * The tag that tells a prebuild's own jobs from users' jobs. On a job it is set by the module (`"true"` on a
  * prebuild's builds); on a key, `"true"` takes prebuild jobs only, `"false"` user jobs only, absent both.
  */
-export const IS_PREBUILD_TAG = 'is_prebuild';
+export { IS_PREBUILD_TAG };
 
 export const MAX_TAGS = 32;
 const TAG_KEY = /^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,63}$/;

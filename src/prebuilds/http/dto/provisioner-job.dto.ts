@@ -15,10 +15,7 @@ import {
   MinLength,
   ValidateNested,
 } from 'class-validator';
-import {
-  AGENT_LIFECYCLE_REPORTS,
-  type AgentLifecycleReport,
-} from '../../provisioner/provisioner-job.types.js';
+import { AGENT_LIFECYCLE_REPORTS, type AgentLifecycleReport } from '../../database/provisioner-job.types.js';
 
 const WORKER_ID = /^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127}$/;
 

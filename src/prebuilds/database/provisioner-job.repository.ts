@@ -2,8 +2,8 @@ import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { Transition } from '../state/types.js';
 import type { AcquiredJob, AgentLifecycleReport, JobStatus } from './provisioner-job.types.js';
-import { PrebuildsNamespace } from '../database/prebuilds-namespace.js';
-import { IS_PREBUILD_TAG } from './provisioner-tags.js';
+import { PrebuildsNamespace } from './prebuilds-namespace.js';
+import { IS_PREBUILD_TAG } from './job-tags.js';
 
 /**
  * The jobs a provisioner key may take: those whose tags (but `is_prebuild`) are all among `tags`, and, when

@@ -43,6 +43,12 @@ export {
 
 // Services a host may inject.
 export { WorkspaceQueryService } from './workspaces/workspace-query.service.js';
+export {
+  PresetHistoryService,
+  type PresetHistoryResponse,
+  type PresetHistorySample,
+} from './admin/preset-history.service.js';
+export type { HistoryWindow } from './database/preset-history.repository.js';
 export type { WorkspaceView } from './database/workspace-view.repository.js';
 export { ReconcilerService } from './reconciler/reconciler.service.js';
 export { ReconcileScheduler } from './reconciler/reconcile-scheduler.service.js';

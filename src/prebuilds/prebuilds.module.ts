@@ -4,6 +4,7 @@ import { Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
 import { PrebuildsAdminService } from './admin/prebuilds-admin.service.js';
 import { PrebuildsStatusService } from './admin/prebuilds-status.service.js';
+import { PresetHistoryService } from './admin/preset-history.service.js';
 import { TemplateCatalogService } from './catalog/template-catalog.service.js';
 import { CatalogRepository } from './database/catalog.repository.js';
 import { WorkspaceViewRepository } from './database/workspace-view.repository.js';
@@ -26,6 +27,7 @@ import { NotificationBatcher } from './pubsub/notification-batcher.service.js';
 import { Clock, SystemClock } from './clock/clock.js';
 import { PrebuildEventRepository } from './database/prebuild-event.repository.js';
 import { PrebuildReportRepository } from './database/prebuild-report.repository.js';
+import { PresetHistoryRepository } from './database/preset-history.repository.js';
 import { PresetRepository } from './database/preset.repository.js';
 import { PrebuildsSettingsRepository } from './database/settings.repository.js';
 import { PrebuildsSnapshotRepository } from './database/snapshot.repository.js';
@@ -77,6 +79,7 @@ import { ReconcilerService } from './reconciler/reconciler.service.js';
     PrebuildsSettingsRepository,
     PresetRepository,
     PrebuildEventRepository,
+    PresetHistoryRepository,
     WorkspaceBuildRepository,
     WorkspaceBuilderService,
     PrebuildCreatorService,
@@ -113,6 +116,7 @@ import { ReconcilerService } from './reconciler/reconciler.service.js';
     PrebuildReportRepository,
     PrebuildsStatusService,
     PrebuildsAdminService,
+    PresetHistoryService,
   ],
   exports: [
     PREBUILDS_OPTIONS,
@@ -133,6 +137,7 @@ import { ReconcilerService } from './reconciler/reconciler.service.js';
     ClaimService,
     PrebuildsStatusService,
     PrebuildsAdminService,
+    PresetHistoryService,
     PrebuildsMetricsService,
     // The health indicators (mounted by the host in its own module) report cluster freshness through it.
     ReconcileObserver,

@@ -251,6 +251,40 @@ describe('the nest-prebuilds command-line tool', () => {
     }
   });
 
+  it("prints a preset's history as a table or JSON, in the window asked for", async () => {
+    const t = await template(unique('history'), 1);
+    // The host's loop runs a full cycle every second, each one a sample.
+    const sampled = await until('a history sample', async () => {
+      const res = await api('GET', `/prebuilds/presets/${t.presetId}/history`);
+      const body = res.body as { samples: { desired: number }[] };
+      return body.samples.length > 0 ? body : undefined;
+    });
+    expect(sampled.samples[0]).toEqual(expect.objectContaining({ desired: 1 }));
+
+    const table = await cli(['--url', url, 'history', t.presetId], asOwner);
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(new RegExp(`^preset ${t.presetId} · last 1h in 60 s buckets`));
+    expect(table.stdout).toMatch(/AT +│ DESIRED +│ RUNNING +│ ELIGIBLE +│ STARTING +│ CLAIMS +│ MISSES/);
+    const json = await cli(['--url', url, '--json', 'history', t.presetId, '--window', '24h'], asOwner);
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toEqual(
+      expect.objectContaining({
+        presetId: t.presetId,
+        window: '24h',
+        resolutionSeconds: 900,
+        samples: [expect.objectContaining({ at: expect.any(String), desired: 1 })],
+      }),
+    );
+
+    // A window the route does not have is a usage error; an unknown preset the API's 404.
+    const wrong = await cli(['--url', url, 'history', t.presetId, '--window', '2h'], asOwner);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toContain('2h');
+    const missing = await cli(['--url', url, 'history', '5a0c6bd4-0d3e-4a43-9f0a-7d2f1f9a6e11'], asOwner);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/^error: PRESET_NOT_FOUND: /);
+  });
+
   it('manages keys, and a daemon with a wrong or revoked key says so in one line and exits 4', async () => {
     const created = await cli(['--url', url, 'keys', 'create', unique('k'), '--tag', 'region=eu'], asOwner);
     expect(created.code).toBe(0);

@@ -69,6 +69,7 @@ describe('migrations into the module schema, beside a host that has its own user
       '1764950000000-JobLeases',
       '1765100000000-AgentsReady',
       '1765300000000-ProvisionerKeys',
+      '1765400000000-PresetHistory',
     ]);
     expect(await hostFingerprint(host)).toEqual(before);
     expect(await tablesOf(host, 'prebuilds')).toEqual(
@@ -80,6 +81,7 @@ describe('migrations into the module schema, beside a host that has its own user
         'prebuilds_settings',
         'provisioner_keys',
         'provisioner_job_logs',
+        'preset_history',
       ]),
     );
     // No user, role or token table of the module's own.
@@ -109,6 +111,7 @@ describe('migrations into the module schema, beside a host that has its own user
       '1764950000000-JobLeases',
       '1765100000000-AgentsReady',
       '1765300000000-ProvisionerKeys',
+      '1765400000000-PresetHistory',
     ]);
     await host.query(
       `INSERT INTO prebuilds_b.templates (id, organization_id, name) VALUES ('t-b', 'org', 'only in b')`,
@@ -127,6 +130,7 @@ describe('migrations into the module schema, beside a host that has its own user
   });
 
   it("reverts down to an empty module schema, and the host's own migration:revert still works", async () => {
+    expect(await revertPrebuildsMigration(db.url)).toBe('1765400000000-PresetHistory');
     expect(await revertPrebuildsMigration(db.url)).toBe('1765300000000-ProvisionerKeys');
     expect(await revertPrebuildsMigration(db.url)).toBe('1765100000000-AgentsReady');
     expect(await revertPrebuildsMigration(db.url)).toBe('1764950000000-JobLeases');

@@ -43,6 +43,7 @@ export const ROUTE_PERMISSIONS: Record<string, string | null> = {
   'GET /prebuilds/status': 'prebuilds:read',
   'GET /prebuilds/plan': 'prebuilds:read',
   'GET /prebuilds/presets/{id}/workspaces': 'prebuilds:read',
+  'GET /prebuilds/presets/{id}/history': 'prebuilds:read',
   'GET /prebuilds/settings': 'prebuilds:read',
   'PUT /prebuilds/settings': 'prebuilds:admin',
   'POST /prebuilds/presets/{id}/resume': 'prebuilds:admin',

@@ -70,6 +70,14 @@ const ROUTES: RouteCase[] = [
     },
   },
   {
+    route: 'GET /prebuilds/presets/{id}/history',
+    success: 200,
+    prepare: async (host) => {
+      const { presetId } = await templateWithPreset(host);
+      return { method: 'get', path: `/prebuilds/presets/${presetId}/history?window=24h` };
+    },
+  },
+  {
     route: 'GET /prebuilds/settings',
     success: 200,
     prepare: async () => ({ method: 'get', path: '/prebuilds/settings' }),
@@ -262,7 +270,7 @@ describe('RBAC matrix: every route × every kind of caller', () => {
 
   it('covers every route of the permission table × 6 callers, with every outcome present', () => {
     expect(ROUTES.map((r) => r.route).sort()).toEqual(Object.keys(ROUTE_PERMISSIONS).sort());
-    expect(CASES).toHaveLength(25 * 6);
+    expect(CASES).toHaveLength(26 * 6);
     expect(new Set(CASES.map((c) => c.status))).toEqual(new Set([200, 201, 202, 204, 401, 403]));
   });
 

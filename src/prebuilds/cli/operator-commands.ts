@@ -1,9 +1,12 @@
 import { type Command, Option } from 'commander';
 import { ApiClient, UsageError } from './api-client.js';
 import {
+  HISTORY_WINDOWS,
+  type HistoryAnswer,
   type PlanAnswer,
   type ProvisionerKeyAnswer,
   type ReconcileAnswer,
+  renderHistory,
   renderKeys,
   renderPlan,
   renderReconcile,
@@ -130,6 +133,28 @@ export function registerOperatorCommands(program: Command, io: Output): void {
         io,
         (client, preset: string) => client.post(`/prebuilds/presets/${segment(preset)}/resume`),
         (answer: { presetId: string; status: string }) => `preset ${answer.presetId}: ${answer.status}`,
+      ),
+    );
+
+  program
+    .command('history')
+    .description(
+      "a preset's pool over time: desired, running, eligible, starting, claims and misses per bucket",
+    )
+    .argument('<preset>', 'preset id')
+    .addOption(
+      new Option('--window <window>', 'how far back (1h: 60 s buckets, 24h: 15 min, 7d: 2 h)')
+        .choices(HISTORY_WINDOWS)
+        .default('1h'),
+    )
+    .action(
+      action(
+        io,
+        (client, preset: string, opts: { window: string }) =>
+          client.get(
+            `/prebuilds/presets/${segment(preset)}/history?window=${encodeURIComponent(opts.window)}`,
+          ),
+        (answer: HistoryAnswer) => renderHistory(answer),
       ),
     );
 

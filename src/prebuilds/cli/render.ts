@@ -62,6 +62,43 @@ export interface ProvisionerKeyAnswer {
   key?: string;
 }
 
+/** The route's windows, spelled out here: the tool imports nothing of the module's server side. */
+export const HISTORY_WINDOWS = ['1h', '24h', '7d'] as const;
+
+export interface HistoryAnswer {
+  presetId: string;
+  window: string;
+  resolutionSeconds: number;
+  from: string;
+  to: string;
+  samples: {
+    at: string;
+    desired: number;
+    running: number;
+    eligible: number;
+    starting: number;
+    claims: number;
+    misses: number;
+  }[];
+}
+
+export function renderHistory(history: HistoryAnswer): string {
+  const header =
+    `preset ${history.presetId} · last ${history.window} in ${history.resolutionSeconds} s buckets ` +
+    `(${history.from} to ${history.to})`;
+  if (history.samples.length === 0) return `${header}\nno samples yet (the first full cycle records one)`;
+  const rows = history.samples.map((s) => [
+    s.at,
+    s.desired,
+    s.running,
+    s.eligible,
+    s.starting,
+    s.claims,
+    s.misses,
+  ]);
+  return `${header}\n${table(['AT', 'DESIRED', 'RUNNING', 'ELIGIBLE', 'STARTING', 'CLAIMS', 'MISSES'], rows)}`;
+}
+
 export function renderStatus(status: StatusAnswer): string {
   const age =
     status.lastCycleAgeMs === null || status.lastCycleAgeMs === undefined

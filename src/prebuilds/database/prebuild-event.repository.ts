@@ -13,7 +13,8 @@ export interface PrebuildEvent {
 
 /**
  * Claim events (hit or miss), written in batches after claims commit (NotificationBatcher) and deleted past
- * `eventRetentionMs`. Nothing in the module reads them back yet (metrics count claims in memory).
+ * `eventRetentionMs`. Each full cycle's history sample counts the new ones (PresetHistoryRepository.recordCycle);
+ * metrics count claims in memory.
  */
 @Injectable()
 export class PrebuildEventRepository {

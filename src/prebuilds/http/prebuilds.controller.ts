@@ -1,10 +1,12 @@
-import { Get, HttpCode, Post, Put } from '@nestjs/common';
+import { Get, HttpCode, Post, Put, Query } from '@nestjs/common';
 import { ApiBody } from '@nestjs/swagger';
-import { ApiOkResponse, ApiOperation } from '@nestjs/swagger';
+import { ApiNotFoundResponse, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import { PrebuildsAdminService } from '../admin/prebuilds-admin.service.js';
 import { PrebuildsStatusService } from '../admin/prebuilds-status.service.js';
+import { PresetHistoryService } from '../admin/preset-history.service.js';
 import { RequirePermission } from '../rbac/require-permission.decorator.js';
 import { CurrentSubject, type PrebuildsSubject } from '../rbac/subject.js';
+import { PresetHistoryQueryDto } from './dto/preset-history-query.dto.js';
 import { ReconcileDto } from './dto/reconcile.dto.js';
 import { PrebuildsSettingsDto } from './dto/settings.dto.js';
 import { PrebuildsController } from './prebuilds-controller.decorator.js';
@@ -17,6 +19,7 @@ export class PrebuildsAdminController {
   constructor(
     private readonly status: PrebuildsStatusService,
     private readonly admin: PrebuildsAdminService,
+    private readonly history: PresetHistoryService,
   ) {}
 
   @Post('reconcile')
@@ -49,6 +52,22 @@ export class PrebuildsAdminController {
   @ApiOperation({ summary: "A preset's prebuilds: running, in progress, failed, stopped" })
   presetWorkspaces(@UuidParam('id') presetId: string) {
     return this.status.presetPrebuilds(presetId);
+  }
+
+  @Get('presets/:id/history')
+  @RequirePermission('prebuilds:read')
+  @ApiOperation({
+    summary:
+      "A preset's pool over a window: desired, running, eligible, starting, claims and misses per bucket",
+    description:
+      'Sampled by every full reconcile cycle (any replica). `window` 1h (60 s buckets), 24h (15 min) or 7d (2 h); ' +
+      'a bucket holds its last sample of the gauges and the claims and misses counted in it. Answers ' +
+      '`{ presetId, window, resolutionSeconds, from, to, samples: [{ at, desired, running, eligible, starting, ' +
+      'claims, misses }] }`, samples oldest first, `at` the bucket start.',
+  })
+  @ApiNotFoundResponse({ description: 'unknown preset (PRESET_NOT_FOUND)' })
+  presetHistory(@UuidParam('id') presetId: string, @Query() query: PresetHistoryQueryDto) {
+    return this.history.read(presetId, query.window ?? '1h');
   }
 
   @Get('settings')

@@ -6,6 +6,7 @@ import { performance } from 'node:perf_hooks';
 import type { DataSource } from 'typeorm';
 import { Clock } from '../clock/clock.js';
 import { PrebuildEventRepository } from '../database/prebuild-event.repository.js';
+import { PresetHistoryRepository } from '../database/preset-history.repository.js';
 import { PresetRepository } from '../database/preset.repository.js';
 import { PrebuildsSettingsRepository } from '../database/settings.repository.js';
 import { PrebuildsSnapshotRepository } from '../database/snapshot.repository.js';
@@ -35,6 +36,7 @@ export class ReconcilerService {
     private readonly snapshots: PrebuildsSnapshotRepository,
     private readonly presets: PresetRepository,
     private readonly events: PrebuildEventRepository,
+    private readonly history: PresetHistoryRepository,
     private readonly executor: PresetActionExecutor,
     private readonly observer: ReconcileObserver,
     private readonly jobs: ProvisionerJobService,
@@ -213,8 +215,8 @@ export class ReconcilerService {
   }
 
   /**
-   * Bookkeeping outside the lock: stats log, the cluster's last-cycle record, event retention and the stale-job sweep
-   * (full cycles only).
+   * Bookkeeping outside the lock: stats log, the cluster's last-cycle record, event retention, the stale-job sweep
+   * and the presets' history (full cycles only).
    */
   private async afterCycle(result: CycleResult, now: Date): Promise<void> {
     const actions = result.presets.reduce((sum, preset) => sum + preset.actions.length, 0);
@@ -245,6 +247,32 @@ export class ReconcilerService {
       this.logger.error({
         msg: 'cycle bookkeeping failed',
         event: 'cycle_bookkeeping_failed',
+        error: (error as Error).message,
+      });
+    }
+    await this.recordHistory(result, now);
+  }
+
+  /**
+   * One statement for every reconciled preset. Apart from the bookkeeping above, so that neither can hold the other
+   * back; a failed write loses this cycle's gauges only (its claims stay uncounted, for the next sample).
+   */
+  private async recordHistory(result: CycleResult, now: Date): Promise<void> {
+    try {
+      await this.history.recordCycle(
+        now,
+        result.presets.map(({ presetId, state }) => ({
+          presetId,
+          desired: state.desired,
+          running: state.actual,
+          eligible: state.eligible,
+          starting: state.starting,
+        })),
+      );
+    } catch (error) {
+      this.logger.error({
+        msg: 'preset history not recorded',
+        event: 'history_write_failed',
         error: (error as Error).message,
       });
     }

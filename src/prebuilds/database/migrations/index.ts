@@ -2,6 +2,7 @@ import { initialSchema } from './1764288000000-InitialSchema.js';
 import { jobLeases } from './1764950000000-JobLeases.js';
 import { agentsReady } from './1765100000000-AgentsReady.js';
 import { provisionerKeys } from './1765300000000-ProvisionerKeys.js';
+import { presetHistory } from './1765400000000-PresetHistory.js';
 import type { PrebuildsMigration } from './prebuilds-migration.js';
 
 /** Every migration, in order. Listed explicitly (not globbed) so that ESM builds, jest and the package agree. */
@@ -10,4 +11,5 @@ export const PREBUILDS_MIGRATIONS: readonly PrebuildsMigration[] = [
   jobLeases,
   agentsReady,
   provisionerKeys,
+  presetHistory,
 ];

@@ -8,6 +8,7 @@ export const DASHBOARD_ASSETS = {
   'index.html': 'text/html; charset=utf-8',
   'dashboard.css': 'text/css; charset=utf-8',
   'dashboard.js': 'text/javascript; charset=utf-8',
+  'charts.js': 'text/javascript; charset=utf-8',
 } as const;
 
 export type DashboardAsset = keyof typeof DASHBOARD_ASSETS;

@@ -65,6 +65,12 @@ export class DashboardController {
     return this.serve('dashboard.js', response);
   }
 
+  @Get('dashboard/charts.js')
+  @Header('Cache-Control', 'no-cache')
+  chartsScript(@Res({ passthrough: true }) response: HeaderSink): Promise<string> {
+    return this.serve('charts.js', response);
+  }
+
   @Get('dashboard/vendor/uPlot.iife.min.js')
   @Header('Cache-Control', 'no-cache')
   chartScript(@Res({ passthrough: true }) response: HeaderSink): Promise<string> {

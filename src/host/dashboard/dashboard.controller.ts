@@ -2,15 +2,24 @@ import { Controller, Get, Header, Logger, NotFoundException, Res } from '@nestjs
 import { ApiExcludeController } from '@nestjs/swagger';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DASHBOARD_ASSETS, type DashboardAsset, resolveDashboardPublicDir } from './dashboard-assets.js';
+import {
+  DASHBOARD_ASSETS,
+  DASHBOARD_VENDOR_ASSETS,
+  type DashboardAsset,
+  type DashboardVendorAsset,
+  resolveDashboardPublicDir,
+  resolveDashboardVendorAsset,
+} from './dashboard-assets.js';
 
 interface HeaderSink {
   setHeader(name: string, value: string): void;
 }
 
 /**
- * The page loads nothing but its own two files and talks only to this origin: the token the operator types in
- * cannot be sent anywhere else even if some text on the page were ever interpreted as markup.
+ * The page loads nothing but its own files (and the chart library's, served from here too) and talks only to this
+ * origin: the token the operator types in cannot be sent anywhere else even if some text on the page were ever
+ * interpreted as markup. The chart library sets element.style from script, which `style-src 'self'` allows (only
+ * style attributes in markup and inline <style> are refused).
  */
 const CONTENT_SECURITY_POLICY = [
   "default-src 'none'",
@@ -25,8 +34,9 @@ const CONTENT_SECURITY_POLICY = [
 
 /**
  * The operators' dashboard: `GET /` (left outside the global prefix by the host) serves the page, which loads its
- * stylesheet and ES module from `GET <prefix>/dashboard/…` and calls the JSON API with the token the operator enters.
- * The files are read per request (a few KB, a handful of operators), so editing them needs no restart.
+ * stylesheet and ES module from `GET <prefix>/dashboard/…` (the chart library from `GET <prefix>/dashboard/vendor/…`)
+ * and calls the JSON API with the token the operator enters. The files are read per request (a few KB, a handful of
+ * operators), so editing them needs no restart.
  */
 @ApiExcludeController()
 @Controller()
@@ -55,11 +65,46 @@ export class DashboardController {
     return this.serve('dashboard.js', response);
   }
 
-  private async serve(asset: DashboardAsset, response: HeaderSink): Promise<string> {
+  @Get('dashboard/charts.js')
+  @Header('Cache-Control', 'no-cache')
+  chartsScript(@Res({ passthrough: true }) response: HeaderSink): Promise<string> {
+    return this.serve('charts.js', response);
+  }
+
+  @Get('dashboard/vendor/uPlot.iife.min.js')
+  @Header('Cache-Control', 'no-cache')
+  chartScript(@Res({ passthrough: true }) response: HeaderSink): Promise<string> {
+    return this.serveVendor('uPlot.iife.min.js', response);
+  }
+
+  @Get('dashboard/vendor/uPlot.min.css')
+  @Header('Cache-Control', 'no-cache')
+  chartStylesheet(@Res({ passthrough: true }) response: HeaderSink): Promise<string> {
+    return this.serveVendor('uPlot.min.css', response);
+  }
+
+  private serve(asset: DashboardAsset, response: HeaderSink): Promise<string> {
+    return this.send(asset, DASHBOARD_ASSETS[asset], response, () => {
+      this.publicDir ??= resolveDashboardPublicDir();
+      return join(this.publicDir, asset);
+    });
+  }
+
+  private serveVendor(asset: DashboardVendorAsset, response: HeaderSink): Promise<string> {
+    return this.send(asset, DASHBOARD_VENDOR_ASSETS[asset].contentType, response, () =>
+      resolveDashboardVendorAsset(asset),
+    );
+  }
+
+  private async send(
+    asset: string,
+    contentType: string,
+    response: HeaderSink,
+    locate: () => string,
+  ): Promise<string> {
     let body: string;
     try {
-      this.publicDir ??= resolveDashboardPublicDir();
-      body = await readFile(join(this.publicDir, asset), 'utf8');
+      body = await readFile(locate(), 'utf8');
     } catch (error) {
       this.logger.error({
         msg: 'dashboard file unavailable',
@@ -69,7 +114,7 @@ export class DashboardController {
       });
       throw new NotFoundException(`dashboard file ${asset} is not available`);
     }
-    response.setHeader('Content-Type', DASHBOARD_ASSETS[asset]);
+    response.setHeader('Content-Type', contentType);
     response.setHeader('X-Content-Type-Options', 'nosniff');
     return body;
   }

@@ -1,9 +1,14 @@
 // The prebuilds dashboard: plain DOM, no framework, no build step. It polls GET /prebuilds/status every 2 s and
 // updates the page in place (cards keyed by preset id, text set only when it changed), so nothing flickers and
-// focus stays where it is. Actions are shown only when the signed-in user's permissions allow them.
+// focus stays where it is. Actions are shown only when the signed-in user's permissions allow them. Each card also
+// charts its preset's history (GET /prebuilds/presets/:id/history) over the window the operator picks, fetched
+// again only when a reconcile cycle has completed since (a cycle is what writes a sample) or the window changes.
+
+import { describeResolution, formatRate, HISTORY_WINDOWS, HistoryChart, hitRate } from './charts.js';
 
 const API = '/api/v2';
 const TOKEN_KEY = 'prebuilds-dashboard-token';
+const WINDOW_KEY = 'prebuilds-dashboard-window';
 const REFRESH_MS = 2000;
 
 const NUMBERS = [
@@ -22,6 +27,8 @@ const NUMBERS = [
 const ALERT_NUMBERS = new Set(['failed', 'stopped']);
 
 const byId = (id) => document.getElementById(id);
+/** Own keys only: a stored 'constructor' or '__proto__' is no window. */
+const isHistoryWindow = (value) => value !== null && Object.hasOwn(HISTORY_WINDOWS, value);
 const ui = {
   identity: byId('identity'),
   identityText: byId('identity-text'),
@@ -48,6 +55,18 @@ const ui = {
   reconcileClose: byId('reconcile-result-close'),
   empty: byId('empty'),
   templates: byId('templates'),
+  windowSwitches: [byId('window-switch'), byId('dialog-window-switch')],
+  dialog: byId('history-dialog'),
+  dialogTitle: byId('history-dialog-title'),
+  dialogSubtitle: byId('history-dialog-subtitle'),
+  dialogClose: byId('history-dialog-close'),
+  dialogHitRate: byId('history-dialog-hit-rate'),
+  dialogState: byId('history-dialog-state'),
+  dialogPool: byId('history-pool-chart'),
+  dialogPoolLegend: byId('history-pool-legend'),
+  dialogDemand: byId('history-demand-chart'),
+  dialogDemandLegend: byId('history-demand-legend'),
+  dialogRows: byId('history-dialog-rows'),
 };
 
 const session = {
@@ -60,7 +79,12 @@ const session = {
   pollAgain: false,
   status: null,
   lastOkAt: null,
+  /** The history window the charts show ('1h', '24h', '7d'), kept for the tab like the token. */
+  window: isHistoryWindow(sessionStorage.getItem(WINDOW_KEY)) ? sessionStorage.getItem(WINDOW_KEY) : '1h',
 };
+
+/** The wider view: the card it shows (null when closed) and its two charts. */
+const dialog = { card: null, pool: null, demand: null };
 
 /** templateId → { root, title, count, invalidate, result, cards } and presetId → card parts. */
 const groups = new Map();
@@ -218,7 +242,9 @@ function signOut(message = '') {
   session.status = null;
   session.lastOkAt = null;
   sessionStorage.removeItem(TOKEN_KEY);
+  closeHistory();
   for (const group of groups.values()) group.root.remove();
+  for (const card of cards.values()) card.chart.destroy();
   groups.clear();
   cards.clear();
   setHidden(ui.reconcileResult, true);
@@ -309,6 +335,7 @@ function render(status) {
   ui.app.classList.remove('stale');
   renderOverview(status);
   renderPools(status);
+  for (const card of cards.values()) refreshHistory(card);
 }
 
 function renderOverview(status) {
@@ -380,6 +407,7 @@ function renderPools(status) {
   for (const [presetId, card] of cards) {
     if (!seen.has(presetId)) {
       card.root.remove();
+      card.chart.destroy();
       cards.delete(presetId);
     }
   }
@@ -482,6 +510,14 @@ function createCard(preset) {
     'Resume preset',
     resumeLabel,
   );
+  const historyLabel = h('span', { class: 'sr-only' });
+  const historyButton = h(
+    'button',
+    { type: 'button', class: 'button', 'data-action': 'history', 'aria-haspopup': 'dialog' },
+    'History',
+    historyLabel,
+  );
+  const history = createHistoryBlock();
   const result = h('p', { class: 'action-result', role: 'status', 'data-field': 'result' });
   const root = h(
     'article',
@@ -489,8 +525,9 @@ function createCard(preset) {
     h('div', { class: 'card-head' }, title, badges),
     bar,
     numbers,
+    history.root,
     source,
-    h('div', { class: 'card-actions' }, claim, resume),
+    h('div', { class: 'card-actions' }, claim, resume, historyButton),
     result,
   );
   const card = {
@@ -512,7 +549,16 @@ function createCard(preset) {
     result,
     preset,
     styles: new Map(),
+    historyButton,
+    historyLabel,
+    history,
+    chart: new HistoryChart(history.plot, history.legend, 'card'),
+    /** The last answer of the history endpoint, what was last asked for, and a counter that drops stale answers. */
+    historyData: null,
+    historyAsked: null,
+    historySeq: 0,
   };
+  historyButton.addEventListener('click', () => openHistory(card));
   claim.addEventListener('click', () => runAction(claim, result, () => claimOne(card)));
   resume.addEventListener('click', () =>
     runAction(resume, result, async () => {
@@ -604,9 +650,203 @@ function updateCard(card, preset, paused) {
 
   setText(card.presetLabel, ` from ${label}`);
   setText(card.resumeLabel, ` ${label}`);
+  setText(card.historyLabel, ` of ${label}`);
   setHidden(card.claim, !can('workspaces:create') || !preset.active);
   setHidden(card.resume, !can('prebuilds:admin') || preset.status !== 'hard_limited');
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// History: a chart and the hit rate on each card, the wider view in a dialog, the window switch
+
+const tableTime = new Intl.DateTimeFormat(undefined, {
+  month: 'short',
+  day: 'numeric',
+  hour: '2-digit',
+  minute: '2-digit',
+});
+
+function createHistoryBlock() {
+  const windowLabel = h('span', { 'data-field': 'history-window' }, HISTORY_WINDOWS[session.window].label);
+  const rate = h('strong', { 'data-field': 'hit-rate' }, '—');
+  const detail = h('span', { class: 'muted', 'data-field': 'hit-rate-detail' });
+  // The plot is one image to assistive technology, named by a summary of what it shows; the legend after it stays
+  // a readable table of the values.
+  const plot = h('div', { class: 'history-chart', role: 'img', 'aria-label': 'History loading' });
+  const legend = h('div', { class: 'history-legend' });
+  const state = h('p', { class: 'history-state', 'data-field': 'history-state' }, 'Loading history…');
+  const root = h(
+    'div',
+    { class: 'history', 'aria-busy': 'true' },
+    h('p', { class: 'history-summary' }, windowLabel, ': hit rate ', rate, ' ', detail),
+    plot,
+    legend,
+    state,
+  );
+  return { root, windowLabel, rate, detail, plot, legend, state };
+}
+
+/**
+ * Fetches the card's history unless the answer for this window and this last cycle is already here or on its way:
+ * samples are written by cycles, so between two cycles there is nothing new to fetch. Answers of an earlier request
+ * (another window, a previous cycle) are dropped.
+ */
+async function refreshHistory(card) {
+  const wanted = { window: session.window, cycle: session.status?.lastCycleAt ?? null };
+  const asked = card.historyAsked;
+  if (asked && asked.window === wanted.window && asked.cycle === wanted.cycle) return;
+  card.historyAsked = wanted;
+  const seq = ++card.historySeq;
+  const epoch = session.epoch;
+  // Busy only while what is shown is about to be replaced by another window, not on every cycle's refresh.
+  if (card.historyData?.window !== wanted.window) setAttr(card.history.root, 'aria-busy', 'true');
+  try {
+    const presetId = encodeURIComponent(card.preset.presetId);
+    const answer = await api('GET', `/prebuilds/presets/${presetId}/history?window=${wanted.window}`);
+    // Dropped: an answer of another session or of an earlier request, or for a card that left the page meanwhile.
+    if (epoch !== session.epoch || seq !== card.historySeq || cards.get(card.preset.presetId) !== card)
+      return;
+    card.historyData = answer;
+    renderCardHistory(card);
+    if (dialog.card === card) renderDialog();
+  } catch (error) {
+    if (epoch !== session.epoch || seq !== card.historySeq || cards.get(card.preset.presetId) !== card)
+      return;
+    if (error.status === 401) {
+      signOut('Your token is no longer accepted; sign in again.');
+      return;
+    }
+    card.historyAsked = null; // asked again on the next refresh
+    const message = `History unavailable. ${describeError(error)}`;
+    setText(card.history.state, message);
+    if (card.history.root.hasAttribute('aria-busy')) card.history.root.removeAttribute('aria-busy');
+    if (dialog.card === card) setText(ui.dialogState, message);
+  }
+}
+
+function describeHitRate({ claims, misses, rate }) {
+  return rate === null ? '(no claims or misses)' : `(${claims} claimed, ${misses} missed)`;
+}
+
+function renderCardHistory(card) {
+  const data = card.historyData;
+  const parts = card.history;
+  setText(parts.windowLabel, HISTORY_WINDOWS[data.window]?.label ?? data.window);
+  const rate = hitRate(data);
+  setText(parts.rate, formatRate(rate.rate));
+  setText(parts.detail, describeHitRate(rate));
+  const drawn = card.chart.update(data);
+  setText(
+    parts.state,
+    !drawn
+      ? 'The chart library did not load; the hit rate above is still current.'
+      : data.samples.length === 0
+        ? 'No samples yet: one is written after each full reconcile cycle.'
+        : '',
+  );
+  if (parts.root.hasAttribute('aria-busy')) parts.root.removeAttribute('aria-busy');
+}
+
+function openHistory(card) {
+  dialog.card = card;
+  dialog.rowsKey = '';
+  setText(ui.dialogTitle, `History of ${card.preset.templateName} / ${card.preset.presetName}`);
+  ui.dialog.showModal();
+  // Created once the dialog is open, so that the charts measure the width they are drawn at.
+  dialog.pool = new HistoryChart(ui.dialogPool, ui.dialogPoolLegend, 'pool');
+  dialog.demand = new HistoryChart(ui.dialogDemand, ui.dialogDemandLegend, 'demand');
+  renderDialog();
+  ui.dialogClose.focus();
+  refreshHistory(card);
+}
+
+function closeHistory() {
+  if (ui.dialog.open) ui.dialog.close();
+}
+
+/** After the dialog closed (the Close button, Escape, or sign-out): free its charts and give focus back. */
+ui.dialog.addEventListener('close', () => {
+  const card = dialog.card;
+  dialog.card = null;
+  dialog.pool?.destroy();
+  dialog.demand?.destroy();
+  dialog.pool = null;
+  dialog.demand = null;
+  if (card?.historyButton.isConnected && !card.historyButton.hidden) card.historyButton.focus();
+  else if (session.me) ui.main.focus();
+});
+
+ui.dialogClose.addEventListener('click', closeHistory);
+
+function renderDialog() {
+  const card = dialog.card;
+  const data = card.historyData;
+  if (!data) {
+    setText(ui.dialogSubtitle, '');
+    setText(ui.dialogHitRate, '');
+    setText(ui.dialogState, 'Loading history…');
+    return;
+  }
+  setText(
+    ui.dialogSubtitle,
+    `${HISTORY_WINDOWS[data.window]?.label ?? data.window}, one sample per ` +
+      `${describeResolution(data.resolutionSeconds)}: ${tableTime.format(new Date(data.from))} to ` +
+      `${tableTime.format(new Date(data.to))}`,
+  );
+  const rate = hitRate(data);
+  setText(
+    ui.dialogHitRate,
+    `Hit rate ${formatRate(rate.rate)} ${describeHitRate(rate)}: a claim was handed a prebuild from the pool, ` +
+      'a miss found none and was built from scratch.',
+  );
+  setText(
+    ui.dialogState,
+    data.samples.length === 0 ? 'No samples yet: one is written after each full reconcile cycle.' : '',
+  );
+  dialog.pool.update(data);
+  dialog.demand.update(data);
+  const rowsKey = JSON.stringify(data.samples);
+  if (rowsKey !== dialog.rowsKey) {
+    dialog.rowsKey = rowsKey;
+    // Newest first: the table is read from the top for "what happened just now".
+    ui.dialogRows.replaceChildren(
+      ...[...data.samples]
+        .reverse()
+        .map((sample) =>
+          h(
+            'tr',
+            {},
+            h('th', { scope: 'row' }, tableTime.format(new Date(sample.at))),
+            ...['desired', 'running', 'eligible', 'starting', 'claims', 'misses'].map((field) =>
+              h('td', {}, String(sample[field])),
+            ),
+          ),
+        ),
+    );
+  }
+}
+
+function syncWindowSwitches() {
+  for (const fieldset of ui.windowSwitches) {
+    for (const input of fieldset.querySelectorAll('input[type="radio"]')) {
+      const checked = input.value === session.window;
+      if (input.checked !== checked) input.checked = checked;
+    }
+  }
+}
+
+function setHistoryWindow(value) {
+  if (!isHistoryWindow(value) || value === session.window) return;
+  session.window = value;
+  sessionStorage.setItem(WINDOW_KEY, value);
+  syncWindowSwitches();
+  if (dialog.card) setText(ui.dialogState, `Loading ${HISTORY_WINDOWS[value].label.toLowerCase()}…`);
+  for (const card of cards.values()) refreshHistory(card);
+}
+
+for (const fieldset of ui.windowSwitches) {
+  fieldset.addEventListener('change', (event) => setHistoryWindow(event.target.value));
+}
+syncWindowSwitches();
 
 // ---------------------------------------------------------------------------------------------------------------
 // Actions

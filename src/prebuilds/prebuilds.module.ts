@@ -19,6 +19,7 @@ import { ReconcileObserver } from './reconciler/reconcile-observer.js';
 import { ClaimMetricsObserver } from './metrics/claim-metrics.observer.js';
 import { PREBUILDS_METRICS_TOKEN } from './metrics/metrics-token.guard.js';
 import { PrebuildsMetricsService } from './metrics/prebuilds-metrics.service.js';
+import { DemandMetricsSource } from './metrics/demand-metrics.source.js';
 import { ClaimService } from './claim/claim.service.js';
 import { ClaimRepository } from './database/claim.repository.js';
 import { ClaimPool } from './database/claim-pool.js';
@@ -104,6 +105,7 @@ import { ReconcilerService } from './reconciler/reconciler.service.js';
     ClaimableTemplateCache,
     NotificationBatcher,
     PrebuildsMetricsService,
+    DemandMetricsSource,
     { provide: ClaimObserver, useClass: ClaimMetricsObserver },
     { provide: JobObserver, useClass: JobMetricsObserver },
     { provide: ReconcileObserver, useClass: ReconcileMetricsObserver },

@@ -85,6 +85,12 @@ describe('demand-aware pools', () => {
     expect(grown.demand.claims).toEqual({ '5m': 1, '10m': 1, '30m': 1, '60m': 1, '120m': 1 });
     expect(grown.demand.misses['10m']).toBe(2);
     expect(grown.demand.hitRate['10m']).toBeCloseTo(1 / 3);
+    // The same hit rate for Prometheus, read from the events when scraped.
+    const scraped = await ctx.app.get(PrebuildsMetricsService).metrics();
+    const hitRatio = scraped
+      .split('\n')
+      .find((l) => l.startsWith('prebuilds_claim_hit_ratio{') && l.includes('window="10m"'));
+    expect(Number(hitRatio?.split(' ').pop())).toBeCloseTo(1 / 3);
     expect(ready).toBeDefined();
 
     // Eleven minutes later the 10-minute window is empty again: back to one, while the 30-minute one still counts.

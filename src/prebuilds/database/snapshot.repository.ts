@@ -10,13 +10,7 @@ import type {
   SnapshotInput,
   Transition,
 } from '../state/types.js';
-import {
-  DEMAND_WINDOWS,
-  windowMinutes,
-  type DemandRow,
-  type DemandWindow,
-  type WindowCounts,
-} from '../state/demand.js';
+import { DEMAND_WINDOWS, windowMinutes, type DemandRow, type DemandWindow } from '../state/demand.js';
 import { GlobalSnapshot } from '../state/global-snapshot.js';
 import { activePresetSql, agentsReadySql, notExpiredSql, runningPrebuildSql } from './eligibility.sql.js';
 import { atHardLimitSql } from './hard-limit.sql.js';
@@ -226,7 +220,7 @@ export class PrebuildsSnapshotRepository {
       `count(*) FILTER (WHERE e.event_type = 'claim_succeeded' AND ${since(w)})::int AS "c${w}"`,
       `count(*) FILTER (WHERE e.event_type = 'claim_missed' AND ${since(w)})::int AS "m${w}"`,
     ]);
-    const rows: Record<string, string | number>[] = await manager.query(
+    const rows: DemandSqlRow[] = await manager.query(
       `SELECT e.preset_id AS "presetId", ${columns.join(', ')}
          FROM ${s}.prebuild_events e
         WHERE ${since('120m')} AND e.created_at <= $2::timestamptz
@@ -237,12 +231,11 @@ export class PrebuildsSnapshotRepository {
         GROUP BY e.preset_id`,
       [templateId, now],
     );
-    const counts = (row: Record<string, string | number>, prefix: 'c' | 'm') =>
-      Object.fromEntries(DEMAND_WINDOWS.map((w) => [w, Number(row[`${prefix}${w}`])])) as WindowCounts;
+    // Literal keys: building the objects with computed keys cost ~2 µs a preset (10k rows per cycle at scale).
     return rows.map((row) => ({
-      presetId: String(row.presetId),
-      claims: counts(row, 'c'),
-      misses: counts(row, 'm'),
+      presetId: row.presetId,
+      claims: { '5m': row.c5m, '10m': row.c10m, '30m': row.c30m, '60m': row.c60m, '120m': row.c120m },
+      misses: { '5m': row.m5m, '10m': row.m10m, '30m': row.m30m, '60m': row.m60m, '120m': row.m120m },
     }));
   }
 
@@ -317,6 +310,9 @@ export class PrebuildsSnapshotRepository {
     };
   }
 }
+
+/** countDemand's row: claims (`c…`) and misses (`m…`) per window, as ::int columns (numbers from the driver). */
+type DemandSqlRow = { presetId: string } & Record<`${'c' | 'm'}${DemandWindow}`, number>;
 
 /** One preset's prebuilds as summarizePrebuilds reads them. */
 interface PrebuildSummaryRow {

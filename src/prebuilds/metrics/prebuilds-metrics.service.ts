@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ClaimLatency } from '../claim/claim-observer.js';
-import { DEMAND_WINDOWS, NO_DEMAND, type WindowCounts } from '../state/demand.js';
+import { DEMAND_WINDOWS, NO_DEMAND, type DemandRow, type WindowCounts } from '../state/demand.js';
 import { histogramQuantile } from './histogram-quantile.js';
 
 const LABEL_NAMES = ['organization', 'template', 'preset'] as const;
@@ -16,9 +16,6 @@ export interface PresetMetricsInput extends PresetMetricLabels {
   eligible: number;
   hardLimited: boolean;
   validationFailed: boolean;
-  /** Claims and misses in the windows of DESIGN.md rule 12 (absent: not read). */
-  claims?: WindowCounts;
-  misses?: WindowCounts;
 }
 
 export interface CycleMetricsInput {
@@ -104,6 +101,7 @@ export class PrebuildsMetricsService {
    * labels), so that a cycle pays nothing for metrics nobody reads, however many presets it saw.
    */
   private source: () => readonly PresetMetricsInput[] = () => [];
+  private demandSource: () => Promise<readonly DemandRow[]> = () => Promise.resolve([]);
   private series: PresetSeries | null = null;
 
   constructor() {
@@ -125,20 +123,52 @@ export class PrebuildsMetricsService {
     const service = this;
     new Gauge({
       name: 'prebuilds_claim_hit_ratio',
-      help: 'Claims served by a prebuild / (claims + misses) in the window ending at the last full cycle; absent when nobody asked.',
+      help: "Claims served by a prebuild / (claims + misses) over the window, read from every replica's claim events at scrape time; absent when nobody asked.",
       labelNames: [...LABEL_NAMES, 'window'],
       registers: [this.registry],
-      collect() {
+      async collect() {
         this.reset();
-        for (const preset of service.currentSeries().byLabels.values()) {
-          if (!preset.claims || !preset.misses) continue;
+        for (const [labels, demand] of await service.demandByLabels()) {
           for (const window of DEMAND_WINDOWS) {
-            const asked = preset.claims[window] + preset.misses[window];
-            if (asked > 0) this.set({ ...labelsOf(preset), window }, preset.claims[window] / asked);
+            const asked = demand.claims[window] + demand.misses[window];
+            if (asked > 0) this.set({ ...labels, window }, demand.claims[window] / asked);
           }
         }
       },
     });
+  }
+
+  /**
+   * Where the hit-rate gauge reads the claim windows when scraped (a query, so that no reconcile cycle pays for a
+   * metric nobody reads); until one is set, the gauge is empty.
+   */
+  useDemandSource(source: () => Promise<readonly DemandRow[]>): void {
+    this.demandSource = source;
+  }
+
+  /** The claim windows summed per label set (a preset name on an old and the new version is one series). */
+  private async demandByLabels(): Promise<
+    [PresetMetricLabels, { claims: WindowCounts; misses: WindowCounts }][]
+  > {
+    const merged = new Map<string, [PresetMetricLabels, { claims: WindowCounts; misses: WindowCounts }]>();
+    for (const row of await this.demandSource()) {
+      const labels = this.labelsOf(row.presetId);
+      const key = JSON.stringify([labels.organization, labels.template, labels.preset]);
+      const seen = merged.get(key);
+      merged.set(
+        key,
+        seen
+          ? [
+              labels,
+              {
+                claims: sumWindows(seen[1].claims, row.claims),
+                misses: sumWindows(seen[1].misses, row.misses),
+              },
+            ]
+          : [labels, { claims: row.claims, misses: row.misses }],
+      );
+    }
+    return [...merged.values()];
   }
 
   /** A preset's target expression failed to evaluate in a cycle. */
@@ -294,8 +324,6 @@ function toSeries(presets: readonly PresetMetricsInput[]): PresetSeries {
             eligible: seen.eligible + preset.eligible,
             hardLimited: seen.hardLimited || preset.hardLimited,
             validationFailed: seen.validationFailed || preset.validationFailed,
-            claims: sumWindows(seen.claims, preset.claims),
-            misses: sumWindows(seen.misses, preset.misses),
           }
         : preset,
     );
@@ -303,8 +331,7 @@ function toSeries(presets: readonly PresetMetricsInput[]): PresetSeries {
   return { byLabels, labelsByPreset };
 }
 
-function sumWindows(a: WindowCounts | undefined, b: WindowCounts | undefined): WindowCounts | undefined {
-  if (!a || !b) return a ?? b;
+function sumWindows(a: WindowCounts, b: WindowCounts): WindowCounts {
   const sum = { ...NO_DEMAND };
   for (const w of DEMAND_WINDOWS) sum[w] = a[w] + b[w];
   return sum;

@@ -26,8 +26,6 @@ export class ReconcileMetricsObserver extends ReconcileObserver {
           eligible: state.eligible,
           hardLimited: preset.hardLimited || preset.preset.prebuildStatus === 'hard_limited',
           validationFailed: preset.preset.prebuildStatus === 'validation_failed',
-          claims: preset.claims,
-          misses: preset.misses,
         };
       }),
     );

@@ -158,8 +158,6 @@ export class ReconcilerService {
         templateId,
         backoffLookbackMs: this.options.backoffLookbackMs,
         failureHardLimit: this.options.failureHardLimit,
-        // The hit-rate gauges describe every preset; a template cycle reads the windows only for an expression.
-        withDemand: templateId === null,
       },
       this.options,
     );

@@ -440,6 +440,7 @@ describe('ReconcilerService', () => {
   it.each([
     [1, 8, null],
     [200, 8, null],
+    [200, 8, 'weekday == 0 ? 0 : scheduled_target'],
     [200, 9, 'max(base, claims_10m)'],
   ])(
     'reads its snapshot with %i presets in %i statements (target expression: %s)',

@@ -12,6 +12,7 @@ import type {
 } from '../state/types.js';
 import { DEMAND_WINDOWS, windowMinutes, type DemandRow, type DemandWindow } from '../state/demand.js';
 import { GlobalSnapshot } from '../state/global-snapshot.js';
+import { readsDemand } from '../state/target-expression.js';
 import { activePresetSql, agentsReadySql, notExpiredSql, runningPrebuildSql } from './eligibility.sql.js';
 import { atHardLimitSql } from './hard-limit.sql.js';
 import { PrebuildsNamespace } from './prebuilds-namespace.js';
@@ -32,7 +33,7 @@ export interface SnapshotQuery {
 
 /**
  * The reads of one reconcile cycle, whatever the number of presets: four set-based statements, a fifth for the claim
- * windows (asked for, as a full cycle and the status do, or when a preset has a target expression), and one more when
+ * windows (asked for, as the status does, or when a preset's target expression reads them), and one more when
  * a delete needs rows. All run on the caller's REPEATABLE READ transaction so that they see one MVCC snapshot. Each
  * takes an optional template filter ($1) so that a NOTIFY-triggered cycle reads only what it needs.
  */
@@ -46,7 +47,9 @@ export class PrebuildsSnapshotRepository {
     const schedules = await this.findActiveSchedules(manager, query.templateId);
     const prebuilds = await this.summarizePrebuilds(manager, query.templateId, query.now);
     const failures = await this.findFailureStates(manager, query);
-    const wantsDemand = query.withDemand === true || presets.some((p) => p.desiredInstancesExpression);
+    const wantsDemand =
+      query.withDemand === true ||
+      presets.some((p) => p.desiredInstancesExpression && readsDemand(p.desiredInstancesExpression));
     const demand = wantsDemand ? await this.countDemand(manager, query.templateId, query.now) : [];
     return {
       presets,

@@ -35,6 +35,7 @@ export {
   checkTargetExpression,
   evaluateTargetExpression,
   MAX_TARGET_EXPRESSION_LENGTH,
+  readsDemand,
   TARGET_VARIABLES,
   type TargetEvaluation,
   type TargetExpressionProblem,

@@ -3,6 +3,7 @@ import { NO_DEMAND } from './demand.js';
 import {
   checkTargetExpression,
   evaluateTargetExpression,
+  readsDemand,
   type TargetVariables,
 } from './target-expression.js';
 
@@ -80,5 +81,15 @@ describe('evaluateTargetExpression', () => {
 
   it('reports an expression that never checked, with its position', () => {
     expect(evaluateTargetExpression('base +', vars()).error).toBe('Unexpected token: EOF (line 1, column 7)');
+  });
+});
+
+describe('readsDemand', () => {
+  it('is true only for an expression that names a claim window', () => {
+    expect(readsDemand('max(base, claims_10m)')).toBe(true);
+    expect(readsDemand('ceil(claim_rate_60m)')).toBe(true);
+    expect(readsDemand('misses_5m')).toBe(true);
+    expect(readsDemand('weekday == 0 ? 0 : scheduled_target')).toBe(false);
+    expect(readsDemand('claims_10m +')).toBe(false);
   });
 });

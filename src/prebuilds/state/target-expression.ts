@@ -177,6 +177,12 @@ function compile(source: string): Compiled {
   return result;
 }
 
+/** Whether the expression names a claim window (claims_…, misses_…, claim_rate_…): only then must a cycle read them. */
+export function readsDemand(source: string): boolean {
+  const result = compile(source);
+  return result.ok && result.inputs.some((input) => /^(claims|misses|claim_rate)_/.test(input.name));
+}
+
 /** Null when `source` parses, type-checks and gives a number; else what is wrong and where. For input validation. */
 export function checkTargetExpression(source: string): TargetExpressionProblem | null {
   const result = compile(source);

@@ -437,7 +437,7 @@ describeInBrowser('dashboard at GET / in headless Chromium', () => {
     ]);
   });
 
-  it('badges: hard-limited with its resume button, validation failed; desired from a schedule', async () => {
+  it('badges: hard-limited with its resume button, validation failed; desired from a schedule or an expression', async () => {
     const created = await host.http
       .post('/api/v2/templates')
       .set(asOwner())
@@ -457,6 +457,16 @@ describeInBrowser('dashboard at GET / in headless Chromium', () => {
                 timezone: 'UTC',
                 schedules: [{ cron: '* 0-23 * * *', instances: 1 }],
               },
+            },
+            {
+              name: 'demand',
+              parameters: { arch: 'arm64' },
+              prebuilds: { instances: 0, instancesExpression: 'max(base, claims_10m) + 1' },
+            },
+            {
+              name: 'broken',
+              parameters: { arch: 'riscv' },
+              prebuilds: { instances: 0, instancesExpression: '1 / base' },
             },
           ],
         },
@@ -478,6 +488,12 @@ describeInBrowser('dashboard at GET / in headless Chromium', () => {
     await page.locator(`${card(ids.arm)} [data-badge="validation-failed"]`).waitFor();
     expect(await page.locator(`${card(ids.nightly)} .source`).textContent()).toBe(
       'Desired from schedule * 0-23 * * *',
+    );
+    expect(await page.locator(`${card(ids.demand)} .source`).textContent()).toBe(
+      'Desired from the target expression (1) max(base, claims_10m) + 1',
+    );
+    expect(await page.locator(`${card(ids.broken)} .source`).textContent()).toBe(
+      'Target expression failed (division by zero); desired from the base count',
     );
     await waitForText(page, field(ids.nightly, 'eligible'), '1');
     const resumeButtons = page.locator('[data-action="resume-preset"]').filter({ visible: true });

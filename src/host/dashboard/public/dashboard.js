@@ -638,12 +638,18 @@ function updateCard(card, preset, paused) {
       `${leaving} stopping or deleting, of ${preset.desired} desired`,
   );
 
-  if (preset.desiredSource === 'base') {
-    setText(card.sourceText, 'Desired from the base count');
+  const expression = preset.expression;
+  const fallback = expression?.error ? `Target expression failed (${expression.error}); ` : '';
+  if (preset.desiredSource === 'expression' && expression) {
+    setText(card.sourceText, `Desired from the target expression (${expression.value}) `);
+    setText(card.sourceCron, expression.expression);
+    setHidden(card.sourceCron, false);
+  } else if (preset.desiredSource === 'base') {
+    setText(card.sourceText, `${fallback}${fallback ? 'desired' : 'Desired'} from the base count`);
     setText(card.sourceCron, '');
     setHidden(card.sourceCron, true);
   } else {
-    setText(card.sourceText, 'Desired from schedule ');
+    setText(card.sourceText, `${fallback}${fallback ? 'desired' : 'Desired'} from schedule `);
     setText(card.sourceCron, preset.desiredSource);
     setHidden(card.sourceCron, false);
   }

@@ -40,11 +40,6 @@ const KNOWN_DEBT: readonly { from: string; to: string; why: string }[] = [
     to: 'rbac',
     why: 'a type import (PrebuildsAuthorization) while the RBAC guard reads the options: a cycle',
   },
-  {
-    from: 'metrics',
-    to: 'http',
-    why: 'the metrics controller and its token guard are HTTP pieces that live in metrics/',
-  },
 ];
 
 const ROOT = dirname(fileURLToPath(import.meta.url));

@@ -4,7 +4,7 @@ import { getDataSourceToken } from '@nestjs/typeorm';
 import { PREBUILDS_DATA_SOURCE } from './database/prebuilds-data-source.js';
 import { PrebuildsAdminController } from './http/prebuilds.controller.js';
 import { TemplatePrebuildsController } from './http/template-prebuilds.controller.js';
-import { MetricsController } from './metrics/metrics.controller.js';
+import { MetricsController } from './http/metrics.controller.js';
 import { ProvisionerKeysController } from './http/provisioner-keys.controller.js';
 import { ProvisionerJobsController } from './http/provisioner-jobs.controller.js';
 import { BuildLogsController } from './http/build-logs.controller.js';

@@ -17,7 +17,7 @@ import { JobObserver } from './provisioner/job-observer.js';
 import { ReconcileMetricsObserver } from './metrics/reconcile-metrics.observer.js';
 import { ReconcileObserver } from './reconciler/reconcile-observer.js';
 import { ClaimMetricsObserver } from './metrics/claim-metrics.observer.js';
-import { PREBUILDS_METRICS_TOKEN } from './metrics/metrics-token.guard.js';
+import { PREBUILDS_METRICS_TOKEN } from './http/metrics-token.guard.js';
 import { PrebuildsMetricsService } from './metrics/prebuilds-metrics.service.js';
 import { DemandMetricsSource } from './metrics/demand-metrics.source.js';
 import { ClaimService } from './claim/claim.service.js';

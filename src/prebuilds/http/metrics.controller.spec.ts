@@ -4,7 +4,7 @@ import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import { MetricsController } from './metrics.controller.js';
 import { PREBUILDS_METRICS_TOKEN } from './metrics-token.guard.js';
-import { PrebuildsMetricsService } from './prebuilds-metrics.service.js';
+import { PrebuildsMetricsService } from '../metrics/prebuilds-metrics.service.js';
 
 async function appWith(token: string | null): Promise<INestApplication> {
   Logger.overrideLogger(false);

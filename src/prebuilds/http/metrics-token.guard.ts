@@ -1,7 +1,7 @@
 import { type CanActivate, type ExecutionContext, Inject, Injectable, Optional } from '@nestjs/common';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { PrebuildsErrorCode, PrebuildsException } from '../errors/prebuilds.exception.js';
-import { parseBearerToken } from '../http/bearer-token.js';
+import { parseBearerToken } from './bearer-token.js';
 
 /** Provider token: the bearer token `/metrics` requires, or null (the default) for an open endpoint. */
 export const PREBUILDS_METRICS_TOKEN = Symbol('PREBUILDS_METRICS_TOKEN');

@@ -1,9 +1,9 @@
 import { Get, Header, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiProduces, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import { Registry } from 'prom-client';
-import { PrebuildsController } from '../http/prebuilds-controller.decorator.js';
+import { PrebuildsController } from './prebuilds-controller.decorator.js';
 import { MetricsTokenGuard } from './metrics-token.guard.js';
-import { PrebuildsMetricsService } from './prebuilds-metrics.service.js';
+import { PrebuildsMetricsService } from '../metrics/prebuilds-metrics.service.js';
 
 @PrebuildsController('metrics')
 export class MetricsController {

@@ -31,11 +31,6 @@ const LAYER_OF = new Map(LAYERS.flatMap((parts, layer) => parts.map((part) => [p
  */
 const KNOWN_DEBT: readonly { from: string; to: string; why: string }[] = [
   {
-    from: 'database',
-    to: 'catalog',
-    why: "catalog.repository reads and writes the catalog's types (PresetSummary, VersionPlan)",
-  },
-  {
     from: 'prebuilds.options',
     to: 'rbac',
     why: 'a type import (PrebuildsAuthorization) while the RBAC guard reads the options: a cycle',

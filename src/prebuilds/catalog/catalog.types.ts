@@ -1,6 +1,7 @@
+import type { ParameterType, PresetSummary } from '../database/catalog-rows.js';
 import type { PrebuildStatus } from '../state/types.js';
 
-export type ParameterType = 'string' | 'number' | 'bool';
+export type { ParameterType, PresetSummary } from '../database/catalog-rows.js';
 export const PARAMETER_TYPES: readonly ParameterType[] = ['string', 'number', 'bool'];
 
 /** DESIGN.md's `version` JSON: a template version, its parameter definitions and its presets. */
@@ -59,11 +60,6 @@ export interface PublishVersionInput {
   version: VersionInput;
   /** Make the new version the active one in the same transaction (default false). */
   activate?: boolean;
-}
-
-export interface PresetSummary {
-  id: string;
-  name: string;
 }
 
 export interface CreatedTemplate {

@@ -7,7 +7,8 @@ import {
   schedulesOverlap,
   validateScheduleCron,
 } from '../state/index.js';
-import type { ParameterType, PresetInput, VersionInput } from './catalog.types.js';
+import type { PlannedParameter, PlannedPreset, VersionPlan } from '../database/catalog-rows.js';
+import type { PresetInput, VersionInput } from './catalog.types.js';
 import { MAX_INSTANCES } from './version.dto.js';
 
 /**
@@ -19,37 +20,12 @@ import { MAX_INSTANCES } from './version.dto.js';
  * once instead of wondering why a schedule never applies.
  */
 
-export interface PlannedParameter {
-  name: string;
-  type: ParameterType;
-  required: boolean;
-  defaultValue: string | null;
-  ordinal: number;
-}
-
-export interface PlannedSchedule {
-  cron: string;
-  instances: number;
-}
-
-export interface PlannedPreset {
-  name: string;
-  parameters: Record<string, string>;
-  /** null = the preset wants no prebuilds. */
-  desiredInstances: number | null;
-  ttlSeconds: number | null;
-  /** '' = none, as the column stores it. */
-  timezone: string;
-  schedules: PlannedSchedule[];
-  /** The target expression of DESIGN.md rule 12, or null. */
-  expression: string | null;
-}
-
-export interface VersionPlan {
-  name: string;
-  parameters: PlannedParameter[];
-  presets: PlannedPreset[];
-}
+export type {
+  PlannedParameter,
+  PlannedPreset,
+  PlannedSchedule,
+  VersionPlan,
+} from '../database/catalog-rows.js';
 
 function reject(field: string, reason: string): never {
   throw new PrebuildsException(PrebuildsErrorCode.ValidationFailed, `${field}: ${reason}`);

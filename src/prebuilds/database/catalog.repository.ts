@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { type DataSource, type EntityManager, QueryFailedError } from 'typeorm';
-import type { ParameterType, PresetSummary } from '../catalog/catalog.types.js';
-import type { VersionPlan } from '../catalog/version-validation.js';
+import type { ParameterType, PresetSummary, VersionPlan } from './catalog-rows.js';
 import type { PrebuildStatus } from '../state/types.js';
 import { InjectPrebuildsDataSource } from './prebuilds-data-source.js';
 import { PrebuildsNamespace } from './prebuilds-namespace.js';

@@ -18,6 +18,8 @@ import { ReconcileMetricsObserver } from './metrics/reconcile-metrics.observer.j
 import { ReconcileObserver } from './reconciler/reconcile-observer.js';
 import { ClaimMetricsObserver } from './metrics/claim-metrics.observer.js';
 import { PREBUILDS_METRICS_TOKEN } from './http/metrics-token.guard.js';
+import { authorizerOf } from './rbac/permissions.js';
+import { PREBUILDS_AUTHORIZER } from './rbac/prebuilds-rbac.guard.js';
 import { PrebuildsMetricsService } from './metrics/prebuilds-metrics.service.js';
 import { DemandMetricsSource } from './metrics/demand-metrics.source.js';
 import { ClaimService } from './claim/claim.service.js';
@@ -110,6 +112,11 @@ import { ReconcilerService } from './reconciler/reconciler.service.js';
     { provide: JobObserver, useClass: JobMetricsObserver },
     { provide: ReconcileObserver, useClass: ReconcileMetricsObserver },
     {
+      provide: PREBUILDS_AUTHORIZER,
+      useFactory: (options: ResolvedPrebuildsOptions) => authorizerOf(options.authorization),
+      inject: [PREBUILDS_OPTIONS],
+    },
+    {
       provide: PREBUILDS_METRICS_TOKEN,
       useFactory: (options: ResolvedPrebuildsOptions) => options.metricsToken,
       inject: [PREBUILDS_OPTIONS],
@@ -122,6 +129,8 @@ import { ReconcilerService } from './reconciler/reconciler.service.js';
   ],
   exports: [
     PREBUILDS_OPTIONS,
+    // Every @RequirePermission route's guard needs it, the host's own routes too.
+    PREBUILDS_AUTHORIZER,
     TemplateCatalogService,
     WorkspaceQueryService,
     PrebuildsNamespace,

@@ -3,7 +3,7 @@ import { ConsoleLogger, type ExecutionContext, Logger, type LoggerService } from
 import { Reflector } from '@nestjs/core';
 import { stripVTControlCharacters } from 'node:util';
 import { Logger as PinoNestLogger, PinoLogger } from 'nestjs-pino';
-import { resolvePrebuildsOptions } from '../prebuilds.options.js';
+import { authorizerOf } from '../rbac/permissions.js';
 import { PrebuildsRbacGuard } from '../rbac/prebuilds-rbac.guard.js';
 import { RequirePermission } from '../rbac/require-permission.decorator.js';
 import { formatLogLine, PrebuildsLogger, printsText } from './prebuilds-logger.js';
@@ -215,7 +215,7 @@ describe('module logs end to end', () => {
   it("print the rbac guard's denial as one line under the default ConsoleLogger", async () => {
     const guard = new PrebuildsRbacGuard(
       new Reflector(),
-      resolvePrebuildsOptions({ authorization: { rolePermissions: { auditor: ['prebuilds:read'] } } }),
+      authorizerOf({ rolePermissions: { auditor: ['prebuilds:read'] } }),
     );
     const context = {
       switchToHttp: () => ({

@@ -3,7 +3,7 @@ import { type ExecutionContext, UseGuards } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { PrebuildsErrorCode, PrebuildsException } from '../errors/prebuilds.exception.js';
 import { PrebuildsLogger } from '../logging/prebuilds-logger.js';
-import { resolvePrebuildsOptions, type ResolvedPrebuildsOptions } from '../prebuilds.options.js';
+import { authorizerOf, type PrebuildsAuthorization } from './permissions.js';
 import { PrebuildsRbacGuard } from './prebuilds-rbac.guard.js';
 import { RequirePermission } from './require-permission.decorator.js';
 
@@ -48,8 +48,8 @@ const ROLE_MAP = {
   auditor: ['prebuilds:read'],
 };
 
-function guardWith(authorization: ResolvedPrebuildsOptions['authorization']): PrebuildsRbacGuard {
-  return new PrebuildsRbacGuard(new Reflector(), resolvePrebuildsOptions({ authorization }));
+function guardWith(authorization: PrebuildsAuthorization | null): PrebuildsRbacGuard {
+  return new PrebuildsRbacGuard(new Reflector(), authorizerOf(authorization));
 }
 
 describe('PrebuildsRbacGuard', () => {

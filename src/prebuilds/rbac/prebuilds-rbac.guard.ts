@@ -3,12 +3,17 @@ import { PrebuildsLogger } from '../logging/prebuilds-logger.js';
 import { Reflector } from '@nestjs/core';
 import { PrebuildsErrorCode, PrebuildsException } from '../errors/prebuilds.exception.js';
 import { routeOf } from '../logging/request-route.js';
-import { PREBUILDS_OPTIONS, type ResolvedPrebuildsOptions } from '../prebuilds.options.js';
-import { type AuthorizeFunction, authorizerOf, type Permission } from './permissions.js';
+import type { AuthorizeFunction, Permission } from './permissions.js';
 import { subjectOf } from './subject.js';
 
 /** Metadata key under which `@RequirePermission` stores the route's permission. */
 export const PREBUILDS_PERMISSION_KEY = 'prebuilds:required-permission';
+
+/**
+ * The host's authorization as one function (permissions.ts authorizerOf), provided by the module from its options:
+ * the guard takes it rather than the options, so that rbac/ sits below them.
+ */
+export const PREBUILDS_AUTHORIZER = Symbol('PREBUILDS_AUTHORIZER');
 
 /**
  * Authorises a route against the permission it declares, for the subject the host put on the request, by the
@@ -18,14 +23,11 @@ export const PREBUILDS_PERMISSION_KEY = 'prebuilds:required-permission';
 @Injectable()
 export class PrebuildsRbacGuard implements CanActivate {
   private readonly logger = new PrebuildsLogger(PrebuildsRbacGuard.name);
-  private readonly authorize: AuthorizeFunction;
 
   constructor(
     private readonly reflector: Reflector,
-    @Inject(PREBUILDS_OPTIONS) options: ResolvedPrebuildsOptions,
-  ) {
-    this.authorize = authorizerOf(options.authorization);
-  }
+    @Inject(PREBUILDS_AUTHORIZER) private readonly authorize: AuthorizeFunction,
+  ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<object>();

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { PrebuildsStatusService } from '../../src/prebuilds/admin/prebuilds-status.service.js';
 import type { PresetStatus } from '../../src/prebuilds/admin/prebuilds-status.types.js';
+import { TemplateCatalogService } from '../../src/prebuilds/catalog/template-catalog.service.js';
 import { ClaimService } from '../../src/prebuilds/claim/claim.service.js';
 import { PrebuildsMetricsService } from '../../src/prebuilds/metrics/prebuilds-metrics.service.js';
 import { NotificationBatcher } from '../../src/prebuilds/pubsub/notification-batcher.service.js';
@@ -129,6 +130,32 @@ describe('demand-aware pools', () => {
     const plan = (await status.plan()).presets.find((p) => p.presetId === presetId);
     expect(plan).toMatchObject({ desiredSource: 'base', expression: { error: 'division by zero' } });
     expect(templateId).toBeDefined();
+  });
+
+  it('changes a preset expression through the catalog, checked as at input, and clears it', async () => {
+    const ds = ctx.dataSource;
+    const { versionId } = await insertTemplate(ds, { name: 'tuned-tpl' });
+    const presetId = await insertPreset(ds, versionId, { name: 'tuned', desiredInstances: 1 });
+    const catalog = ctx.app.get(TemplateCatalogService);
+
+    await catalog.setPresetExpression(presetId, 'base + 2');
+    expect(await presetStatus(presetId)).toMatchObject({ desired: 3, desiredSource: 'expression' });
+
+    await expect(catalog.setPresetExpression(presetId, 'base +\n  "2"')).rejects.toMatchObject({
+      code: 'VALIDATION_FAILED',
+      message: 'instancesExpression: no such overload: int + string at line 1, column 1',
+    });
+    expect((await presetStatus(presetId)).expression?.expression).toBe('base + 2');
+    await expect(
+      catalog.setPresetExpression('00000000-0000-4000-8000-000000000000', 'base'),
+    ).rejects.toMatchObject({ code: 'PRESET_NOT_FOUND' });
+
+    await catalog.setPresetExpression(presetId, null);
+    expect(await presetStatus(presetId)).toMatchObject({
+      desired: 1,
+      desiredSource: 'base',
+      expression: null,
+    });
   });
 
   it('reports claim latency percentiles in the status once claims were measured', async () => {

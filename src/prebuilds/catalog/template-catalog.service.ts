@@ -27,7 +27,7 @@ import { assertProvisionerTags } from '../provisioner/provisioner-tags.js';
 import { assertPlainInput, validateShape } from '../validation/validate-shape.js';
 import { DEFAULT_CAPS, PREBUILDS_OPTIONS, type ResolvedPrebuildsOptions } from '../prebuilds.options.js';
 import { MAX_INSTANCES, NAME_MAX_LENGTH, VersionDto } from './version.dto.js';
-import { planVersion } from './version-validation.js';
+import { plannedExpression, planVersion } from './version-validation.js';
 
 /**
  * The module's catalog: templates under the host's own ids, their versions (parameters, presets, prebuild settings,
@@ -233,6 +233,31 @@ export class TemplateCatalogService {
       throw new PrebuildsException(PrebuildsErrorCode.PresetNotFound, `preset ${presetId} not found`);
     }
     this.logger.log({ msg: 'preset instances changed', event: 'preset_instances_set', presetId, instances });
+    await wakeTemplate(this.pubsub, this.logger, templateId);
+  }
+
+  /**
+   * A preset's target expression (DESIGN.md rule 12; null or blank: none, the base count and schedules decide again),
+   * checked as at input: a 400 naming the line and column when it does not parse, type-check or give a number.
+   */
+  async setPresetExpression(presetId: string, expression: string | null): Promise<void> {
+    if (expression !== null && typeof expression !== 'string') {
+      throw new PrebuildsException(
+        PrebuildsErrorCode.ValidationFailed,
+        'instancesExpression must be a string or null',
+      );
+    }
+    const stored = plannedExpression(expression, 'instancesExpression');
+    const templateId = await this.catalog.setPresetExpression(presetId, stored);
+    if (templateId === null) {
+      throw new PrebuildsException(PrebuildsErrorCode.PresetNotFound, `preset ${presetId} not found`);
+    }
+    this.logger.log({
+      msg: 'preset target expression changed',
+      event: 'preset_expression_set',
+      presetId,
+      expression: stored,
+    });
     await wakeTemplate(this.pubsub, this.logger, templateId);
   }
 

@@ -182,8 +182,8 @@ function planPreset(
 }
 
 /** The expression as stored (blank = none), or a 400 naming the field and where in the text the problem is. */
-function plannedExpression(source: string | undefined, field: string): string | null {
-  if (source === undefined || source.trim() === '') return null;
+export function plannedExpression(source: string | null | undefined, field: string): string | null {
+  if (source === undefined || source === null || source.trim() === '') return null;
   const problem = checkTargetExpression(source);
   if (problem) reject(field, `${problem.message} at line ${problem.line}, column ${problem.column}`);
   return source;

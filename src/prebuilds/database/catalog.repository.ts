@@ -214,6 +214,18 @@ export class CatalogRepository {
     return rows[0]?.templateId ?? null;
   }
 
+  /** Sets a preset's target expression (null: none). Its template id, or null as setPresetInstances. */
+  async setPresetExpression(presetId: string, expression: string | null): Promise<string | null> {
+    const [rows] = await this.dataSource.query(
+      `UPDATE ${this.ns.schema}.template_version_presets p SET desired_instances_expression = $2
+         FROM ${this.ns.schema}.template_versions v JOIN ${this.ns.schema}.templates t ON t.id = v.template_id
+        WHERE p.id = $1 AND v.id = p.template_version_id AND NOT t.deleted
+        RETURNING t.id AS "templateId"`,
+      [presetId, expression],
+    );
+    return rows[0]?.templateId ?? null;
+  }
+
   /** A live template with its active version (primary key lookups). */
   async findTemplate(templateId: string): Promise<TemplateRow | null> {
     const [row] = await this.dataSource.query(

@@ -166,6 +166,40 @@ describe('per-preset history', () => {
     });
   });
 
+  it("sends only changed presets, and everything again once another replica's sample moved something", async () => {
+    setClocks('2026-06-01T20:00:00Z');
+    const { versionId } = await insertTemplate(a.dataSource);
+    const presetId = await insertPreset(a.dataSource, versionId, { desiredInstances: 1 });
+    const other = await insertPreset(a.dataSource, versionId, { desiredInstances: 1 });
+    const gauges = (id: string, desired: number) => ({
+      presetId: id,
+      desired,
+      running: 0,
+      eligible: 0,
+      starting: 0,
+    });
+    const record = (ctx: PrebuildsTestContext, at: string, samples: ReturnType<typeof gauges>[]) =>
+      ctx.app.get(PresetHistoryRepository).recordCycle(new Date(at), samples);
+    const sent = (spy: { mock: { calls: unknown[][] } }) =>
+      spy.mock.calls.map((call) => ((call[1] as unknown[][])[1] as string[]).length);
+
+    await record(a, '2026-06-01T20:00:10Z', [gauges(presetId, 1), gauges(other, 1)]);
+    const query = jest.spyOn(a.dataSource, 'query');
+    try {
+      // Nothing changed: a statement with no preset in it.
+      await record(a, '2026-06-01T20:00:20Z', [gauges(presetId, 1), gauges(other, 1)]);
+      // Replica b moves the preset to 3; a, which last saw 1 and sees 1 again, must not trust its copy.
+      await record(b, '2026-06-01T20:00:30Z', [gauges(presetId, 3)]);
+      await record(a, '2026-06-01T20:00:40Z', [gauges(presetId, 1), gauges(other, 1)]);
+      const history = query.mock.calls.filter((call) => /preset_history_latest/.test(String(call[0])));
+      expect(sent({ mock: { calls: history } })).toEqual([0, 0, 2]);
+    } finally {
+      query.mockRestore();
+    }
+    a.clock.set('2026-06-01T20:00:50Z');
+    expect((await history(presetId)).samples).toEqual([expect.objectContaining({ desired: 1 })]);
+  });
+
   it('charts the misses of a preset without prebuilds, with zero gauges', async () => {
     setClocks('2026-06-02T08:00:00Z');
     const { versionId } = await insertTemplate(a.dataSource);

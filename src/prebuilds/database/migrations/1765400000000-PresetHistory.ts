@@ -50,6 +50,9 @@ export const presetHistory: PrebuildsMigration = {
         starting integer NOT NULL,
         sampled_at timestamptz NOT NULL
       )`);
+    // Bumped by every sample that moved a preset's latest gauges: a replica that saw the version it expects knows its
+    // own copy of them is current, and sends only the presets whose gauges changed since (PresetHistoryRepository).
+    await sql(`ALTER TABLE ${s}.prebuilds_settings ADD COLUMN history_version bigint NOT NULL DEFAULT 0`);
     // The buckets in which a full cycle sampled: a bucket without one is a gap (no replica ran), not a steady pool.
     await sql(`
       CREATE TABLE ${s}.preset_history_cycles (
@@ -75,6 +78,7 @@ export const presetHistory: PrebuildsMigration = {
     await sql(`DROP INDEX ${s}.idx_prebuild_events_uncounted`);
     await sql(`ALTER TABLE ${s}.prebuild_events DROP COLUMN history_counted`);
     await sql(`DROP TABLE ${s}.preset_history_cycles`);
+    await sql(`ALTER TABLE ${s}.prebuilds_settings DROP COLUMN history_version`);
     await sql(`DROP TABLE ${s}.preset_history_latest`);
     await sql(`DROP TABLE ${s}.preset_history`);
   },

@@ -1,24 +1,21 @@
 /// <reference lib="dom" />
 // The page.evaluate / waitForFunction callbacks run in the browser, hence the DOM types.
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
-import { mkdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
-import { createHostTestApp, type HostTestApp } from '../support/host-app.js';
-import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
+import type { Page } from 'playwright-core';
+import type { HostTestApp } from '../support/host-app.js';
 import { waitFor } from '../support/wait-for.js';
 import {
   ARTIFACTS_DIR,
   card,
-  CHROMIUM_ARGS,
-  CHROMIUM_PATH,
   contrastFailures,
   describeInBrowser,
   field,
   waitForText,
 } from './browser-kit.js';
+import { type DashboardRig, startDashboardRig } from './dashboard-rig.js';
 
 interface HistorySample {
   at: string;
@@ -30,55 +27,17 @@ interface HistorySample {
   misses: number;
 }
 
-/** The CSP violations the page reported (securitypolicyviolation events), collected from before its first script. */
-declare global {
-  interface Window {
-    cspViolations: string[];
-  }
-}
-
 /**
  * The dashboard's history charts (uPlot, served from its npm package) in headless Chromium, against the whole host
  * app with the reconcile loop and the simulated provisioner running, and the real history endpoint behind them.
  */
 describeInBrowser('dashboard history charts in headless Chromium', () => {
-  let db: TestDatabase;
+  let rig: DashboardRig;
   let host: HostTestApp;
-  let browser: Browser;
-  let baseUrl: string;
   let templateId: string;
   let presetId: string;
-  const contexts: BrowserContext[] = [];
-  const scriptErrors = new WeakMap<Page, string[]>();
 
   const asOwner = () => ({ Authorization: `Bearer ${host.tokens.owner}` });
-
-  async function openPage(width = 1280, height = 900): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width, height } });
-    contexts.push(context);
-    const page = await context.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (error) => errors.push(error.message));
-    page.on('console', (message) => {
-      if (message.type() === 'error' && !/status of 40[13]/.test(message.text())) errors.push(message.text());
-    });
-    scriptErrors.set(page, errors);
-    await page.addInitScript(() => {
-      window.cspViolations = [];
-      document.addEventListener('securitypolicyviolation', (event) =>
-        window.cspViolations.push(`${event.violatedDirective} ${event.blockedURI} ${event.sample}`.trim()),
-      );
-    });
-    await page.goto(`${baseUrl}/`);
-    return page;
-  }
-
-  async function signIn(page: Page, token: string): Promise<void> {
-    await page.waitForFunction(() => document.activeElement?.id === 'token');
-    await page.keyboard.type(token);
-    await page.keyboard.press('Enter');
-    await page.locator('#identity').waitFor({ state: 'visible' });
-  }
 
   async function history(window: '1h' | '24h' | '7d'): Promise<{ samples: HistorySample[] }> {
     const answer = await host.http
@@ -122,18 +81,8 @@ describeInBrowser('dashboard history charts in headless Chromium', () => {
   }
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    host = await createHostTestApp(db.url, {
-      PROVISIONER_ENABLED: 'true',
-      PROVISIONER_BUILD_MS: '100',
-      PREBUILDS_ENABLED: 'true',
-      PREBUILDS_INTERVAL_MS: '1000',
-    });
-    await host.app.listen(0, '127.0.0.1');
-    const { port } = host.app.getHttpServer().address() as AddressInfo;
-    baseUrl = `http://127.0.0.1:${port}`;
-    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
-    await mkdir(ARTIFACTS_DIR, { recursive: true });
+    rig = await startDashboardRig();
+    host = rig.host;
 
     const created = await host.http
       .post('/api/v2/templates')
@@ -160,10 +109,7 @@ describeInBrowser('dashboard history charts in headless Chromium', () => {
   }, 60_000);
 
   afterAll(async () => {
-    for (const context of contexts) await context.close().catch(() => undefined);
-    await browser?.close();
-    await host?.close();
-    await db?.drop();
+    await rig?.close();
   });
 
   it('serves uPlot from the installed package, next to the page files', async () => {
@@ -221,8 +167,8 @@ describeInBrowser('dashboard history charts in headless Chromium', () => {
       { timeoutMs: 15_000, intervalMs: 100, message: 'the 1h history counting 2 claims and 1 miss' },
     );
 
-    const page = await openPage();
-    await signIn(page, host.tokens.owner);
+    const page = await rig.openPage();
+    await rig.signIn(page, host.tokens.owner);
     const chart = `${card(presetId)} .history-chart`;
 
     // The card: the hit rate over the window, and the chart of desired vs eligible with its legend and summary.
@@ -390,7 +336,7 @@ describeInBrowser('dashboard history charts in headless Chromium', () => {
     // Under the page's CSP (script-src 'self', style-src 'self'), uPlot and the page caused no violation, and no
     // script error. Then one on purpose, to show that the listener would have seen one.
     expect(await page.evaluate(() => window.cspViolations)).toEqual([]);
-    expect(scriptErrors.get(page)).toEqual([]);
+    expect(rig.scriptErrors(page)).toEqual([]);
     await page.evaluate(() => document.body.setAttribute('style', 'outline: 1px solid red'));
     await page.waitForFunction(
       () => window.cspViolations.some((v) => v.startsWith('style-src-attr')),

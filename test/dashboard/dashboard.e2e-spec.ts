@@ -1,53 +1,30 @@
 /// <reference lib="dom" />
 // The page.evaluate / waitForFunction callbacks run in the browser, hence the DOM types.
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
-import { mkdir } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
-import { createHostTestApp, type HostTestApp } from '../support/host-app.js';
-import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
+import type { Page } from 'playwright-core';
+import type { HostTestApp } from '../support/host-app.js';
 import { holdsThrough, waitFor } from '../support/wait-for.js';
 import {
   ARTIFACTS_DIR,
   card,
-  CHROMIUM_ARGS,
-  CHROMIUM_PATH,
   contrastFailures,
   describeInBrowser,
   field,
   waitForText,
 } from './browser-kit.js';
+import { type DashboardRig, startDashboardRig } from './dashboard-rig.js';
 
 /**
  * The dashboard in a real headless Chromium (Debian's `chromium`, driven by playwright-core) against the whole host
  * app listening on a port, with the reconcile loop and the simulated provisioner running.
  */
 describeInBrowser('dashboard at GET / in headless Chromium', () => {
-  let db: TestDatabase;
+  let rig: DashboardRig;
   let host: HostTestApp;
-  let browser: Browser;
-  let baseUrl: string;
   let templateId: string;
   let presetId: string;
-  const contexts: BrowserContext[] = [];
-  /** Uncaught errors and console errors of each page (401/403 answers the page expects aside). */
-  const scriptErrors = new WeakMap<Page, string[]>();
 
   const asOwner = () => ({ Authorization: `Bearer ${host.tokens.owner}` });
-
-  async function openPage(width = 1280, height = 900): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width, height } });
-    contexts.push(context);
-    const page = await context.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (error) => errors.push(error.message));
-    page.on('console', (message) => {
-      if (message.type() === 'error' && !/status of 40[13]/.test(message.text())) errors.push(message.text());
-    });
-    scriptErrors.set(page, errors);
-    await page.goto(`${baseUrl}/`);
-    return page;
-  }
 
   /** The preset in GET /prebuilds/status, as the owner sees it. */
   async function presetStatus(): Promise<Record<string, number> | undefined> {
@@ -77,27 +54,9 @@ describeInBrowser('dashboard at GET / in headless Chromium', () => {
     return result.getAttribute('data-outcome');
   }
 
-  async function signIn(page: Page, token: string): Promise<void> {
-    // The token field has focus when the page opens: type and press Enter, keyboard only.
-    await page.waitForFunction(() => document.activeElement?.id === 'token');
-    await page.keyboard.type(token);
-    await page.keyboard.press('Enter');
-    await page.locator('#identity').waitFor({ state: 'visible' });
-  }
-
   beforeAll(async () => {
-    db = await createTestDatabase();
-    host = await createHostTestApp(db.url, {
-      PROVISIONER_ENABLED: 'true',
-      PROVISIONER_BUILD_MS: '100',
-      PREBUILDS_ENABLED: 'true',
-      PREBUILDS_INTERVAL_MS: '1000',
-    });
-    await host.app.listen(0, '127.0.0.1');
-    const { port } = host.app.getHttpServer().address() as AddressInfo;
-    baseUrl = `http://127.0.0.1:${port}`;
-    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
-    await mkdir(ARTIFACTS_DIR, { recursive: true });
+    rig = await startDashboardRig();
+    host = rig.host;
 
     // Paused first, so that the page sees the pool at 0 before it fills.
     await host.http
@@ -122,10 +81,7 @@ describeInBrowser('dashboard at GET / in headless Chromium', () => {
   }, 60_000);
 
   afterAll(async () => {
-    for (const context of contexts) await context.close().catch(() => undefined);
-    await browser?.close();
-    await host?.close();
-    await db?.drop();
+    await rig?.close();
   });
 
   it('serves the page and its files from the source folder, with a CSP', async () => {
@@ -156,18 +112,18 @@ describeInBrowser('dashboard at GET / in headless Chromium', () => {
   });
 
   it('rejects a wrong token and keeps nothing', async () => {
-    const page = await openPage();
+    const page = await rig.openPage();
     await page.waitForFunction(() => document.activeElement?.id === 'token');
     await page.keyboard.type('not-a-token');
     await page.keyboard.press('Enter');
     await waitForText(page, '#signin-error', 'That token was not accepted. Check it and try again.');
     expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
-    expect(page.url()).toBe(`${baseUrl}/`);
+    expect(page.url()).toBe(`${rig.baseUrl}/`);
   });
 
   it('owner: watches the pool fill from 0, claims, pauses, resumes, reconciles; keyboard and contrast', async () => {
-    const page = await openPage();
-    await signIn(page, host.tokens.owner);
+    const page = await rig.openPage();
+    await rig.signIn(page, host.tokens.owner);
     await waitForText(page, '#identity-text', 'Signed in as admin (owner)');
 
     // Paused: the card is there with nothing in it yet, and says so.
@@ -328,7 +284,7 @@ describeInBrowser('dashboard at GET / in headless Chromium', () => {
     await page.reload();
     await waitForText(page, '#identity-text', 'Signed in as admin (owner)');
     await waitForText(page, field(presetId, 'eligible'), '2');
-    expect(page.url()).toBe(`${baseUrl}/`);
+    expect(page.url()).toBe(`${rig.baseUrl}/`);
     expect(await page.evaluate(() => document.cookie)).toBe('');
     expect(await page.context().cookies()).toEqual([]);
 
@@ -336,12 +292,12 @@ describeInBrowser('dashboard at GET / in headless Chromium', () => {
     await page.locator('#sign-out').click();
     await page.locator('#signin').waitFor({ state: 'visible' });
     expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
-    expect(scriptErrors.get(page)).toEqual([]);
+    expect(rig.scriptErrors(page)).toEqual([]);
   }, 120_000);
 
   it('says so when the API is unreachable, keeps the last data, and recovers', async () => {
-    const page = await openPage();
-    await signIn(page, host.tokens.owner);
+    const page = await rig.openPage();
+    await rig.signIn(page, host.tokens.owner);
     await waitForText(page, field(presetId, 'desired'), '2');
     await page.route('**/api/v2/prebuilds/status', (route) => route.abort('connectionrefused'));
     await page.locator('#unreachable').waitFor({ state: 'visible', timeout: 10_000 });
@@ -355,8 +311,8 @@ describeInBrowser('dashboard at GET / in headless Chromium', () => {
   }, 60_000);
 
   it('member: no admin buttons, and the admin routes answer 403 when called anyway', async () => {
-    const page = await openPage();
-    await signIn(page, host.tokens.member);
+    const page = await rig.openPage();
+    await rig.signIn(page, host.tokens.member);
     await waitForText(page, '#identity-text', 'Signed in as test-member (member)');
     await page.locator('#forbidden').waitFor({ state: 'visible' });
     expect(await page.locator('#forbidden').textContent()).toContain('do not include prebuilds:read');
@@ -398,8 +354,8 @@ describeInBrowser('dashboard at GET / in headless Chromium', () => {
   });
 
   it('template-admin and auditor see only the actions their roles allow', async () => {
-    const templateAdmin = await openPage();
-    await signIn(templateAdmin, host.tokens['template-admin']);
+    const templateAdmin = await rig.openPage();
+    await rig.signIn(templateAdmin, host.tokens['template-admin']);
     await templateAdmin.locator(card(presetId)).waitFor();
     await waitForText(templateAdmin, field(presetId, 'desired'), '2');
     expect(await templateAdmin.locator('button:visible').allTextContents()).toEqual([
@@ -427,8 +383,8 @@ describeInBrowser('dashboard at GET / in headless Chromium', () => {
     expect(invalidated).toBe(true);
     await waitForServer((preset) => preset.eligible === 2 && preset.expired === 0);
 
-    const auditor = await openPage(390, 844);
-    await signIn(auditor, host.tokens.auditor);
+    const auditor = await rig.openPage(390, 844);
+    await rig.signIn(auditor, host.tokens.auditor);
     await auditor.locator(card(presetId)).waitFor();
     await waitForText(auditor, field(presetId, 'desired'), '2');
     expect(await auditor.locator('button:visible').allTextContents()).toEqual([
@@ -482,8 +438,8 @@ describeInBrowser('dashboard at GET / in headless Chromium', () => {
       [ids.gpu, ids.arm],
     );
 
-    const page = await openPage();
-    await signIn(page, host.tokens.owner);
+    const page = await rig.openPage();
+    await rig.signIn(page, host.tokens.owner);
     await page.locator(`${card(ids.gpu)} [data-badge="hard-limited"]`).waitFor();
     await page.locator(`${card(ids.arm)} [data-badge="validation-failed"]`).waitFor();
     expect(await page.locator(`${card(ids.nightly)} .source`).textContent()).toBe(

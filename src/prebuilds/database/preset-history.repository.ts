@@ -92,15 +92,15 @@ export class PresetHistoryRepository {
   ) {}
 
   /**
-   * One statement: count the claim events no sample has counted yet and mark them; move each preset whose gauges
-   * differ from its last sample (preset_history_latest) and write that change, with the gauges it moved from, into
-   * the buckets of `now` at every resolution, with the claims; record that a full cycle sampled these buckets; and
-   * delete what is past its resolution's retention. A steady pool writes nothing. One statement, with only the presets
-   * whose gauges changed since this process's last sample; a second, with all of them, when another replica moved
-   * something in between (its version check failed). The settings row is locked first,
-   * so two replicas' samples run one after the other and cannot deadlock on the rows both write; an event is marked
-   * by one of them only (the second one's UPDATE rechecks the flag once the first commits). Bucket starts are
-   * computed in SQL from `now`, the cycle's time, passed in.
+   * Counts the claim events no sample has counted yet and marks them; moves each preset whose gauges differ from its
+   * last sample (preset_history_latest) and writes that change, with the gauges it moved from, into the buckets of
+   * `now` at every resolution, with the claims; records that a full cycle sampled these buckets; and deletes what is
+   * past its resolution's retention. A steady pool writes nothing. Usually one statement, carrying only the presets
+   * whose gauges changed since this process's last sample; a second one carries all of them when another replica
+   * moved something in between (the version check of the first failed). The settings row is locked first, so two
+   * replicas' samples run one after the other and cannot deadlock on the rows both write; an event is marked by one
+   * of them only (the second one's UPDATE rechecks the flag once the first commits). Bucket starts are computed in
+   * SQL from `now`, the cycle's time, passed in.
    */
   async recordCycle(
     now: Date,

@@ -200,6 +200,29 @@ export class TemplateCatalogService {
     await wakeTemplate(this.pubsub, this.logger, templateId);
   }
 
+  /**
+   * Replaces the tags every job of the template carries (`is_prebuild` is the module's and cannot be given). Jobs
+   * still waiting for a provisioner are retagged in the same transaction, so that moving a template to another pool
+   * of daemons does not strand its queue with the old ones; a job already taken finishes where it runs. Returns how
+   * many waiting jobs were retagged.
+   */
+  async setProvisionerTags(templateId: string, tags: Record<string, string>): Promise<number> {
+    assertProvisionerTags(tags, 'provisionerTags', 'reserved');
+    const retagged = await this.catalog.transaction((manager) =>
+      this.catalog.setProvisionerTags(manager, templateId, tags, this.clock.now()),
+    );
+    if (retagged === null) throw notFound(templateId);
+    this.logger.log({
+      msg: 'template provisioner tags changed',
+      event: 'template_provisioner_tags_set',
+      templateId,
+      tags,
+      retaggedJobs: retagged,
+    });
+    await wakeTemplate(this.pubsub, this.logger, templateId);
+    return retagged;
+  }
+
   /** A deprecated template gets no prebuilds (DESIGN.md rule 1); '' lifts the deprecation. */
   async deprecateTemplate(templateId: string, message: string): Promise<void> {
     if (typeof message !== 'string' || message.length > 1000 || message.includes('\u0000')) {

@@ -226,6 +226,36 @@ export class CatalogRepository {
     return rows[0]?.templateId ?? null;
   }
 
+  /**
+   * The template's provisioner tags, and those of its jobs no provisioner has taken yet (a prebuild's keep their
+   * `is_prebuild`). Null when the template is unknown or deleted; else how many jobs were retagged.
+   */
+  async setProvisionerTags(
+    manager: EntityManager,
+    templateId: string,
+    tags: Record<string, string>,
+    now: Date,
+  ): Promise<number | null> {
+    const [, updated] = await manager.query(
+      `UPDATE ${this.ns.schema}.templates SET provisioner_tags = $2::jsonb, updated_at = $3
+        WHERE id = $1 AND NOT deleted`,
+      [templateId, JSON.stringify(tags), now],
+    );
+    if (!updated) return null;
+    const [, retagged] = await manager.query(
+      `UPDATE ${this.ns.schema}.provisioner_jobs j
+          SET tags = $2::jsonb || CASE WHEN j.tags ? 'is_prebuild'
+                                       THEN jsonb_build_object('is_prebuild', j.tags->'is_prebuild')
+                                       ELSE '{}'::jsonb END,
+              updated_at = $3
+         FROM ${this.ns.schema}.workspace_builds b JOIN ${this.ns.schema}.workspaces w ON w.id = b.workspace_id
+        WHERE b.job_id = j.id AND w.template_id = $1
+          AND j.started_at IS NULL AND j.completed_at IS NULL AND j.canceled_at IS NULL AND j.worker_id IS NULL`,
+      [templateId, JSON.stringify(tags), now],
+    );
+    return retagged ?? 0;
+  }
+
   /** A live template with its active version (primary key lookups). */
   async findTemplate(templateId: string): Promise<TemplateRow | null> {
     const [row] = await this.dataSource.query(

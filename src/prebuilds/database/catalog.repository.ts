@@ -203,25 +203,27 @@ export class CatalogRepository {
    * Sets a preset's base instance count (null: no prebuilds). Returns its template id, or null for an unknown preset
    * (or one of a deleted template).
    */
-  async setPresetInstances(presetId: string, instances: number | null): Promise<string | null> {
-    const [rows] = await this.dataSource.query(
-      `UPDATE ${this.ns.schema}.template_version_presets p SET desired_instances = $2
-         FROM ${this.ns.schema}.template_versions v JOIN ${this.ns.schema}.templates t ON t.id = v.template_id
-        WHERE p.id = $1 AND v.id = p.template_version_id AND NOT t.deleted
-        RETURNING t.id AS "templateId"`,
-      [presetId, instances],
-    );
-    return rows[0]?.templateId ?? null;
+  setPresetInstances(presetId: string, instances: number | null): Promise<string | null> {
+    return this.updateLivePreset(presetId, 'desired_instances', instances);
   }
 
   /** Sets a preset's target expression (null: none). Its template id, or null as setPresetInstances. */
-  async setPresetExpression(presetId: string, expression: string | null): Promise<string | null> {
+  setPresetExpression(presetId: string, expression: string | null): Promise<string | null> {
+    return this.updateLivePreset(presetId, 'desired_instances_expression', expression);
+  }
+
+  /** One column of a preset of a live template; the column is one of ours, never input. */
+  private async updateLivePreset(
+    presetId: string,
+    column: 'desired_instances' | 'desired_instances_expression',
+    value: number | string | null,
+  ): Promise<string | null> {
     const [rows] = await this.dataSource.query(
-      `UPDATE ${this.ns.schema}.template_version_presets p SET desired_instances_expression = $2
+      `UPDATE ${this.ns.schema}.template_version_presets p SET ${column} = $2
          FROM ${this.ns.schema}.template_versions v JOIN ${this.ns.schema}.templates t ON t.id = v.template_id
         WHERE p.id = $1 AND v.id = p.template_version_id AND NOT t.deleted
         RETURNING t.id AS "templateId"`,
-      [presetId, expression],
+      [presetId, value],
     );
     return rows[0]?.templateId ?? null;
   }

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ClaimLatency } from '../claim/claim-observer.js';
-import { DEMAND_WINDOWS, NO_DEMAND, type DemandRow, type WindowCounts } from '../state/demand.js';
+import { DEMAND_WINDOWS, hitRates, NO_DEMAND, type DemandRow, type WindowCounts } from '../state/demand.js';
 import { histogramQuantile } from './histogram-quantile.js';
 
 const LABEL_NAMES = ['organization', 'template', 'preset'] as const;
@@ -129,9 +129,10 @@ export class PrebuildsMetricsService {
       async collect() {
         this.reset();
         for (const [labels, demand] of await service.demandByLabels()) {
+          const rates = hitRates(demand.claims, demand.misses);
           for (const window of DEMAND_WINDOWS) {
-            const asked = demand.claims[window] + demand.misses[window];
-            if (asked > 0) this.set({ ...labels, window }, demand.claims[window] / asked);
+            const rate = rates[window];
+            if (rate !== null) this.set({ ...labels, window }, rate);
           }
         }
       },

@@ -135,7 +135,9 @@ async function countWritten(client: pg.Client): Promise<Record<string, number>> 
 /**
  * The floor: the same rows (a workspace, a start build, a pending job and the preset's parameter per prebuild) in
  * one statement, one INSERT per table fed by one set of generated ids. Data-modifying CTEs see one snapshot and
- * check foreign keys at the end of the statement, so the order of the INSERTs does not matter.
+ * check foreign keys at the end of the statement, so the order of the INSERTs does not matter. The workspaces carry
+ * their latest build's state as the schema wants it (migration 1765600000000-LatestBuildState), so that the build
+ * insert trigger finds nothing to correct, as with ours.
  */
 const BASELINE_FILL = `
   WITH wanted AS MATERIALIZED (
@@ -150,8 +152,11 @@ const BASELINE_FILL = `
     INSERT INTO prebuilds.provisioner_jobs (id, created_at, updated_at) SELECT job_id, $3, $3 FROM wanted
   ), workspaces AS (
     INSERT INTO prebuilds.workspaces (id, organization_id, template_id, owner_id, name, preset_id, latest_build_id,
+                            latest_transition, latest_build_number, latest_version_id, latest_job_status,
                             created_at, updated_at)
-    SELECT workspace_id, $2, template_id, $1, name, preset_id, build_id, $3, $3 FROM wanted
+    SELECT workspace_id, $2, template_id, $1, name, preset_id, build_id, 'start', 1, template_version_id, 'pending',
+           $3, $3
+      FROM wanted
   ), builds AS (
     INSERT INTO prebuilds.workspace_builds (id, workspace_id, build_number, transition, template_version_id, preset_id,
                                   initiator_id, reason, job_id, created_at)

@@ -81,18 +81,23 @@ export async function seedPools(client: pg.Client, seed: PoolSeed): Promise<Seed
          FROM seed_presets p
         CROSS JOIN generate_series(1, ${Math.trunc(seed.running + seed.deletedHistory)}) i
         WHERE p.active`,
-    `INSERT INTO prebuilds.provisioner_jobs (id, created_at, updated_at, started_at, completed_at)
+    // Readiness and the workspaces' copy of their latest build are written as their triggers would leave them, so
+    // that seeding a million prebuilds does not run those triggers row by row.
+    `INSERT INTO prebuilds.provisioner_jobs (id, created_at, updated_at, started_at, completed_at, agents_ready)
        SELECT start_job, created_at, created_at + interval '2 minutes', created_at + interval '5 seconds',
-              created_at + interval '2 minutes'
+              created_at + interval '2 minutes', NOT deleted
          FROM seed_workspaces
        UNION ALL
        SELECT delete_job, created_at + interval '10 minutes', created_at + interval '11 minutes',
-              created_at + interval '10 minutes', created_at + interval '11 minutes'
+              created_at + interval '10 minutes', created_at + interval '11 minutes', false
          FROM seed_workspaces WHERE deleted`,
     `INSERT INTO prebuilds.workspaces
-       (id, organization_id, template_id, owner_id, name, preset_id, latest_build_id, deleted, created_at, updated_at)
+       (id, organization_id, template_id, owner_id, name, preset_id, latest_build_id, deleted, created_at, updated_at,
+        latest_transition, latest_build_number, latest_version_id, latest_job_status, latest_agents_ready)
        SELECT id, ${org}, template_id, ${system}, ${label} || '-pb-' || seq, preset_id,
-              CASE WHEN deleted THEN delete_build ELSE start_build END, deleted, created_at, created_at
+              CASE WHEN deleted THEN delete_build ELSE start_build END, deleted, created_at, created_at,
+              CASE WHEN deleted THEN 'delete' ELSE 'start' END, CASE WHEN deleted THEN 2 ELSE 1 END, version_id,
+              'succeeded', NOT deleted
          FROM seed_workspaces`,
     `INSERT INTO prebuilds.workspace_builds
        (id, workspace_id, build_number, transition, template_version_id, preset_id, initiator_id, reason, job_id,

@@ -18,6 +18,7 @@ import {
   insertWorkspace,
   setActiveVersion,
 } from '../support/fixtures.js';
+import { findLatestBuildDrift } from '../support/latest-build-drift.js';
 import { createPrebuildsTestContext, type PrebuildsTestContext } from '../support/prebuilds-test-module.js';
 import type { RecordingPubsub } from '../support/recording-pubsub.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
@@ -428,5 +429,14 @@ describe('ClaimService', () => {
       maxLiveWorkspaces: 5,
     });
     expect(next.claimed).toBe(false);
+  });
+
+  it('leaves every live workspace it claimed, created or skipped with its latest build state equal to the real rows', async () => {
+    // The claim writes the new build's state with the pointer; the snapshot and the next claim read only that copy.
+    expect(await findLatestBuildDrift(ctx.dataSource)).toEqual([]);
+    const [{ n }] = await ctx.dataSource.query(
+      `SELECT count(*)::int AS n FROM prebuilds.workspaces WHERE NOT deleted AND latest_transition IS NOT NULL`,
+    );
+    expect(n).toBeGreaterThan(100);
   });
 });

@@ -71,6 +71,8 @@ describe('migrations into the module schema, beside a host that has its own user
       '1765300000000-ProvisionerKeys',
       '1765400000000-PresetHistory',
       '1765500000000-DemandExpression',
+      '1765600000000-LatestBuildState',
+      '1765700000000-CatalogVersion',
     ]);
     expect(await hostFingerprint(host)).toEqual(before);
     expect(await tablesOf(host, 'prebuilds')).toEqual(
@@ -114,6 +116,8 @@ describe('migrations into the module schema, beside a host that has its own user
       '1765300000000-ProvisionerKeys',
       '1765400000000-PresetHistory',
       '1765500000000-DemandExpression',
+      '1765600000000-LatestBuildState',
+      '1765700000000-CatalogVersion',
     ]);
     await host.query(
       `INSERT INTO prebuilds_b.templates (id, organization_id, name) VALUES ('t-b', 'org', 'only in b')`,
@@ -132,6 +136,8 @@ describe('migrations into the module schema, beside a host that has its own user
   });
 
   it("reverts down to an empty module schema, and the host's own migration:revert still works", async () => {
+    expect(await revertPrebuildsMigration(db.url)).toBe('1765700000000-CatalogVersion');
+    expect(await revertPrebuildsMigration(db.url)).toBe('1765600000000-LatestBuildState');
     expect(await revertPrebuildsMigration(db.url)).toBe('1765500000000-DemandExpression');
     expect(await revertPrebuildsMigration(db.url)).toBe('1765400000000-PresetHistory');
     expect(await revertPrebuildsMigration(db.url)).toBe('1765300000000-ProvisionerKeys');

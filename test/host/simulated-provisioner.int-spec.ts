@@ -19,6 +19,7 @@ import {
   jobRow,
   type TemplateRows,
 } from '../provisioner/job-rows.js';
+import { findLatestBuildDrift } from '../support/latest-build-drift.js';
 import { RecordingPubsub } from '../support/recording-pubsub.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 import { holdsThrough, waitFor } from '../support/wait-for.js';
@@ -71,6 +72,9 @@ describe('SimulatedProvisionerService', () => {
   afterEach(async () => {
     await provisioner?.beforeApplicationShutdown();
     provisioner = null;
+    // Every acquire, heartbeat, completion and agent update above went through the job triggers that keep the
+    // workspace's copy of its latest build (migration 1765600000000-LatestBuildState).
+    expect(await findLatestBuildDrift(ds)).toEqual([]);
   });
 
   it('builds a pending start job and brings its agent to ready', async () => {

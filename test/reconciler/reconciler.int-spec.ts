@@ -438,13 +438,13 @@ describe('ReconcilerService', () => {
   });
 
   it.each([
-    [1, 8, null],
-    [200, 8, null],
-    [200, 8, 'weekday == 0 ? 0 : scheduled_target'],
-    [200, 9, 'max(base, claims_10m)'],
+    [1, 0, null],
+    [200, 0, null],
+    [200, 0, 'weekday == 0 ? 0 : scheduled_target'],
+    [200, 1, 'max(base, claims_10m)'],
   ])(
-    'reads its snapshot with %i presets in %i statements (target expression: %s)',
-    async (presetCount, expected, expression) => {
+    'reads its snapshot with %i presets in 7 statements + %i, and the catalog again only after it changed (target expression: %s)',
+    async (presetCount, windows, expression) => {
       const statementDb = await createTestDatabase();
       const counted = await createPrebuildsTestContext(statementDb.url);
       try {
@@ -457,19 +457,35 @@ describe('ReconcilerService', () => {
           });
           await insertPrebuild(counted.dataSource, { templateId, versionId, presetId });
         }
-        counted.sql.statements = [];
-        const result = await counted.reconciler.reconcileAll();
-        expect(result.presetsReconciled).toBe(presetCount);
-        expect(result.presets.every((p) => p.actions.length === 0)).toBe(true);
-        // The cycle proper: from its transaction's start to its end (bookkeeping after the lock is not part of it).
-        const begin = counted.sql.statements.findIndex((q) => /^START TRANSACTION/.test(q));
-        const end = counted.sql.statements.findIndex((q, index) => index > begin && /^ROLLBACK/.test(q));
-        const cycle = counted.sql.statements.slice(begin, end + 1);
-        expect(begin).toBeGreaterThanOrEqual(0);
-        // BEGIN, isolation, lock + session settings, presets, schedules, prebuild summary, failures, ROLLBACK;
-        // plus the claim windows when a preset has a target expression (DESIGN.md rule 12: the one statement issue 15
-        // added). Whatever the number of presets.
-        expect(cycle.length).toBe(expected);
+        const cycleStatements = async () => {
+          counted.sql.statements = [];
+          const result = await counted.reconciler.reconcileAll();
+          expect(result.presetsReconciled).toBe(presetCount);
+          expect(result.presets.every((p) => p.actions.length === 0)).toBe(true);
+          // The cycle proper: from its transaction's start to its end (bookkeeping after the lock is not part of it).
+          const begin = counted.sql.statements.findIndex((q) => /^START TRANSACTION/.test(q));
+          const end = counted.sql.statements.findIndex((q, index) => index > begin && /^ROLLBACK/.test(q));
+          expect(begin).toBeGreaterThanOrEqual(0);
+          return counted.sql.statements.slice(begin, end + 1);
+        };
+        const readsCatalog = (cycle: string[]) => cycle.some((q) => q.includes('"usingActiveVersion"'));
+        // BEGIN, isolation, lock + session settings, catalog version, prebuild summary, failures, ROLLBACK; plus the
+        // claim windows when a preset's target expression reads them (DESIGN.md rule 12: the one statement issue 15
+        // added). Whatever the number of presets. The first cycle of a process also reads presets and schedules,
+        // and so does the first after any change to the catalog (migration 1765700000000-CatalogVersion).
+        const first = await cycleStatements();
+        expect(first.length).toBe(9 + windows);
+        expect(readsCatalog(first)).toBe(true);
+        const steady = await cycleStatements();
+        expect(steady.length).toBe(7 + windows);
+        expect(readsCatalog(steady)).toBe(false);
+        await counted.dataSource.query(
+          `UPDATE prebuilds.templates SET name = name || '-renamed' WHERE id = $1`,
+          [templateId],
+        );
+        const afterChange = await cycleStatements();
+        expect(afterChange.length).toBe(9 + windows);
+        expect(readsCatalog(afterChange)).toBe(true);
       } finally {
         await counted.close();
         await statementDb.drop();

@@ -4,8 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import {
   type BuildInputs,
-  type NewBuild,
-  type NewWorkspace,
+  type NewPrebuild,
   WorkspaceBuildRepository,
 } from '../database/workspace-build.repository.js';
 import { PREBUILDS_OPTIONS, type ResolvedPrebuildsOptions } from '../prebuilds.options.js';
@@ -24,8 +23,9 @@ export type CreateOutcome = { created: number; error?: Error };
 /**
  * Writes a cycle's creates for all presets at once. Inputs for every preset are read in one statement and each
  * preset's parameters are validated before anything is written (a BuildValidationError fails only that preset);
- * rows are then generated and written in batches of `createBatchSize` that span presets, each batch one transaction of five statements and
- * one job post. Per preset, the fill costs a share of a batch instead of eight round trips and a commit of its own.
+ * rows are then generated and written in batches of `createBatchSize` that span presets, each batch one statement (so
+ * one commit) and one job post. Per preset, the fill costs a share of a batch instead of eight round trips and a commit
+ * of its own.
  */
 @Injectable()
 export class PrebuildCreatorService {
@@ -72,18 +72,9 @@ export class PrebuildCreatorService {
     // many it creates (DESIGN.md rule 11).
     for (const batch of this.batches(ready, now)) {
       try {
-        await this.dataSource.transaction(async (manager) => {
-          await this.builds.insertWorkspaces(
-            manager,
-            batch.map((row) => row.workspace),
-          );
-          await this.builds.insertBuilds(
-            manager,
-            batch.map((row) => row.build),
-          );
-        });
+        await this.builds.insertPrebuilds(this.dataSource.manager, batch);
         for (const row of batch) (outcomes.get(row.presetId) as CreateOutcome).created += 1;
-        this.builder.postJob(batch[0].build.jobId);
+        this.builder.postJob(batch[0].jobId);
       } catch (error) {
         // The batch rolled back as a whole: every preset in it reports the failure (and keeps what other batches wrote).
         for (const row of batch) (outcomes.get(row.presetId) as CreateOutcome).error = error as Error;
@@ -96,12 +87,23 @@ export class PrebuildCreatorService {
   private *batches(
     ready: { presetId: string; count: number; input: BuildInputs; parameters: Record<string, string> }[],
     now: Date,
-  ): Generator<{ presetId: string; workspace: NewWorkspace; build: NewBuild }[]> {
+  ): Generator<NewPrebuild[]> {
     const size = this.options.createBatchSize;
-    let batch: { presetId: string; workspace: NewWorkspace; build: NewBuild }[] = [];
+    let batch: NewPrebuild[] = [];
     for (const { presetId, count, input, parameters } of ready) {
       for (let i = 0; i < count; i++) {
-        batch.push({ presetId, ...this.newPrebuild(input, presetId, parameters, now) });
+        batch.push({
+          workspaceId: randomUUID(),
+          buildId: randomUUID(),
+          jobId: randomUUID(),
+          organizationId: input.organizationId,
+          templateId: input.templateId,
+          presetId,
+          templateVersionId: input.templateVersionId,
+          name: generatePrebuildName(),
+          parameters,
+          createdAt: now,
+        });
         if (batch.length === size) {
           yield batch;
           batch = [];
@@ -109,40 +111,5 @@ export class PrebuildCreatorService {
       }
     }
     if (batch.length > 0) yield batch;
-  }
-
-  private newPrebuild(
-    input: { organizationId: string; templateId: string; templateVersionId: string },
-    presetId: string,
-    parameters: Record<string, string>,
-    now: Date,
-  ): { workspace: NewWorkspace; build: NewBuild } {
-    const workspaceId = randomUUID();
-    const buildId = randomUUID();
-    return {
-      workspace: {
-        id: workspaceId,
-        organizationId: input.organizationId,
-        templateId: input.templateId,
-        ownerId: this.options.prebuildsOwnerId,
-        name: generatePrebuildName(),
-        presetId,
-        latestBuildId: buildId,
-        createdAt: now,
-      },
-      build: {
-        id: buildId,
-        jobId: randomUUID(),
-        workspaceId,
-        buildNumber: 1,
-        transition: 'start',
-        templateVersionId: input.templateVersionId,
-        presetId,
-        initiatorId: this.options.prebuildsOwnerId,
-        reason: 'prebuild',
-        parameters,
-        createdAt: now,
-      },
-    };
   }
 }

@@ -157,8 +157,6 @@ function claimStatementSql(ns: PrebuildsNamespace): string {
   const s = ns.schema;
   const eligible = eligiblePrebuildSql(ns, {
     workspace: 'c',
-    build: 'b',
-    job: 'j',
     preset: 'p',
     template: 't',
     now: '$6',
@@ -177,10 +175,8 @@ function claimStatementSql(ns: PrebuildsNamespace): string {
     ), go AS (
       SELECT 1 FROM checks WHERE template_live AND version_current AND within_quota
     ), candidate AS (
-      SELECT c.id, b.build_number
+      SELECT c.id, c.latest_build_number AS build_number
         FROM ${s}.workspaces c
-        JOIN ${s}.workspace_builds b ON b.id = c.latest_build_id
-        JOIN ${s}.provisioner_jobs j ON j.id = b.job_id
         JOIN ${s}.templates t ON t.id = c.template_id
         JOIN ${s}.template_version_presets p ON p.id = c.preset_id
        WHERE c.preset_id = $3::uuid AND EXISTS (SELECT 1 FROM go) AND ${eligible}
@@ -188,16 +184,19 @@ function claimStatementSql(ns: PrebuildsNamespace): string {
        LIMIT 1
          FOR UPDATE OF c SKIP LOCKED
     ), claimed AS (
+      -- The new build's state goes on the workspace with its pointer (migration 1765600000000-LatestBuildState).
       UPDATE ${s}.workspaces w
          SET owner_id = $4::text, name = $5::text, updated_at = $6::timestamptz, last_used_at = $6::timestamptz,
-             latest_build_id = $8::uuid
+             latest_build_id = $8::uuid, latest_transition = 'start', latest_build_number = candidate.build_number + 1,
+             latest_version_id = $2::uuid, latest_job_status = 'pending', latest_agents_ready = false
         FROM candidate WHERE w.id = candidate.id
       RETURNING w.id, candidate.build_number + 1 AS build_number, true AS claimed
     ), created AS (
       INSERT INTO ${s}.workspaces (id, organization_id, template_id, owner_id, name, preset_id, latest_build_id,
+                                   latest_transition, latest_build_number, latest_version_id, latest_job_status,
                                    created_at, updated_at)
-      SELECT $7::uuid, tpl.organization_id, $1::text, $4::text, $5::text, $3::uuid, $8::uuid, $6::timestamptz,
-             $6::timestamptz
+      SELECT $7::uuid, tpl.organization_id, $1::text, $4::text, $5::text, $3::uuid, $8::uuid,
+             'start', 1, $2::uuid, 'pending', $6::timestamptz, $6::timestamptz
         FROM tpl WHERE EXISTS (SELECT 1 FROM go) AND NOT EXISTS (SELECT 1 FROM claimed)
       RETURNING id, 1 AS build_number, false AS claimed
     ), target AS (

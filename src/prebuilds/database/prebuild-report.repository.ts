@@ -30,13 +30,12 @@ export class PrebuildReportRepository {
   countFailedAndStopped(manager: EntityManager, templateId: string | null): Promise<FailedStoppedCount[]> {
     return manager.query(
       `SELECT w.preset_id AS "presetId",
-              count(*) FILTER (WHERE b.transition = 'start' AND j.job_status = 'failed')::int AS failed,
-              count(*) FILTER (WHERE b.transition = 'stop' AND j.job_status = 'succeeded')::int AS stopped
+              count(*) FILTER (WHERE w.latest_transition = 'start' AND w.latest_job_status = 'failed')::int AS failed,
+              count(*) FILTER (WHERE w.latest_transition = 'stop' AND w.latest_job_status = 'succeeded')::int AS stopped
          FROM ${this.ns.schema}.workspaces w
-         JOIN ${this.ns.schema}.workspace_builds b ON b.id = w.latest_build_id
-         JOIN ${this.ns.schema}.provisioner_jobs j ON j.id = b.job_id
         WHERE w.owner_id = ${this.ns.owner} AND NOT w.deleted AND w.preset_id IS NOT NULL
-          AND ((b.transition = 'start' AND j.job_status = 'failed') OR (b.transition = 'stop' AND j.job_status = 'succeeded'))
+          AND ((w.latest_transition = 'start' AND w.latest_job_status = 'failed')
+               OR (w.latest_transition = 'stop' AND w.latest_job_status = 'succeeded'))
           AND ($1::text IS NULL OR w.template_id = $1)
         GROUP BY w.preset_id`,
       [templateId],
@@ -46,11 +45,9 @@ export class PrebuildReportRepository {
   /** Every live prebuild of a preset with its latest build, oldest first. */
   listPresetPrebuilds(manager: EntityManager, presetId: string): Promise<PresetPrebuildRow[]> {
     return manager.query(
-      `SELECT w.id, w.name, w.created_at AS "createdAt", b.transition, j.job_status AS "jobStatus",
-              ${agentsReadySql('j')} AS ready
+      `SELECT w.id, w.name, w.created_at AS "createdAt", w.latest_transition AS transition,
+              w.latest_job_status AS "jobStatus", ${agentsReadySql('w')} AS ready
          FROM ${this.ns.schema}.workspaces w
-         JOIN ${this.ns.schema}.workspace_builds b ON b.id = w.latest_build_id
-         JOIN ${this.ns.schema}.provisioner_jobs j ON j.id = b.job_id
         WHERE w.preset_id = $1 AND w.owner_id = ${this.ns.owner} AND NOT w.deleted
         ORDER BY w.created_at, w.id`,
       [presetId],

@@ -13,7 +13,7 @@ import type {
 import { DEMAND_WINDOWS, windowMinutes, type DemandRow, type DemandWindow } from '../state/demand.js';
 import { GlobalSnapshot } from '../state/global-snapshot.js';
 import { readsDemand } from '../state/target-expression.js';
-import { activePresetSql, agentsReadySql, notExpiredSql, runningPrebuildSql } from './eligibility.sql.js';
+import { activePresetSql, agentsReadySql, freshSinceSql, runningPrebuildSql } from './eligibility.sql.js';
 import { atHardLimitSql } from './hard-limit.sql.js';
 import { PrebuildsNamespace } from './prebuilds-namespace.js';
 import { sessionSettingsSql, workMemSetting } from './snapshot-session.sql.js';
@@ -32,20 +32,30 @@ export interface SnapshotQuery {
 }
 
 /**
- * The reads of one reconcile cycle, whatever the number of presets: four set-based statements, a fifth for the claim
- * windows (asked for, as the status does, or when a preset's target expression reads them), and one more when
- * a delete needs rows. All run on the caller's REPEATABLE READ transaction so that they see one MVCC snapshot. Each
- * takes an optional template filter ($1) so that a NOTIFY-triggered cycle reads only what it needs.
+ * The reads of one reconcile cycle, whatever the number of presets: the catalog's version, the summary of every live
+ * prebuild and the failure states; the preset list and schedules only when the catalog changed since this process
+ * last read them (or when presets off their active version still have prebuilds); one more for the claim windows
+ * (asked for, as the status does, or when a preset's target expression reads them), and one more when a delete needs
+ * rows. All run on the caller's REPEATABLE READ transaction so that they see one MVCC snapshot. Each takes an
+ * optional template filter ($1) so that a NOTIFY-triggered cycle reads only what it needs.
  */
 @Injectable()
 export class PrebuildsSnapshotRepository {
+  /** The catalog as last read, with its version; shared by the cycles and the status reads of this process. */
+  private catalog: CatalogCopy | null = null;
+
   constructor(private readonly ns: PrebuildsNamespace) {}
 
   async read(manager: EntityManager, query: SnapshotQuery): Promise<SnapshotInput> {
     // Sequential on purpose: one transaction is one connection, so parallel queries would only queue.
-    const presets = await this.findPresetsWithPrebuilds(manager, query.templateId);
-    const schedules = await this.findActiveSchedules(manager, query.templateId);
-    const prebuilds = await this.summarizePrebuilds(manager, query.templateId, query.now);
+    const catalog = await this.readCatalog(manager);
+    const summary = await this.summarizePrebuilds(manager, query.templateId, query.now);
+    // Presets off their template's active version keep being listed while a prebuild of theirs lives; the cached
+    // catalog holds the active ones only, so a snapshot that has such prebuilds lists every preset afresh.
+    const presets = summary.inactiveWithPrebuilds
+      ? await this.findPresetsWithPrebuilds(manager, query.templateId)
+      : catalog.presetsOf(query.templateId);
+    const schedules = catalog.schedulesOf(query.templateId);
     const failures = await this.findFailureStates(manager, query);
     const wantsDemand =
       query.withDemand === true ||
@@ -54,11 +64,30 @@ export class PrebuildsSnapshotRepository {
     return {
       presets,
       schedules,
-      ...prebuilds,
+      running: summary.running,
+      runningCounts: summary.runningCounts,
+      inProgress: summary.inProgress,
+      pendingNonActive: summary.pendingNonActive,
       backoffs: failures.backoffs,
       hardLimitedPresetIds: failures.hardLimitedPresetIds,
       demand,
     };
+  }
+
+  /**
+   * The active presets and their schedules, from this process's copy when the catalog's version in the caller's
+   * snapshot is the one the copy was read at (migration 1765700000000-CatalogVersion), else read afresh on the same
+   * transaction and kept. A steady cluster's cycle therefore reads one row for the whole catalog.
+   */
+  private async readCatalog(manager: EntityManager): Promise<CatalogCopy> {
+    const [{ version }]: { version: string }[] = await manager.query(
+      `SELECT version FROM ${this.ns.schema}.catalog_version`,
+    );
+    if (this.catalog?.version === version) return this.catalog;
+    const presets = await this.findActivePresets(manager);
+    const schedules = await this.findActiveSchedules(manager, null);
+    this.catalog = new CatalogCopy(version, presets, schedules);
+    return this.catalog;
   }
 
   /**
@@ -96,12 +125,36 @@ export class PrebuildsSnapshotRepository {
    * endpoint reports them), since those are live workspaces too.
    */
   findPresetsWithPrebuilds(manager: EntityManager, templateId: string | null): Promise<PresetRow[]> {
-    const s = this.ns.schema;
     const active = activePresetSql('p', 't');
     // Two branches rather than one OR: with the OR, PostgreSQL hashed every live prebuild's preset id for the
     // EXISTS (1M rows at 100k presets, ~360 ms); apart, each inactive preset probes idx_workspaces_prebuilds once
     // (the LATERAL … LIMIT 1 keeps the planner from hashing the whole table again for a semi-join).
-    const branch = (where: string, alive = '') => `
+    return manager.query(
+      `${this.presetsSql(active)}
+       UNION ALL
+       ${this.presetsSql(
+         `${active} IS NOT TRUE`,
+         `JOIN LATERAL (SELECT 1 FROM ${this.ns.schema}.workspaces w
+                         WHERE w.preset_id = p.id AND w.owner_id = ${this.ns.owner} AND NOT w.deleted
+                         LIMIT 1) alive ON true`,
+       )}
+       ORDER BY "templateName", "presetName", "presetId"`,
+      [templateId],
+    );
+  }
+
+  /** The presets on their template's active version (of templates neither deleted nor deprecated), in list order. */
+  findActivePresets(manager: EntityManager): Promise<PresetRow[]> {
+    return manager.query(
+      `${this.presetsSql(activePresetSql('p', 't'))} ORDER BY "templateName", "presetName", "presetId"`,
+      [null],
+    );
+  }
+
+  /** The preset list's columns, for presets with a prebuild configuration that match `where` (and template $1). */
+  private presetsSql(where: string, alive = ''): string {
+    const s = this.ns.schema;
+    return `
       SELECT p.id AS "presetId", p.name AS "presetName", t.id AS "templateId", t.name AS "templateName",
              p.template_version_id AS "templateVersionId", t.organization_id AS "organizationId",
              (t.active_version_id = p.template_version_id) AS "usingActiveVersion",
@@ -115,18 +168,6 @@ export class PrebuildsSnapshotRepository {
         JOIN ${s}.templates t ON t.id = v.template_id
         ${alive}
        WHERE p.desired_instances IS NOT NULL AND ($1::text IS NULL OR t.id = $1) AND ${where}`;
-    return manager.query(
-      `${branch(active)}
-       UNION ALL
-       ${branch(
-         `${active} IS NOT TRUE`,
-         `JOIN LATERAL (SELECT 1 FROM ${s}.workspaces w
-                         WHERE w.preset_id = p.id AND w.owner_id = ${this.ns.owner} AND NOT w.deleted
-                         LIMIT 1) alive ON true`,
-       )}
-       ORDER BY "templateName", "presetName", "presetId"`,
-      [templateId],
-    );
   }
 
   /** Schedules of active presets, in each preset's declared order (the first match wins). */
@@ -156,12 +197,10 @@ export class PrebuildsSnapshotRepository {
   ): Promise<RunningPrebuildRow[]> {
     return manager.query(
       `SELECT w.id AS "workspaceId", w.preset_id AS "presetId", w.template_id AS "templateId",
-              b.template_version_id AS "templateVersionId", ${agentsReadySql('j')} AS ready,
+              w.latest_version_id AS "templateVersionId", ${agentsReadySql('w')} AS ready,
               w.created_at AS "createdAt"
          FROM ${this.ns.schema}.workspaces w
-         JOIN ${this.ns.schema}.workspace_builds b ON b.id = w.latest_build_id
-         JOIN ${this.ns.schema}.provisioner_jobs j ON j.id = b.job_id
-        WHERE ${runningPrebuildSql(this.ns, { workspace: 'w', build: 'b', job: 'j' })}
+        WHERE ${runningPrebuildSql(this.ns, 'w')}
           AND ($1::text IS NULL OR w.template_id = $1)
           AND ($2::uuid[] IS NULL OR w.preset_id = ANY($2::uuid[]))`,
       [templateId, presetIds],
@@ -172,39 +211,57 @@ export class PrebuildsSnapshotRepository {
    * Every live prebuild in one pass, summed up per preset: running ones as counts (ready, and expired at `now`, by
    * eligibility.sql.ts), prebuilds in progress by transition on active versions, and pending, unacquired first
    * starts of inactive presets (to cancel). At 10k presets / 100k prebuilds this moves ~1 MB where rows moved
-   * ~19 MB. A preset with a TTL still gets its rows (readSnapshot): its expiry moves with `now`.
+   * ~19 MB. It reads the latest build's state from the workspace row (migration 1765600000000-LatestBuildState), not
+   * from joins to every live prebuild's build and job. A preset with a TTL still gets its rows (readSnapshot): its
+   * expiry moves with `now`.
    */
   async summarizePrebuilds(
     manager: EntityManager,
     templateId: string | null,
     now: Date,
-  ): Promise<Pick<SnapshotInput, 'running' | 'runningCounts' | 'inProgress' | 'pendingNonActive'>> {
-    const running = runningPrebuildSql(this.ns, { workspace: 'w', build: 'b', job: 'j' });
-    const ready = `(${running} AND ${agentsReadySql('j')})`;
-    const fresh = notExpiredSql('w', 'p', '$2');
-    const inFlight = `j.job_status IN ('pending', 'running') AND b.template_version_id = t.active_version_id`;
-    // One row per preset (hash aggregate, no sort): only the few columns the counts need travel through it.
+  ): Promise<PrebuildSummary> {
+    const s = this.ns.schema;
+    const running = runningPrebuildSql(this.ns, 'w');
+    // Rule 3 as notExpiredSql states it, with the threshold looked up only for presets that have a TTL or an
+    // invalidation (a small hash, usually empty): every other preset's prebuilds are fresh.
+    const fresh = '(e.fresh_since IS NULL OR w.created_at >= e.fresh_since)';
+    const inFlight = `w.latest_job_status IN ('pending', 'running')`;
+    const active = activePresetSql('p', 't');
+    // Two steps: the live prebuilds counted per preset and build version from the workspace rows alone (no join but
+    // the tiny one above), then those few rows per preset joined to their preset and template, where the version
+    // decides. Joining every prebuild to its preset and template first cost a third more at 1k and 10k presets.
     const rows: PrebuildSummaryRow[] = await manager.query(
-      `SELECT w.preset_id AS "presetId", min(w.template_id) AS "templateId",
+      `SELECT a.preset_id AS "presetId", min(t.id) AS "templateId",
               min(t.active_version_id::text) AS "activeVersionId",
-              count(*) FILTER (WHERE ${running})::int AS running,
-              count(*) FILTER (WHERE ${ready} AND ${fresh})::int AS ready,
-              count(*) FILTER (WHERE ${running} AND NOT ${fresh})::int AS expired,
-              count(*) FILTER (WHERE ${inFlight} AND b.transition = 'start')::int AS starting,
-              count(*) FILTER (WHERE ${inFlight} AND b.transition = 'stop')::int AS stopping,
-              count(*) FILTER (WHERE ${inFlight} AND b.transition = 'delete')::int AS deleting,
-              count(*) FILTER (WHERE b.build_number = 1 AND b.transition = 'start' AND j.job_status = 'pending'
-                                 AND j.worker_id IS NULL
-                                 AND (b.template_version_id <> t.active_version_id OR t.deleted
-                                      OR t.deprecated <> ''))::int AS "pendingNonActive"
-         FROM ${this.ns.schema}.workspaces w
-         JOIN ${this.ns.schema}.workspace_builds b ON b.id = w.latest_build_id
-         JOIN ${this.ns.schema}.provisioner_jobs j ON j.id = b.job_id
-         JOIN ${this.ns.schema}.templates t ON t.id = w.template_id
-         JOIN ${this.ns.schema}.template_version_presets p ON p.id = w.preset_id
-        WHERE w.owner_id = ${this.ns.owner} AND NOT w.deleted
-          AND ($1::text IS NULL OR w.template_id = $1)
-        GROUP BY w.preset_id`,
+              sum(a.running)::int AS running, sum(a.ready)::int AS ready, sum(a.expired)::int AS expired,
+              COALESCE(sum(a.starting) FILTER (WHERE a.version = t.active_version_id), 0)::int AS starting,
+              COALESCE(sum(a.stopping) FILTER (WHERE a.version = t.active_version_id), 0)::int AS stopping,
+              COALESCE(sum(a.deleting) FILTER (WHERE a.version = t.active_version_id), 0)::int AS deleting,
+              COALESCE(sum(a.first_pending) FILTER (WHERE a.version <> t.active_version_id OR t.deleted
+                                                          OR t.deprecated <> ''), 0)::int AS "pendingNonActive",
+              -- findPresetsWithPrebuilds' second branch: a configured preset off its active version.
+              bool_or(p.desired_instances IS NOT NULL AND ${active} IS NOT TRUE) AS "inactiveWithPrebuilds"
+         FROM (SELECT w.preset_id, w.latest_version_id AS version,
+                      count(*) FILTER (WHERE ${running}) AS running,
+                      count(*) FILTER (WHERE ${running} AND ${agentsReadySql('w')} AND ${fresh}) AS ready,
+                      count(*) FILTER (WHERE ${running} AND NOT ${fresh}) AS expired,
+                      count(*) FILTER (WHERE ${inFlight} AND w.latest_transition = 'start') AS starting,
+                      count(*) FILTER (WHERE ${inFlight} AND w.latest_transition = 'stop') AS stopping,
+                      count(*) FILTER (WHERE ${inFlight} AND w.latest_transition = 'delete') AS deleting,
+                      -- A pending job has no worker: acquiring sets both, and every release clears both.
+                      count(*) FILTER (WHERE w.latest_build_number = 1 AND w.latest_transition = 'start'
+                                         AND w.latest_job_status = 'pending') AS first_pending
+                 FROM ${s}.workspaces w
+                 LEFT JOIN (SELECT p.id, ${freshSinceSql('p', '$2')} AS fresh_since
+                              FROM ${s}.template_version_presets p
+                             WHERE p.ttl_seconds > 0 OR p.last_invalidated_at IS NOT NULL) e ON e.id = w.preset_id
+                WHERE w.owner_id = ${this.ns.owner} AND NOT w.deleted
+                  AND ($1::text IS NULL OR w.template_id = $1)
+                GROUP BY w.preset_id, w.latest_version_id) a
+         JOIN ${s}.template_version_presets p ON p.id = a.preset_id
+         JOIN ${s}.template_versions v ON v.id = p.template_version_id
+         JOIN ${s}.templates t ON t.id = v.template_id
+        GROUP BY a.preset_id`,
       [templateId, now],
     );
     return splitSummary(rows);
@@ -250,12 +307,10 @@ export class PrebuildsSnapshotRepository {
    */
   async readClusterTotals(manager: EntityManager): Promise<ClusterTotals> {
     const [row] = await manager.query(
-      `SELECT count(*) FILTER (WHERE b.transition = 'start' AND j.job_status IN ('pending', 'running'))::int
-                AS "inFlightCreates",
-              count(*) FILTER (WHERE b.transition <> 'delete')::int AS prebuilds
+      `SELECT count(*) FILTER (WHERE w.latest_transition = 'start'
+                                   AND w.latest_job_status IN ('pending', 'running'))::int AS "inFlightCreates",
+              count(*) FILTER (WHERE w.latest_transition <> 'delete')::int AS prebuilds
          FROM ${this.ns.schema}.workspaces w
-         JOIN ${this.ns.schema}.workspace_builds b ON b.id = w.latest_build_id
-         JOIN ${this.ns.schema}.provisioner_jobs j ON j.id = b.job_id
         WHERE w.owner_id = ${this.ns.owner} AND NOT w.deleted`,
     );
     return { inFlightCreates: row?.inFlightCreates ?? 0, prebuilds: row?.prebuilds ?? 0 };
@@ -329,16 +384,54 @@ interface PrebuildSummaryRow {
   stopping: number;
   deleting: number;
   pendingNonActive: number;
+  inactiveWithPrebuilds: boolean;
 }
 
-/** The summary in the engine's input shapes. */
-function splitSummary(
-  rows: PrebuildSummaryRow[],
-): Pick<SnapshotInput, 'running' | 'runningCounts' | 'inProgress' | 'pendingNonActive'> {
+/** The summary in the engine's input shapes, and whether a preset off its active version has live prebuilds. */
+type PrebuildSummary = Pick<
+  SnapshotInput,
+  'running' | 'runningCounts' | 'inProgress' | 'pendingNonActive'
+> & {
+  inactiveWithPrebuilds: boolean;
+};
+
+/** The active presets and schedules read at one catalog version (readCatalog). */
+class CatalogCopy {
+  private readonly byTemplate = new Map<string, { presets: PresetRow[]; schedules: PrebuildScheduleRow[] }>();
+
+  constructor(
+    readonly version: string,
+    private readonly presets: PresetRow[],
+    private readonly schedules: PrebuildScheduleRow[],
+  ) {}
+
+  presetsOf(templateId: string | null): PresetRow[] {
+    return templateId === null ? this.presets : this.ofTemplate(templateId).presets;
+  }
+
+  schedulesOf(templateId: string | null): PrebuildScheduleRow[] {
+    return templateId === null ? this.schedules : this.ofTemplate(templateId).schedules;
+  }
+
+  private ofTemplate(templateId: string): { presets: PresetRow[]; schedules: PrebuildScheduleRow[] } {
+    let part = this.byTemplate.get(templateId);
+    if (!part) {
+      const presets = this.presets.filter((p) => p.templateId === templateId);
+      const ids = new Set(presets.map((p) => p.presetId));
+      part = { presets, schedules: this.schedules.filter((s) => ids.has(s.presetId)) };
+      this.byTemplate.set(templateId, part);
+    }
+    return part;
+  }
+}
+
+function splitSummary(rows: PrebuildSummaryRow[]): PrebuildSummary {
   const runningCounts: RunningCountRow[] = [];
   const inProgress: SnapshotInput['inProgress'] = [];
   const pendingNonActive: SnapshotInput['pendingNonActive'] = [];
+  let inactiveWithPrebuilds = false;
   for (const row of rows) {
+    if (row.inactiveWithPrebuilds) inactiveWithPrebuilds = true;
     if (row.running > 0) {
       runningCounts.push({
         presetId: row.presetId,
@@ -366,5 +459,5 @@ function splitSummary(
     if (row.pendingNonActive > 0)
       pendingNonActive.push({ presetId: row.presetId, count: row.pendingNonActive });
   }
-  return { running: [], runningCounts, inProgress, pendingNonActive };
+  return { running: [], runningCounts, inProgress, pendingNonActive, inactiveWithPrebuilds };
 }

@@ -11,15 +11,17 @@ export interface ParameterDefinition {
   defaultValue: string | null;
 }
 
-export interface NewWorkspace {
-  id: string;
+/** A new prebuild: a workspace of the prebuilds owner with its first build, a start on its preset's version. */
+export interface NewPrebuild {
+  workspaceId: string;
+  buildId: string;
+  jobId: string;
   organizationId: string;
   templateId: string;
-  ownerId: string;
+  presetId: string;
+  templateVersionId: string;
   name: string;
-  presetId: string | null;
-  /** The id of the build written with it in the same transaction (the FK is deferred to commit). */
-  latestBuildId: string;
+  parameters: Record<string, string>;
   createdAt: Date;
 }
 
@@ -117,31 +119,62 @@ export class WorkspaceBuildRepository {
     );
   }
 
-  async insertWorkspaces(manager: EntityManager, workspaces: NewWorkspace[]): Promise<void> {
-    if (workspaces.length === 0) return;
+  /**
+   * Writes prebuilds, each a workspace with its first build, that build's job and its parameters, in one statement
+   * for any number (one round trip and one commit per batch; the foreign keys are checked at the statement's end,
+   * when every row exists). The workspace carries its latest build's state as written (migration
+   * 1765600000000-LatestBuildState); the job is tagged as insertBuilds tags a prebuild's.
+   */
+  async insertPrebuilds(manager: EntityManager, prebuilds: NewPrebuild[]): Promise<void> {
+    if (prebuilds.length === 0) return;
+    const s = this.ns.schema;
+    const parameters = prebuilds.flatMap((p) =>
+      Object.entries(p.parameters).map(([name, value]) => ({ buildId: p.buildId, name, value })),
+    );
     await manager.query(
-      `INSERT INTO ${this.ns.schema}.workspaces (id, organization_id, template_id, owner_id, name, preset_id, latest_build_id,
-                               created_at, updated_at)
-       SELECT id, org, tpl, owner, name, preset, build, at, at
-         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::uuid[], $7::uuid[],
-                     $8::timestamptz[]) AS x(id, org, tpl, owner, name, preset, build, at)`,
+      `WITH x AS (
+         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::uuid[], $7::uuid[],
+                              $8::text[], $9::timestamptz[])
+                  AS x(workspace, build, job, org, tpl, preset, version, name, at)
+       ), jobs AS (
+         INSERT INTO ${s}.provisioner_jobs (id, created_at, updated_at, tags)
+         SELECT x.job, x.at, x.at, COALESCE(t.provisioner_tags, '{}'::jsonb) || '{"is_prebuild": "true"}'::jsonb
+           FROM x LEFT JOIN ${s}.templates t ON t.id = x.tpl
+       ), workspaces AS (
+         INSERT INTO ${s}.workspaces (id, organization_id, template_id, owner_id, name, preset_id, latest_build_id,
+                                      latest_transition, latest_build_number, latest_version_id, latest_job_status,
+                                      created_at, updated_at)
+         SELECT x.workspace, x.org, x.tpl, ${this.ns.owner}, x.name, x.preset, x.build, 'start', 1, x.version,
+                'pending', x.at, x.at
+           FROM x
+       ), builds AS (
+         INSERT INTO ${s}.workspace_builds (id, workspace_id, build_number, transition, template_version_id,
+                                            preset_id, initiator_id, reason, job_id, created_at)
+         SELECT x.build, x.workspace, 1, 'start', x.version, x.preset, ${this.ns.owner}, 'prebuild', x.job, x.at
+           FROM x
+       )
+       INSERT INTO ${s}.workspace_build_parameters (build_id, name, value)
+       SELECT * FROM unnest($10::uuid[], $11::text[], $12::text[])`,
       [
-        workspaces.map((w) => w.id),
-        workspaces.map((w) => w.organizationId),
-        workspaces.map((w) => w.templateId),
-        workspaces.map((w) => w.ownerId),
-        workspaces.map((w) => w.name),
-        workspaces.map((w) => w.presetId),
-        workspaces.map((w) => w.latestBuildId),
-        workspaces.map((w) => w.createdAt),
+        prebuilds.map((p) => p.workspaceId),
+        prebuilds.map((p) => p.buildId),
+        prebuilds.map((p) => p.jobId),
+        prebuilds.map((p) => p.organizationId),
+        prebuilds.map((p) => p.templateId),
+        prebuilds.map((p) => p.presetId),
+        prebuilds.map((p) => p.templateVersionId),
+        prebuilds.map((p) => p.name),
+        prebuilds.map((p) => p.createdAt),
+        parameters.map((p) => p.buildId),
+        parameters.map((p) => p.name),
+        parameters.map((p) => p.value),
       ],
     );
   }
 
   /**
-   * Writes builds, their jobs and parameters (three statements for any number of builds). Pointing the workspaces at
-   * their new latest build is the caller's job: new workspaces are written with it, existing ones use
-   * pointLatestBuilds.
+   * Writes builds of existing workspaces, their jobs and parameters (three statements for any number of builds).
+   * Pointing the workspaces at their new latest build is the caller's job (pointLatestBuilds).
    */
   async insertBuilds(manager: EntityManager, builds: NewBuild[]): Promise<void> {
     if (builds.length === 0) return;
@@ -195,16 +228,27 @@ export class WorkspaceBuildRepository {
     }
   }
 
-  /** Moves existing workspaces' latest-build pointers; `deleted` marks those whose delete needs no provisioner. */
+  /**
+   * Moves existing workspaces' latest-build pointers to builds already written, with the copy of each build's state
+   * the snapshot and the claim read (migration 1765600000000-LatestBuildState); `deleted` marks those whose delete
+   * needs no provisioner.
+   */
   async pointLatestBuilds(
     manager: EntityManager,
     pointers: { workspaceId: string; buildId: string; deleted: boolean }[],
     now: Date,
   ): Promise<void> {
     if (pointers.length === 0) return;
+    const s = this.ns.schema;
     await manager.query(
-      `UPDATE ${this.ns.schema}.workspaces w SET latest_build_id = x.build, deleted = w.deleted OR x.deleted, updated_at = $4
+      `UPDATE ${s}.workspaces w
+          SET latest_build_id = x.build, deleted = w.deleted OR x.deleted, updated_at = $4,
+              latest_transition = b.transition, latest_build_number = b.build_number,
+              latest_version_id = b.template_version_id, latest_job_status = j.job_status,
+              latest_agents_ready = j.agents_ready
          FROM unnest($1::uuid[], $2::uuid[], $3::bool[]) AS x(id, build, deleted)
+         JOIN ${s}.workspace_builds b ON b.id = x.build
+         JOIN ${s}.provisioner_jobs j ON j.id = b.job_id
         WHERE w.id = x.id`,
       [
         pointers.map((p) => p.workspaceId),

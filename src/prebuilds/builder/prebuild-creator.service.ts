@@ -68,19 +68,30 @@ export class PrebuildCreatorService {
         outcomes.set(presetId, { created: 0, error: error as Error });
       }
     }
-    // Rows are generated one batch at a time, right before it is written: a cycle's memory holds one batch, however
-    // many it creates (DESIGN.md rule 11).
+    // Rows are generated one batch at a time, while the batch before it is being written (on another pooled
+    // connection), so that PostgreSQL's inserts and Node's row building overlap: a cycle's memory holds two batches,
+    // however many it creates (DESIGN.md rule 11).
+    let writing: Promise<void> | null = null;
     for (const batch of this.batches(ready, now)) {
-      try {
-        await this.builds.insertPrebuilds(this.dataSource.manager, batch);
-        for (const row of batch) (outcomes.get(row.presetId) as CreateOutcome).created += 1;
-        this.builder.postJob(batch[0].jobId);
-      } catch (error) {
-        // The batch rolled back as a whole: every preset in it reports the failure (and keeps what other batches wrote).
-        for (const row of batch) (outcomes.get(row.presetId) as CreateOutcome).error = error as Error;
-      }
+      const write = this.writeBatch(batch, outcomes);
+      if (writing) await writing;
+      writing = write;
     }
+    if (writing) await writing;
     return outcomes;
+  }
+
+  /** Writes one batch and records its outcome on each of its presets; never rejects. */
+  private async writeBatch(batch: NewPrebuild[], outcomes: Map<string, CreateOutcome>): Promise<void> {
+    try {
+      await this.builds.insertPrebuilds(this.dataSource.manager, batch);
+      for (const row of batch) (outcomes.get(row.presetId) as CreateOutcome).created += 1;
+      this.builder.postJob(batch[0].jobId);
+    } catch (error) {
+      // The batch's statement failed as a whole: every preset in it reports the failure (and keeps what other
+      // batches wrote).
+      for (const row of batch) (outcomes.get(row.presetId) as CreateOutcome).error = error as Error;
+    }
   }
 
   /** The rows of every preset's create, in presets' order, `createBatchSize` at a time (a batch spans presets). */

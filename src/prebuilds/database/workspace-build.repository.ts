@@ -78,19 +78,33 @@ export class WorkspaceBuildRepository {
    * definitions and the preset's values, and the template's active version. Presets that do not exist are absent.
    */
   async findPresetsBuildInputs(manager: EntityManager, presetIds: string[]): Promise<BuildInputs[]> {
+    const s = this.ns.schema;
+    // Definitions are aggregated once per version, not once per preset (a fill of 1,000 presets on 100 versions
+    // built the same JSON ten times over).
     return manager.query(
-      `SELECT p.id AS "presetId", t.id AS "templateId", t.organization_id AS "organizationId",
-              p.template_version_id AS "templateVersionId", t.active_version_id AS "activeVersionId",
-              COALESCE((SELECT json_agg(json_build_object('name', d.name, 'type', d.type, 'required', d.required,
-                                                          'defaultValue', d.default_value) ORDER BY d.ordinal, d.name)
-                          FROM ${this.ns.schema}.template_version_parameters d WHERE d.template_version_id = p.template_version_id),
-                       '[]') AS definitions,
-              COALESCE((SELECT json_object_agg(pp.name, pp.value)
-                          FROM ${this.ns.schema}.template_version_preset_parameters pp WHERE pp.preset_id = p.id), '{}') AS "presetParameters"
-         FROM ${this.ns.schema}.template_version_presets p
-         JOIN ${this.ns.schema}.template_versions v ON v.id = p.template_version_id
-         JOIN ${this.ns.schema}.templates t ON t.id = v.template_id
-        WHERE p.id = ANY($1::uuid[])`,
+      `WITH wanted AS (
+         SELECT p.id, p.template_version_id FROM ${s}.template_version_presets p WHERE p.id = ANY($1::uuid[])
+       ), definitions AS (
+         SELECT d.template_version_id,
+                json_agg(json_build_object('name', d.name, 'type', d.type, 'required', d.required,
+                                           'defaultValue', d.default_value) ORDER BY d.ordinal, d.name) AS list
+           FROM ${s}.template_version_parameters d
+          WHERE d.template_version_id IN (SELECT template_version_id FROM wanted)
+          GROUP BY d.template_version_id
+       ), preset_values AS (
+         SELECT pp.preset_id, json_object_agg(pp.name, pp.value) AS map
+           FROM ${s}.template_version_preset_parameters pp
+          WHERE pp.preset_id = ANY($1::uuid[])
+          GROUP BY pp.preset_id
+       )
+       SELECT wanted.id AS "presetId", t.id AS "templateId", t.organization_id AS "organizationId",
+              wanted.template_version_id AS "templateVersionId", t.active_version_id AS "activeVersionId",
+              COALESCE(definitions.list, '[]') AS definitions, COALESCE(preset_values.map, '{}') AS "presetParameters"
+         FROM wanted
+         JOIN ${s}.template_versions v ON v.id = wanted.template_version_id
+         JOIN ${s}.templates t ON t.id = v.template_id
+         LEFT JOIN definitions ON definitions.template_version_id = wanted.template_version_id
+         LEFT JOIN preset_values ON preset_values.preset_id = wanted.id`,
       [presetIds],
     );
   }

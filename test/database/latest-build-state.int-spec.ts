@@ -35,6 +35,23 @@ describe('the latest build state on a workspace', () => {
     await db?.drop();
   });
 
+  /** A build and its pending job, written as a writer outside the module would: the pointer left to the caller. */
+  async function writePendingBuild(
+    runner: Pick<DataSource, 'query'>,
+    b: { buildId: string; jobId: string; workspaceId: string; buildNumber: number; transition: string },
+  ): Promise<void> {
+    await runner.query(
+      `INSERT INTO prebuilds.provisioner_jobs (id, created_at, updated_at) VALUES ($1, now(), now())`,
+      [b.jobId],
+    );
+    await runner.query(
+      `INSERT INTO prebuilds.workspace_builds (id, workspace_id, build_number, transition, template_version_id,
+                                               preset_id, initiator_id, job_id)
+       VALUES ($1, $2, $3, $4, $5, $6, 'someone', $7)`,
+      [b.buildId, b.workspaceId, b.buildNumber, b.transition, versionId, presetId, b.jobId],
+    );
+  }
+
   const copyOf = async (workspaceId: string) =>
     (
       await ds.query(
@@ -144,16 +161,7 @@ describe('the latest build state on a workspace', () => {
            FROM prebuilds.templates WHERE id = $3`,
         [workspaceId, buildId, templateId, `wrong-${workspaceId.slice(0, 8)}`, presetId],
       );
-      await manager.query(
-        `INSERT INTO prebuilds.provisioner_jobs (id, created_at, updated_at) VALUES ($1, now(), now())`,
-        [jobId],
-      );
-      await manager.query(
-        `INSERT INTO prebuilds.workspace_builds (id, workspace_id, build_number, transition, template_version_id,
-                                                 preset_id, initiator_id, job_id)
-         VALUES ($1, $2, 1, 'start', $3, $4, 'someone', $5)`,
-        [buildId, workspaceId, versionId, presetId, jobId],
-      );
+      await writePendingBuild(manager, { buildId, jobId, workspaceId, buildNumber: 1, transition: 'start' });
     });
     expect(await copyOf(workspaceId)).toEqual({
       transition: 'start',
@@ -178,17 +186,13 @@ describe('the latest build state on a workspace', () => {
     try {
       await mover.startTransaction();
       const buildId = randomUUID();
-      const jobId = randomUUID();
-      await mover.query(
-        `INSERT INTO prebuilds.provisioner_jobs (id, created_at, updated_at) VALUES ($1, now(), now())`,
-        [jobId],
-      );
-      await mover.query(
-        `INSERT INTO prebuilds.workspace_builds (id, workspace_id, build_number, transition, template_version_id,
-                                                 preset_id, initiator_id, job_id)
-         VALUES ($1, $2, 2, 'delete', $3, $4, 'someone', $5)`,
-        [buildId, workspaceId, versionId, presetId, jobId],
-      );
+      await writePendingBuild(mover, {
+        buildId,
+        jobId: randomUUID(),
+        workspaceId,
+        buildNumber: 2,
+        transition: 'delete',
+      });
       await mover.query(`UPDATE prebuilds.workspaces SET latest_build_id = $2 WHERE id = $1`, [
         workspaceId,
         buildId,

@@ -1,13 +1,17 @@
 import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from '../../src/app.module.js';
 import { hashApiToken } from '../../src/host/auth/api-token.js';
 import { loadHostConfig } from '../../src/host/config/host-config.js';
+import { setupHostApp } from '../../src/host/http/setup-host-app.js';
+import { jsonPoster } from '../support/json-poster.js';
 import { withClient } from '../support/pg.js';
 import { onFreshDatabase, type BenchContext, type ScenarioOutcome } from '../support/scenario.js';
 import { distribution, round } from '../support/stats.js';
 import {
   CONCURRENCY,
   FULL_CLAIMS,
+  claimRate,
   QUICK_CLAIMS,
   claimRows,
   countDoubles,
@@ -21,7 +25,9 @@ const TITLE = 'claim, 64 concurrent claimers, 5,000 eligible (through HTTP)';
 /**
  * The same claim race as the service scenario, but as users make it: the whole host app listening on a port
  * (bearer auth, RBAC guard, validation, the claim, JSON), 64 HTTP clients on keep-alive connections, each with its
- * own token. The host uses its default pool of 20 database connections, as `npm start` does.
+ * own token. The host uses its default pool of 20 database connections, as `npm start` does. The clients share the
+ * server's process and its two cores, so they are node:http on keep-alive sockets, the cheapest client Node has
+ * built in: `fetch` cost another ~0.5 ms of CPU per claim, which the server was then charged with.
  */
 export async function runClaimHttp(ctx: BenchContext): Promise<ScenarioOutcome> {
   const claims = ctx.quick ? QUICK_CLAIMS : FULL_CLAIMS;
@@ -43,31 +49,33 @@ export async function runClaimHttp(ctx: BenchContext): Promise<ScenarioOutcome> 
       WORKSPACE_QUOTA: '100000',
       BOOTSTRAP_ADMIN_TOKEN: 'bench-admin-token-0123456789',
     });
-    const app = await NestFactory.create(AppModule.register({ config, databaseUrl: db.url }), {
-      logger: false,
-    });
-    app.setGlobalPrefix('api/v2', { exclude: ['/'] });
+    const app = await NestFactory.create<NestExpressApplication>(
+      AppModule.register({ config, databaseUrl: db.url }),
+      { logger: false },
+    );
+    // The headers, body limits and prefix that `npm start` serves.
+    setupHostApp(app, config);
     await app.listen(0, '127.0.0.1');
     const base = (await app.getUrl()).replace('[::1]', '127.0.0.1');
     try {
+      const poster = jsonPoster(`${base}/api/v2/workspaces`, CONCURRENCY);
       const claimOverHttp = async (claimer: number, name: string) => {
-        const response = await fetch(`${base}/api/v2/workspaces`, {
-          method: 'POST',
-          headers: { authorization: `Bearer ${tokens[claimer]}`, 'content-type': 'application/json' },
-          body: JSON.stringify({ templateId: preset.templateId, name, presetId: preset.presetId }),
-        });
-        const body = (await response.json()) as { id: string; claimed: boolean };
-        if (response.status !== 201)
-          throw new Error(`POST /workspaces answered ${response.status}: ${JSON.stringify(body)}`);
-        return body;
+        const { status, body } = await poster.post(
+          { authorization: `Bearer ${tokens[claimer]}` },
+          { templateId: preset.templateId, name, presetId: preset.presetId },
+        );
+        if (status !== 201) throw new Error(`POST /workspaces answered ${status}: ${JSON.stringify(body)}`);
+        return body as { id: string; claimed: boolean };
       };
       await claimOverHttp(0, 'warmup');
       const run = await runClaimers(claims, async (claimer, n) => {
         const result = await claimOverHttp(claimer, `claim-${n}`);
         return result.claimed ? result.id : null;
       });
+      poster.close();
+      const floor = await measureHttpFloor(base, tokens, claims);
       const doubles = await withClient(db.url, (client) => countDoubles(client, preset, run, 1));
-      return { run, doubles };
+      return { run, doubles, floor };
     } finally {
       await app.close();
     }
@@ -76,7 +84,21 @@ export async function runClaimHttp(ctx: BenchContext): Promise<ScenarioOutcome> 
 
   const oursLatency = distribution(ours.run.latencies);
   const baseLatency = distribution(baseline.run.latencies);
-  const rows = claimRows(TITLE, ours, baseline, 0.35);
+  const rows = [
+    ...claimRows(TITLE, ours, baseline, 0.35),
+    {
+      scenario: TITLE,
+      metric: 'HTTP floor, answers/s',
+      unit: '/s',
+      ours: round(claims / ours.floor.seconds, 0),
+      baseline: claimRate(baseline.run),
+      target: null,
+      note: `the same clients on a route that does not exist (auth, logging, body, 404): ${round(
+        ours.floor.nodeCpuMs / claims,
+        3,
+      )} ms of CPU per request`,
+    },
+  ];
   return {
     key: 'claim_http',
     rows,
@@ -88,6 +110,11 @@ export async function runClaimHttp(ctx: BenchContext): Promise<ScenarioOutcome> 
         latencyMs: oursLatency,
         checks: ours.doubles,
         misses: ours.run.misses,
+        floor: {
+          seconds: round(ours.floor.seconds, 3),
+          nodeCpuMsPerRequest: round(ours.floor.nodeCpuMs / claims, 3),
+        },
+        nodeCpuMsPerClaim: round(ours.run.nodeCpuMs / claims, 3),
       },
       baseline: {
         seconds: round(baseline.run.seconds, 3),
@@ -97,4 +124,27 @@ export async function runClaimHttp(ctx: BenchContext): Promise<ScenarioOutcome> 
       },
     },
   };
+}
+
+/**
+ * What the host's HTTP stack costs before any route: the same clients, tokens and request count as the claim run,
+ * POSTing to a path that does not exist. Each request still goes through bearer auth (cached), the request log, the
+ * body parser and the error filter, then answers 404 without touching the database.
+ */
+async function measureHttpFloor(
+  base: string,
+  tokens: string[],
+  requests: number,
+): Promise<{ seconds: number; nodeCpuMs: number }> {
+  const poster = jsonPoster(`${base}/api/v2/bench-no-such-route`, CONCURRENCY);
+  try {
+    const run = await runClaimers(requests, async (claimer) => {
+      const { status } = await poster.post({ authorization: `Bearer ${tokens[claimer]}` }, { n: claimer });
+      if (status !== 404) throw new Error(`the floor route answered ${status}, not 404`);
+      return null;
+    });
+    return { seconds: run.seconds, nodeCpuMs: run.nodeCpuMs };
+  } finally {
+    poster.close();
+  }
 }

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { resolve } from 'node:path';
+import { waitFor } from '../support/wait-for.js';
 
 /** Running the built `nest-prebuilds` tool (the package's bin) as a child process, as a user or a script would. */
 
@@ -66,17 +67,11 @@ export function startDaemon(
   };
 }
 
-/** Polls `probe` until it returns a value (not undefined/false); fails naming what it waited for. */
-export async function until<T>(
+/** `waitFor` as the CLI tests read it: what is awaited first, polled every 100 ms, 20 s unless told. */
+export function until<T>(
   what: string,
   probe: () => Promise<T | undefined | false> | T | undefined | false,
   deadlineMs = 20_000,
-): Promise<T> {
-  const started = Date.now();
-  while (Date.now() - started < deadlineMs) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value as T;
-    await new Promise((done) => setTimeout(done, 100));
-  }
-  throw new Error(`timed out after ${deadlineMs} ms waiting for ${what}`);
+): Promise<NonNullable<T>> {
+  return waitFor(probe, { timeoutMs: deadlineMs, intervalMs: 100, message: what }) as Promise<NonNullable<T>>;
 }

@@ -40,26 +40,14 @@ describe('host app start-up with bad configuration', () => {
     await db.drop();
   });
 
+  // Each case spawns the app (~2 s). Which values the configuration refuses, and with what words, is
+  // src/host/config/host-config.spec.ts; here one of them shows that any refusal ends the process with its one line,
+  // and the other two fail only at run time (the database, the port).
   const cases: [string, () => Record<string, string>, RegExp][] = [
-    [
-      'a malformed DATABASE_URL',
-      () => ({ DATABASE_URL: 'not a url' }),
-      /^error: DATABASE_URL is not a valid URL/,
-    ],
-    [
-      'a DATABASE_URL of another kind',
-      () => ({ DATABASE_URL: 'mysql://x@127.0.0.1/db' }),
-      /must start with postgres/,
-    ],
     [
       'an unreachable DATABASE_URL',
       () => ({ DATABASE_URL: 'postgres://postgres@127.0.0.1:1/nothing' }),
       /^error: cannot connect to DATABASE_URL \(127\.0\.0\.1:1\)/,
-    ],
-    [
-      'a PORT that is not a number',
-      () => ({ DATABASE_URL: db.url, PORT: 'abc' }),
-      /^error: PORT must be a whole number/,
     ],
     [
       'a PORT already taken',

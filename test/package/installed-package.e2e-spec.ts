@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import pg from 'pg';
 import { freePort } from '../support/host-process.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
+import { waitFor } from '../support/wait-for.js';
 
 const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -86,16 +87,6 @@ async function hostAnswers(url: string): Promise<Record<string, Answer>> {
     };
   }
   return answers;
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((done) => setTimeout(done, 100));
-  }
 }
 
 const ADMIN = { 'x-acme-user': '1' };
@@ -179,10 +170,13 @@ describe('the packed module installed into a foreign control plane', () => {
         presets: { presetId: string; eligible: number; desired: number }[];
       };
     };
-    const filled = await until('the pool to fill', async () => {
-      const preset = (await status()).presets[0];
-      return preset?.eligible === 2 ? preset : undefined;
-    });
+    const filled = await waitFor(
+      async () => {
+        const preset = (await status()).presets[0];
+        return preset?.eligible === 2 ? preset : undefined;
+      },
+      { timeoutMs: 20_000, intervalMs: 100, message: 'the pool to fill' },
+    );
     expect(filled.desired).toBe(2);
 
     const claim = await fetch(`${url}/dev-envs`, {
@@ -194,7 +188,11 @@ describe('the packed module installed into a foreign control plane', () => {
     const claimed = (await claim.json()) as { id: string; ownerId: string; claimed: boolean };
     expect(claimed).toMatchObject({ ownerId: '2', claimed: true });
 
-    await until('the refill', async () => ((await status()).presets[0].eligible === 2 ? true : undefined));
+    await waitFor(async () => (await status()).presets[0].eligible === 2, {
+      timeoutMs: 20_000,
+      intervalMs: 100,
+      message: 'the refill',
+    });
     const client = new pg.Client({ connectionString: db.url });
     await client.connect();
     try {

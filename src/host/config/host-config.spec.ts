@@ -46,3 +46,19 @@ describe('loadHostConfig: the module options', () => {
     expect(() => loadHostConfig({ PREBUILDS_MAX_PREBUILDS: 'lots' })).toThrow(/PREBUILDS_MAX_PREBUILDS/);
   });
 });
+
+describe('loadHostConfig: what main.ts prints as its one line', () => {
+  it.each([
+    ['a malformed DATABASE_URL', { DATABASE_URL: 'not a url' }, /^DATABASE_URL is not a valid URL/],
+    [
+      'a DATABASE_URL of another kind',
+      { DATABASE_URL: 'mysql://x@127.0.0.1/db' },
+      /must start with postgres/,
+    ],
+    ['a PORT that is not a number', { PORT: 'abc' }, /^PORT must be a whole number/],
+    ['a bad PREBUILDS_INTERVAL_MS', { PREBUILDS_INTERVAL_MS: '-5' }, /^PREBUILDS_INTERVAL_MS must be/],
+  ])('refuses %s with a ConfigError naming it', (_name, env, message) => {
+    expect(() => loadHostConfig(env)).toThrow(ConfigError);
+    expect(() => loadHostConfig(env)).toThrow(message);
+  });
+});

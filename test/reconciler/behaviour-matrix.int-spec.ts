@@ -53,15 +53,104 @@ const cases: Case[] = transitions.flatMap((transition) =>
   ),
 );
 
-describe('reconciler behaviour matrix (8 consecutive cycles each)', () => {
+/** One case's rows: the prebuild under test, two bystanders, and their latest builds before any cycle. */
+interface Arranged {
+  templateId: string;
+  existing: string;
+  stopped: string;
+  users: string;
+  before: LatestBuilds;
+}
+
+/**
+ * Every case is its own template, arranged before any cycle; then 8 full cycles run over all of them, as the loop
+ * runs in production (one snapshot per cycle, every template in it), and each case checks its own template. One set
+ * of 8 cycles instead of 8 per case: the cases share nothing but the caps, which 72 presets of one prebuild each
+ * stay far below.
+ */
+describe('reconciler behaviour matrix (8 consecutive cycles over every case)', () => {
   let db: TestDatabase;
   let ctx: PrebuildsTestContext;
   let userId: string;
+  const arranged = new Map<Case, Arranged>();
+
+  async function arrange(c: Case): Promise<Arranged> {
+    const ds = ctx.dataSource;
+    const { templateId, versionId } = await insertTemplate(ds, {});
+    const presetId = await insertPreset(ds, versionId, { desiredInstances: 1 });
+    const old = new Date(ctx.clock.now().getTime() - 2 * HOUR); // outside the backoff lookback
+
+    // The prebuild under test; build 1 is a start, so a stop/delete is build 2 after a succeeded start.
+    const existing = await insertWorkspace(ds, { templateId, presetId, createdAt: old });
+    if (c.transition !== 'start') {
+      await insertBuild(ds, {
+        workspaceId: existing,
+        transition: 'start',
+        jobStatus: 'succeeded',
+        templateVersionId: versionId,
+        presetId,
+        createdAt: old,
+      });
+    }
+    await insertBuild(ds, {
+      workspaceId: existing,
+      transition: c.transition,
+      jobStatus: c.status,
+      templateVersionId: versionId,
+      presetId,
+      createdAt: old,
+    });
+
+    // Bystanders that must never be touched: a stopped prebuild and a user's running workspace of the preset.
+    const stopped = await insertWorkspace(ds, { templateId, presetId, createdAt: old });
+    await insertBuild(ds, {
+      workspaceId: stopped,
+      transition: 'start',
+      jobStatus: 'succeeded',
+      templateVersionId: versionId,
+      presetId,
+      createdAt: old,
+    });
+    await insertBuild(ds, {
+      workspaceId: stopped,
+      transition: 'stop',
+      jobStatus: 'succeeded',
+      templateVersionId: versionId,
+      presetId,
+      createdAt: old,
+    });
+    const users = await insertWorkspace(ds, { templateId, presetId, ownerId: userId, createdAt: old });
+    await insertBuild(ds, {
+      workspaceId: users,
+      transition: 'start',
+      jobStatus: 'succeeded',
+      templateVersionId: versionId,
+      presetId,
+      initiatorId: userId,
+      createdAt: old,
+    });
+
+    if (!c.activeVersion) await setActiveVersion(ds, templateId, await insertVersion(ds, templateId, {}));
+    if (c.templateDeleted)
+      await ds.query(`UPDATE prebuilds.templates SET deleted = true WHERE id = $1`, [templateId]);
+    const before = await latestBuilds(ds, [existing, stopped, users]);
+
+    return { templateId, existing, stopped, users, before };
+  }
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    ctx = await createPrebuildsTestContext(db.url);
+    // The matrix is about reconciliation: without the stale-job sweep that full cycles also run, a job this test
+    // left `running` two hours ago stays running instead of timing out.
+    ctx = await createPrebuildsTestContext(db.url, { jobTimeoutMs: 0 });
     userId = await insertUser(ctx.dataSource, { username: 'matrix-user' });
+    for (const c of cases) arranged.set(c, await arrange(c));
+    for (let cycle = 0; cycle < 8; cycle++) {
+      const result = await ctx.reconciler.reconcileAll();
+      expect(result.acquired).toBe(true);
+      expect(result.presets.flatMap((p) => p.errors)).toEqual([]);
+      ctx.clock.advance(1000);
+    }
   });
   afterAll(async () => {
     await ctx.close();
@@ -72,72 +161,7 @@ describe('reconciler behaviour matrix (8 consecutive cycles each)', () => {
     'latest build $transition/$status, version active=$activeVersion, template deleted=$templateDeleted',
     async (c) => {
       const ds = ctx.dataSource;
-      const { templateId, versionId } = await insertTemplate(ds, {});
-      const presetId = await insertPreset(ds, versionId, { desiredInstances: 1 });
-      const old = new Date(ctx.clock.now().getTime() - 2 * HOUR); // outside the backoff lookback
-
-      // The prebuild under test; build 1 is a start, so a stop/delete is build 2 after a succeeded start.
-      const existing = await insertWorkspace(ds, { templateId, presetId, createdAt: old });
-      if (c.transition !== 'start') {
-        await insertBuild(ds, {
-          workspaceId: existing,
-          transition: 'start',
-          jobStatus: 'succeeded',
-          templateVersionId: versionId,
-          presetId,
-          createdAt: old,
-        });
-      }
-      await insertBuild(ds, {
-        workspaceId: existing,
-        transition: c.transition,
-        jobStatus: c.status,
-        templateVersionId: versionId,
-        presetId,
-        createdAt: old,
-      });
-
-      // Bystanders that must never be touched: a stopped prebuild and a user's running workspace of the preset.
-      const stopped = await insertWorkspace(ds, { templateId, presetId, createdAt: old });
-      await insertBuild(ds, {
-        workspaceId: stopped,
-        transition: 'start',
-        jobStatus: 'succeeded',
-        templateVersionId: versionId,
-        presetId,
-        createdAt: old,
-      });
-      await insertBuild(ds, {
-        workspaceId: stopped,
-        transition: 'stop',
-        jobStatus: 'succeeded',
-        templateVersionId: versionId,
-        presetId,
-        createdAt: old,
-      });
-      const users = await insertWorkspace(ds, { templateId, presetId, ownerId: userId, createdAt: old });
-      await insertBuild(ds, {
-        workspaceId: users,
-        transition: 'start',
-        jobStatus: 'succeeded',
-        templateVersionId: versionId,
-        presetId,
-        initiatorId: userId,
-        createdAt: old,
-      });
-
-      if (!c.activeVersion) await setActiveVersion(ds, templateId, await insertVersion(ds, templateId, {}));
-      if (c.templateDeleted)
-        await ds.query(`UPDATE prebuilds.templates SET deleted = true WHERE id = $1`, [templateId]);
-      const before = await latestBuilds(ds, [existing, stopped, users]);
-
-      for (let cycle = 0; cycle < 8; cycle++) {
-        const result = await ctx.reconciler.reconcileTemplate(templateId);
-        expect(result.acquired).toBe(true);
-        expect(result.presets.flatMap((p) => p.errors)).toEqual([]);
-        ctx.clock.advance(1000);
-      }
-
+      const { templateId, existing, stopped, users, before } = arranged.get(c)!;
       const want = expected(c);
       const [{ created }] = await ds.query(
         `SELECT count(*)::int AS created FROM prebuilds.workspaces
@@ -169,10 +193,16 @@ describe('reconciler behaviour matrix (8 consecutive cycles each)', () => {
   );
 });
 
+/** By workspace id, its latest build as a cycle would change it. */
+type LatestBuilds = Record<
+  string,
+  { transition: string; jobStatus: string; buildNumber: number; deleted: boolean }
+>;
+
 async function latestBuilds(
   ds: PrebuildsTestContext['dataSource'],
   workspaceIds: string[],
-): Promise<Record<string, { transition: string; jobStatus: string; buildNumber: number; deleted: boolean }>> {
+): Promise<LatestBuilds> {
   const rows: { id: string; transition: string; jobStatus: string; buildNumber: number; deleted: boolean }[] =
     await ds.query(
       `SELECT w.id, b.transition, j.job_status AS "jobStatus", b.build_number AS "buildNumber", w.deleted

@@ -55,14 +55,14 @@ describe('host app', () => {
     hosts.push(await startHostProcess(hostEnv(db.url)));
     const states = await waitForFullPools(ds, 30_000);
     expect(states.map((s) => s.presetName).sort()).toEqual(['burst', 'large', 'small', 'us']);
-    expect(await hosts[0].stop()).toBe(0);
-    hosts.length = 0;
   });
 
   it('as three replicas on one database, keeps every demo pool at desired without overshooting', async () => {
-    // Drain the pools so that the replicas have work to race for.
+    // The first replica is the one that filled alone (one start-up fewer); drain the pools so that the three have
+    // work to race for.
+    expect(hosts).toHaveLength(1);
     await ds.query(`UPDATE prebuilds.workspaces SET deleted = true`);
-    hosts.push(...(await Promise.all([1, 2, 3].map(() => startHostProcess(hostEnv(db.url))))));
+    hosts.push(...(await Promise.all([2, 3].map(() => startHostProcess(hostEnv(db.url))))));
     await waitForFullPools(ds, 40_000);
     const codes = await Promise.all(hosts.map((host) => host.stop()));
     hosts.length = 0;

@@ -19,8 +19,8 @@ export interface PrebuildEvent {
 @Injectable()
 export class PrebuildEventRepository {
   constructor(
-    private readonly ns: PrebuildsNamespace,
     @InjectPrebuildsDataSource() private readonly dataSource: DataSource,
+    private readonly ns: PrebuildsNamespace,
   ) {}
 
   /** Many events in one statement, inside `manager`'s transaction when given. */

@@ -9,8 +9,8 @@ import { PrebuildsNamespace } from './prebuilds-namespace.js';
 @Injectable()
 export class PresetRepository {
   constructor(
-    private readonly ns: PrebuildsNamespace,
     @InjectPrebuildsDataSource() private readonly dataSource: DataSource,
+    private readonly ns: PrebuildsNamespace,
   ) {}
 
   /** Sets the status of presets that do not have it yet; returns the ids that changed (for logging once). */

@@ -25,14 +25,6 @@ export class PresetRepository {
     return rows.map((row: { id: string }) => row.id);
   }
 
-  /** Whether a template row exists (soft-deleted ones included: their prebuilds still get reconciled away). */
-  async templateExists(templateId: string): Promise<boolean> {
-    const rows = await this.dataSource.query(`SELECT 1 FROM ${this.ns.schema}.templates WHERE id = $1`, [
-      templateId,
-    ]);
-    return rows.length > 0;
-  }
-
   /**
    * Back to healthy, and failures of builds created up to now stop counting (for the hard limit and backoff alike).
    * A healthy preset keeps its reset time, so resuming it is a no-op; "healthy" means neither stored as limited nor

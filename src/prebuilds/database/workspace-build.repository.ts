@@ -113,19 +113,6 @@ export class WorkspaceBuildRepository {
     );
   }
 
-  /** A template's organization, active version and deletion flag (primary key lookup); null when absent. */
-  async findTemplate(
-    manager: EntityManager,
-    templateId: string,
-  ): Promise<{ organizationId: string; activeVersionId: string | null; deleted: boolean } | null> {
-    const [row] = await manager.query(
-      `SELECT organization_id AS "organizationId", active_version_id AS "activeVersionId", deleted
-         FROM ${this.ns.schema}.templates WHERE id = $1`,
-      [templateId],
-    );
-    return row ?? null;
-  }
-
   async findVersionParameterDefinitions(
     manager: EntityManager,
     versionId: string,

@@ -31,7 +31,7 @@ describe('the session settings of a snapshot read', () => {
   it("sets jit off and work_mem in the cycle's lock statement, for that transaction only", async () => {
     const before = await show(ds.manager);
     const inside = await ds.transaction(async (manager) => {
-      const lock = await new PrebuildsSettingsRepository(ns, ds).tryReconcileLock(manager, {
+      const lock = await new PrebuildsSettingsRepository(ds, ns).tryReconcileLock(manager, {
         statementTimeoutMs: 5_000,
         idleTimeoutMs: 5_000,
         workMemMb: 48,
@@ -47,7 +47,7 @@ describe('the session settings of a snapshot read', () => {
   it("keeps the server's work_mem when the option is 0", async () => {
     const before = await show(ds.manager);
     const inside = await ds.transaction(async (manager) => {
-      await new PrebuildsSnapshotRepository(ns).applySessionSettings(manager, 0);
+      await new PrebuildsSnapshotRepository(ds, ns).applySessionSettings(manager, 0);
       return show(manager);
     });
     expect(inside).toEqual({ jit: 'off', workMem: before.workMem });

@@ -220,7 +220,7 @@ describe('faults', () => {
     const frozen = await new DataSource(testDataSourceOptions(url, { poolSize: 1 })).initialize();
     const runner = frozen.createQueryRunner();
     await runner.connect();
-    const settings = new PrebuildsSettingsRepository(new PrebuildsNamespace(), frozen);
+    const settings = new PrebuildsSettingsRepository(frozen, new PrebuildsNamespace());
     // Wait for the host's own cycle to be between cycles, then grab the lock.
     let lock = { acquired: false, paused: false };
     const grabDeadline = Date.now() + 10_000;

@@ -64,7 +64,7 @@ describe('SimulatedProvisionerService', () => {
     pubsub = new RecordingPubsub();
     jobs = new ProvisionerJobService(
       ds,
-      new ProvisionerJobRepository(new PrebuildsNamespace()),
+      new ProvisionerJobRepository(ds, new PrebuildsNamespace()),
       clock,
       pubsub,
     );
@@ -89,7 +89,7 @@ describe('SimulatedProvisionerService', () => {
   it('heartbeats its lease through a build longer than the lease, and retries a completion that failed', async () => {
     jobs = new ProvisionerJobService(
       ds,
-      new ProvisionerJobRepository(new PrebuildsNamespace()),
+      new ProvisionerJobRepository(ds, new PrebuildsNamespace()),
       clock,
       pubsub,
       undefined,

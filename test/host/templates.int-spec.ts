@@ -74,7 +74,7 @@ describe('TemplatesService', () => {
   let catalog: TemplateCatalogService;
   const ns = new PrebuildsNamespace();
   const catalogOf = (publisher: RecordingPubsub) =>
-    new TemplateCatalogService(new CatalogRepository(ds, ns), new PresetRepository(ns, ds), publisher, clock);
+    new TemplateCatalogService(new CatalogRepository(ds, ns), new PresetRepository(ds, ns), publisher, clock);
 
   beforeAll(async () => {
     Logger.overrideLogger(false);

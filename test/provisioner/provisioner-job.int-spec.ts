@@ -47,7 +47,7 @@ describe('ProvisionerJobService', () => {
     pubsub = new RecordingPubsub();
     service = new ProvisionerJobService(
       ds,
-      new ProvisionerJobRepository(new PrebuildsNamespace()),
+      new ProvisionerJobRepository(ds, new PrebuildsNamespace()),
       clock,
       pubsub,
     );
@@ -220,7 +220,7 @@ describe('ProvisionerJobService', () => {
   it('completes the same way when every publish fails', async () => {
     const failing = new ProvisionerJobService(
       ds,
-      new ProvisionerJobRepository(new PrebuildsNamespace()),
+      new ProvisionerJobRepository(ds, new PrebuildsNamespace()),
       clock,
       new RecordingPubsub(true),
     );
@@ -266,7 +266,7 @@ describe('ProvisionerJobService leases (database time)', () => {
   const serviceWith = (clockOf: Clock = clock) =>
     new ProvisionerJobService(
       ds,
-      new ProvisionerJobRepository(new PrebuildsNamespace()),
+      new ProvisionerJobRepository(ds, new PrebuildsNamespace()),
       clockOf,
       pubsub,
       undefined,

@@ -85,7 +85,7 @@ describe('per-preset history', () => {
     await a.app.get(NotificationBatcher).flush();
     await b.app
       .get(PrebuildEventRepository)
-      .insertMany(events(presetId, 2, 0, new Date('2026-06-01T12:00:50Z')));
+      .insertManyAlone(events(presetId, 2, 0, new Date('2026-06-01T12:00:50Z')));
     a.clock.set('2026-06-01T12:01:05Z');
     await a.reconciler.reconcileAll();
     b.clock.set('2026-06-01T12:01:30Z');
@@ -99,7 +99,7 @@ describe('per-preset history', () => {
     // A replica whose clock is behind samples an earlier instant of the same minute last: its claim counts, its
     // gauges do not win.
     a.clock.set('2026-06-01T12:01:45Z');
-    await a.app.get(PrebuildEventRepository).insertMany(events(presetId, 1, 0, a.clock.now()));
+    await a.app.get(PrebuildEventRepository).insertManyAlone(events(presetId, 1, 0, a.clock.now()));
     await a.app
       .get(PresetHistoryRepository)
       .recordCycle(a.clock.now(), [{ presetId, desired: 9, running: 9, eligible: 9, starting: 9 }]);
@@ -107,7 +107,7 @@ describe('per-preset history', () => {
     // 12:02 — five claims, counted by ten samples racing on both replicas: each exactly once.
     await a.app
       .get(PrebuildEventRepository)
-      .insertMany(events(presetId, 4, 1, new Date('2026-06-01T12:01:55Z')));
+      .insertManyAlone(events(presetId, 4, 1, new Date('2026-06-01T12:01:55Z')));
     const at = new Date('2026-06-01T12:02:10Z');
     const racing = Array.from({ length: 10 }, (_, i) =>
       (i % 2 === 0 ? a : b).app.get(PresetHistoryRepository).recordCycle(at, []),
@@ -204,7 +204,7 @@ describe('per-preset history', () => {
     setClocks('2026-06-02T08:00:00Z');
     const { versionId } = await insertTemplate(a.dataSource);
     const presetId = await insertPreset(a.dataSource, versionId, {});
-    await a.app.get(PrebuildEventRepository).insertMany(events(presetId, 0, 2, a.clock.now()));
+    await a.app.get(PrebuildEventRepository).insertManyAlone(events(presetId, 0, 2, a.clock.now()));
     await a.reconciler.reconcileAll();
     expect((await history(presetId)).samples).toEqual([
       {
@@ -302,7 +302,7 @@ describe('per-preset history', () => {
     setClocks('2026-06-13T10:00:00Z');
     const { versionId } = await insertTemplate(a.dataSource);
     const presetId = await insertPreset(a.dataSource, versionId, { desiredInstances: 1 });
-    await a.app.get(PrebuildEventRepository).insertMany(events(presetId, 1, 0, a.clock.now()));
+    await a.app.get(PrebuildEventRepository).insertManyAlone(events(presetId, 1, 0, a.clock.now()));
     const repository = a.app.get(PresetHistoryRepository);
     const write = jest.spyOn(repository, 'recordCycle').mockRejectedValueOnce(new Error('disk full'));
     const logged = jest.spyOn(PrebuildsLogger.prototype, 'error').mockImplementation(() => undefined);

@@ -15,7 +15,7 @@ export async function readPoolStates(ds: DataSource, now = new Date()): Promise<
   // One MVCC snapshot, as the reconciler reads it: rows of presets with a TTL come in a second statement, and a
   // job finishing between the two would otherwise count once as starting and once as running.
   const snapshot = await ds.transaction('REPEATABLE READ', (manager) =>
-    new PrebuildsSnapshotRepository(new PrebuildsNamespace()).readSnapshot(manager, {
+    new PrebuildsSnapshotRepository(ds, new PrebuildsNamespace()).readSnapshot(manager, {
       now,
       templateId: null,
       backoffLookbackMs: 3_600_000,

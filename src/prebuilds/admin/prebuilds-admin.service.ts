@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { PrebuildsLogger } from '../logging/prebuilds-logger.js';
 import { Clock } from '../clock/clock.js';
+import { CatalogRepository } from '../database/catalog.repository.js';
 import { PresetRepository } from '../database/preset.repository.js';
 import { PrebuildsSettingsRepository } from '../database/settings.repository.js';
 import { ReconcileObserver } from '../reconciler/reconcile-observer.js';
@@ -27,6 +28,7 @@ export class PrebuildsAdminService {
     private readonly reconciler: ReconcilerService,
     private readonly settings: PrebuildsSettingsRepository,
     private readonly presets: PresetRepository,
+    private readonly catalog: CatalogRepository,
     private readonly pubsub: PrebuildsPubsub,
     private readonly clock: Clock,
     private readonly observer: ReconcileObserver,
@@ -38,7 +40,7 @@ export class PrebuildsAdminService {
    * cycle → 409.
    */
   async reconcileNow(templateId?: string): Promise<ReconcileNowResponse> {
-    if (templateId && !(await this.presets.templateExists(templateId))) {
+    if (templateId && !(await this.catalog.templateExists(templateId))) {
       throw new PrebuildsException(PrebuildsErrorCode.TemplateNotFound, `template ${templateId} not found`);
     }
     const result = templateId

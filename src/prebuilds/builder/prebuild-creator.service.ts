@@ -1,7 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { InjectPrebuildsDataSource } from '../database/prebuilds-data-source.js';
 import { randomUUID } from 'node:crypto';
-import type { DataSource } from 'typeorm';
 import {
   type BuildInputs,
   type NewPrebuild,
@@ -30,7 +28,6 @@ export type CreateOutcome = { created: number; error?: Error };
 @Injectable()
 export class PrebuildCreatorService {
   constructor(
-    @InjectPrebuildsDataSource() private readonly dataSource: DataSource,
     private readonly builds: WorkspaceBuildRepository,
     private readonly builder: WorkspaceBuilderService,
     @Inject(PREBUILDS_OPTIONS) private readonly options: ResolvedPrebuildsOptions,
@@ -41,12 +38,10 @@ export class PrebuildCreatorService {
     const wanted = requests.filter((request) => request.count > 0);
     if (wanted.length === 0) return outcomes;
     const inputs = new Map(
-      (
-        await this.builds.findPresetsBuildInputs(
-          this.dataSource.manager,
-          wanted.map((r) => r.presetId),
-        )
-      ).map((row) => [row.presetId, row]),
+      (await this.builds.findPresetsBuildInputs(wanted.map((r) => r.presetId))).map((row) => [
+        row.presetId,
+        row,
+      ]),
     );
     const ready: {
       presetId: string;
@@ -84,7 +79,7 @@ export class PrebuildCreatorService {
   /** Writes one batch and records its outcome on each of its presets; never rejects. */
   private async writeBatch(batch: NewPrebuild[], outcomes: Map<string, CreateOutcome>): Promise<void> {
     try {
-      await this.builds.insertPrebuilds(this.dataSource.manager, batch);
+      await this.builds.insertPrebuilds(batch);
       for (const row of batch) (outcomes.get(row.presetId) as CreateOutcome).created += 1;
       this.builder.postJob(batch[0].jobId);
     } catch (error) {

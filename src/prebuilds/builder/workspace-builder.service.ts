@@ -3,6 +3,7 @@ import { InjectPrebuildsDataSource } from '../database/prebuilds-data-source.js'
 import { randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
 import { Clock } from '../clock/clock.js';
+import { CatalogRepository } from '../database/catalog.repository.js';
 import {
   type LiveWorkspace,
   type NewBuild,
@@ -41,6 +42,7 @@ export class WorkspaceBuilderService {
   constructor(
     @InjectPrebuildsDataSource() private readonly dataSource: DataSource,
     private readonly builds: WorkspaceBuildRepository,
+    private readonly catalog: CatalogRepository,
     private readonly clock: Clock,
     private readonly notifications: NotificationBatcher,
     @Inject(PREBUILDS_OPTIONS) private readonly options: ResolvedPrebuildsOptions,
@@ -125,7 +127,7 @@ export class WorkspaceBuilderService {
     let versionId = workspace.latestVersionId;
     let parameters: Record<string, string> = {};
     if (request.transition === 'start') {
-      const template = await this.builds.findTemplate(manager, workspace.templateId);
+      const template = await this.catalog.findTemplateState(manager, workspace.templateId);
       versionId = template?.activeVersionId ?? versionId;
       const definitions = await this.builds.findVersionParameterDefinitions(manager, versionId);
       // Values of the previous build that the new version no longer declares are dropped, not refused.

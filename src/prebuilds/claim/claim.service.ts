@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import type { DataSource } from 'typeorm';
 import { BuildValidationError } from '../builder/build-errors.js';
 import { resolveBuildParameters } from '../builder/parameter-validation.js';
 import { WorkspaceBuilderService } from '../builder/workspace-builder.service.js';
 import { Clock } from '../clock/clock.js';
+import { CatalogRepository } from '../database/catalog.repository.js';
 import { ClaimPool } from '../database/claim-pool.js';
 import {
   type ClaimableTemplate,
@@ -13,7 +13,6 @@ import {
   type ClaimOutcome,
   ClaimRepository,
 } from '../database/claim.repository.js';
-import { InjectPrebuildsDataSource } from '../database/prebuilds-data-source.js';
 import { PrebuildsErrorCode, PrebuildsException } from '../errors/prebuilds.exception.js';
 import { PrebuildsChannel } from '../pubsub/channels.js';
 import { NotificationBatcher } from '../pubsub/notification-batcher.service.js';
@@ -57,7 +56,7 @@ const STALE_VERSION_TRIES = 3;
 @Injectable()
 export class ClaimService {
   constructor(
-    @InjectPrebuildsDataSource() private readonly dataSource: DataSource,
+    private readonly catalog: CatalogRepository,
     private readonly claims: ClaimRepository,
     private readonly pool: ClaimPool,
     private readonly templates: ClaimableTemplateCache,
@@ -190,11 +189,7 @@ export class ClaimService {
       return best?.presetId ?? null;
     }
     if (template.presets.some((p) => p.presetId === request.presetId)) return request.presetId;
-    const preset = await this.claims.findPresetOfTemplate(
-      this.dataSource.manager,
-      request.templateId,
-      request.presetId,
-    );
+    const preset = await this.catalog.findPresetOfTemplate(request.templateId, request.presetId);
     if (!preset) {
       throw new PrebuildsException(
         PrebuildsErrorCode.PresetNotFound,

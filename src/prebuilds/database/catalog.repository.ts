@@ -50,7 +50,25 @@ export interface CatalogPresetRow {
   schedules: { cron: string; instances: number }[];
 }
 
-/** Templates, versions, their parameter definitions, presets and schedules: the catalog's SQL. */
+/** A template's organization, active version and deletion flag, as a build on one of its workspaces reads it. */
+export interface TemplateState {
+  organizationId: string;
+  activeVersionId: string | null;
+  deleted: boolean;
+}
+
+/** A preset with its version and its template's active version (ClaimService resolving a named preset). */
+export interface PresetOfTemplate {
+  presetId: string;
+  templateVersionId: string;
+  activeVersionId: string | null;
+}
+
+/**
+ * Templates, versions, their parameter definitions, presets and schedules: the catalog's SQL, and the one home of
+ * template lookups (the other repositories only join templates into their own statements; the claim pool's
+ * statements are ClaimRepository's).
+ */
 @Injectable()
 export class CatalogRepository {
   constructor(
@@ -267,6 +285,40 @@ export class CatalogRepository {
          FROM ${this.ns.schema}.templates t LEFT JOIN ${this.ns.schema}.template_versions v ON v.id = t.active_version_id
         WHERE t.id = $1 AND NOT t.deleted`,
       [templateId],
+    );
+    return row ?? null;
+  }
+
+  /**
+   * Any template's organization, active version and deletion flag (primary key lookup), deleted ones included,
+   * inside the caller's build transaction; null when absent. findTemplate is the live-only view for the API.
+   */
+  async findTemplateState(manager: EntityManager, templateId: string): Promise<TemplateState | null> {
+    const [row] = await manager.query(
+      `SELECT organization_id AS "organizationId", active_version_id AS "activeVersionId", deleted
+         FROM ${this.ns.schema}.templates WHERE id = $1`,
+      [templateId],
+    );
+    return row ?? null;
+  }
+
+  /** Whether a template row exists (soft-deleted ones included: their prebuilds still get reconciled away). */
+  async templateExists(templateId: string): Promise<boolean> {
+    const rows = await this.dataSource.query(`SELECT 1 FROM ${this.ns.schema}.templates WHERE id = $1`, [
+      templateId,
+    ]);
+    return rows.length > 0;
+  }
+
+  /** A preset with its version and the template's active version; null when it is not one of the template's. */
+  async findPresetOfTemplate(templateId: string, presetId: string): Promise<PresetOfTemplate | null> {
+    const [row] = await this.dataSource.query(
+      `SELECT p.id AS "presetId", p.template_version_id AS "templateVersionId", t.active_version_id AS "activeVersionId"
+         FROM ${this.ns.schema}.template_version_presets p
+         JOIN ${this.ns.schema}.template_versions v ON v.id = p.template_version_id
+         JOIN ${this.ns.schema}.templates t ON t.id = v.template_id
+        WHERE p.id = $2 AND t.id = $1`,
+      [templateId, presetId],
     );
     return row ?? null;
   }

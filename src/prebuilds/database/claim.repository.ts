@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
 import type { ParameterDefinition } from './workspace-build.repository.js';
 import { PrebuildsLock } from './advisory-locks.js';
 import type { NamedStatement } from './claim-pool.js';
@@ -14,12 +13,6 @@ export interface ClaimableTemplate {
   definitions: ParameterDefinition[];
   /** The active version's presets, ordered by name then id (the order a parameter match breaks ties in). */
   presets: { presetId: string; parameters: Record<string, string> }[];
-}
-
-export interface PresetOfTemplate {
-  presetId: string;
-  templateVersionId: string;
-  activeVersionId: string | null;
 }
 
 /** Everything the claim statement writes, decided before it runs (ids are made in Node). */
@@ -51,7 +44,11 @@ export interface ClaimOutcome {
   claimed: boolean;
 }
 
-/** The claim: handing an eligible prebuild to a user (or building on a miss) in one statement. */
+/**
+ * The claim: handing an eligible prebuild to a user (or building on a miss) in one statement. It only builds the
+ * NamedStatements the claim pool runs (ClaimPool: plain pg connections, each statement prepared once per
+ * connection), so it needs the namespace and no DataSource (database/README.md).
+ */
 @Injectable()
 export class ClaimRepository {
   private readonly claimSql: string;
@@ -105,26 +102,14 @@ export class ClaimRepository {
     };
   }
 
-  /** A template with its active version's definitions and presets, in one statement; no row when absent. */
+  /**
+   * A template with its active version's definitions and presets, in one statement; no row when absent. A template
+   * read kept here rather than in CatalogRepository (the home of template reads): it is a claim pool statement, run
+   * on the claim's own connections and prepared there next to claimStatement, which reads the same row again; in
+   * the catalog it would be the one statement there that does not run on the DataSource.
+   */
   claimableTemplateStatement(templateId: string): NamedStatement {
     return { name: 'prebuilds_claimable_template', text: this.templateSql, values: [templateId] };
-  }
-
-  /** A preset with its version and the template's active version; null when it is not one of the template's. */
-  async findPresetOfTemplate(
-    manager: EntityManager,
-    templateId: string,
-    presetId: string,
-  ): Promise<PresetOfTemplate | null> {
-    const [row] = await manager.query(
-      `SELECT p.id AS "presetId", p.template_version_id AS "templateVersionId", t.active_version_id AS "activeVersionId"
-         FROM ${this.ns.schema}.template_version_presets p
-         JOIN ${this.ns.schema}.template_versions v ON v.id = p.template_version_id
-         JOIN ${this.ns.schema}.templates t ON t.id = v.template_id
-        WHERE p.id = $2 AND t.id = $1`,
-      [templateId, presetId],
-    );
-    return row ?? null;
   }
 }
 

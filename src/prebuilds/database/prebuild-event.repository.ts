@@ -19,18 +19,23 @@ export interface PrebuildEvent {
 @Injectable()
 export class PrebuildEventRepository {
   constructor(
-    private readonly ns: PrebuildsNamespace,
     @InjectPrebuildsDataSource() private readonly dataSource: DataSource,
+    private readonly ns: PrebuildsNamespace,
   ) {}
 
-  /** Many events in one statement, inside `manager`'s transaction when given. */
-  async insertMany(events: PrebuildEvent[], manager?: EntityManager): Promise<void> {
+  /** Many events in one statement, inside `manager`'s transaction (with the wake-ups of the same claims). */
+  async insertMany(manager: EntityManager, events: PrebuildEvent[]): Promise<void> {
     if (events.length === 0) return;
-    await (manager ?? this.dataSource.manager).query(
+    await manager.query(
       `INSERT INTO ${this.ns.schema}.prebuild_events (preset_id, event_type, created_at)
        SELECT * FROM unnest($1::uuid[], $2::text[], $3::timestamptz[])`,
       [events.map((e) => e.presetId), events.map((e) => e.type), events.map((e) => e.at)],
     );
+  }
+
+  /** insertMany by itself, outside any transaction (the batch's fallback when its transaction failed). */
+  insertManyAlone(events: PrebuildEvent[]): Promise<void> {
+    return this.insertMany(this.dataSource.manager, events);
   }
 
   /** Served by idx_prebuild_events_created. Returns how many were deleted. */

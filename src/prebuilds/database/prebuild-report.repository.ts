@@ -18,7 +18,11 @@ export interface PresetPrebuildRow {
   ready: boolean;
 }
 
-/** Reads for operators: what the reconciler leaves alone (failed, stopped) and a preset's prebuilds one by one. */
+/**
+ * Reads for operators: what the reconciler leaves alone (failed, stopped) and a preset's prebuilds one by one. Every
+ * read runs in the status's REPEATABLE READ transaction (PrebuildsStatusService), so it takes the caller's manager and
+ * needs no DataSource of its own (database/README.md).
+ */
 @Injectable()
 export class PrebuildReportRepository {
   constructor(private readonly ns: PrebuildsNamespace) {}

@@ -87,8 +87,8 @@ type Gauges = Pick<PresetHistoryBucket, 'desired' | 'running' | 'eligible' | 'st
 @Injectable()
 export class PresetHistoryRepository {
   constructor(
-    private readonly ns: PrebuildsNamespace,
     @InjectPrebuildsDataSource() private readonly dataSource: DataSource,
+    private readonly ns: PrebuildsNamespace,
   ) {}
 
   /**

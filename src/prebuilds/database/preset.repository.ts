@@ -9,8 +9,8 @@ import { PrebuildsNamespace } from './prebuilds-namespace.js';
 @Injectable()
 export class PresetRepository {
   constructor(
-    private readonly ns: PrebuildsNamespace,
     @InjectPrebuildsDataSource() private readonly dataSource: DataSource,
+    private readonly ns: PrebuildsNamespace,
   ) {}
 
   /** Sets the status of presets that do not have it yet; returns the ids that changed (for logging once). */
@@ -23,14 +23,6 @@ export class PresetRepository {
       [presetIds, status],
     );
     return rows.map((row: { id: string }) => row.id);
-  }
-
-  /** Whether a template row exists (soft-deleted ones included: their prebuilds still get reconciled away). */
-  async templateExists(templateId: string): Promise<boolean> {
-    const rows = await this.dataSource.query(`SELECT 1 FROM ${this.ns.schema}.templates WHERE id = $1`, [
-      templateId,
-    ]);
-    return rows.length > 0;
   }
 
   /**

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
+import { InjectPrebuildsDataSource } from './prebuilds-data-source.js';
 import type { Transition } from '../state/types.js';
 import type { AcquiredJob, AgentLifecycleReport, JobStatus } from './provisioner-job.types.js';
 import { PrebuildsNamespace } from './prebuilds-namespace.js';
@@ -55,7 +56,10 @@ export interface SweptJob {
 /** The provisioner side of jobs: acquisition, completion and what completion writes (agents, deletion). */
 @Injectable()
 export class ProvisionerJobRepository {
-  constructor(private readonly ns: PrebuildsNamespace) {}
+  constructor(
+    @InjectPrebuildsDataSource() private readonly dataSource: DataSource,
+    private readonly ns: PrebuildsNamespace,
+  ) {}
 
   /**
    * Takes the oldest pending job for `workerId`, with its build: user jobs (claims' builds, users' creates, stops and
@@ -68,7 +72,6 @@ export class ProvisionerJobRepository {
    * workspace_build_parameters' primary key (build_id, name) join the rest.
    */
   async acquireOldestPending(
-    manager: EntityManager,
     workerId: string,
     now: Date,
     leaseMs: number,
@@ -89,7 +92,7 @@ export class ProvisionerJobRepository {
       ...(filter?.prebuild === true ? [] : [candidate(true)]),
       ...(filter?.prebuild === false ? [] : [candidate(false)]),
     ];
-    const [row] = await manager.query(
+    const [row] = await this.dataSource.query(
       `WITH acquired AS (
          UPDATE ${this.ns.schema}.provisioner_jobs
             SET started_at = $2, updated_at = $2, worker_id = $1, acquired_at = now(),
@@ -116,12 +119,8 @@ export class ProvisionerJobRepository {
    * Whether a job exists and whether a key with `filter` may see it (the predicate acquisition uses). Index:
    * provisioner_jobs primary key.
    */
-  async findJobVisibility(
-    manager: EntityManager,
-    jobId: string,
-    filter: JobTagFilter,
-  ): Promise<{ visible: boolean } | null> {
-    const [row] = await manager.query(
+  async findJobVisibility(jobId: string, filter: JobTagFilter): Promise<{ visible: boolean } | null> {
+    const [row] = await this.dataSource.query(
       `SELECT ${jobMatchesTagsSql('j', '$2', '$3')} AS visible FROM ${this.ns.schema}.provisioner_jobs j WHERE j.id = $1`,
       [jobId, ...filterParameters(filter)],
     );
@@ -132,12 +131,8 @@ export class ProvisionerJobRepository {
    * The job behind an agent, and whether a key with `filter` may see it. Index: workspace_agents and
    * provisioner_jobs primary keys.
    */
-  async findAgentVisibility(
-    manager: EntityManager,
-    agentId: string,
-    filter: JobTagFilter,
-  ): Promise<{ visible: boolean } | null> {
-    const [row] = await manager.query(
+  async findAgentVisibility(agentId: string, filter: JobTagFilter): Promise<{ visible: boolean } | null> {
+    const [row] = await this.dataSource.query(
       `SELECT ${jobMatchesTagsSql('j', '$2', '$3')} AS visible
          FROM ${this.ns.schema}.workspace_agents a JOIN ${this.ns.schema}.provisioner_jobs j ON j.id = a.job_id
         WHERE a.id = $1`,
@@ -151,12 +146,11 @@ export class ProvisionerJobRepository {
    * the job is unknown, completed, back in the queue, or another worker's. Index: provisioner_jobs primary key.
    */
   async renewLease(
-    manager: EntityManager,
     jobId: string,
     workerId: string,
     leaseMs: number,
   ): Promise<{ leaseExpiresAt: Date; canceled: boolean } | null> {
-    const [rows]: [{ leaseExpiresAt: Date; canceled: boolean }[], number] = await manager.query(
+    const [rows]: [{ leaseExpiresAt: Date; canceled: boolean }[], number] = await this.dataSource.query(
       `UPDATE ${this.ns.schema}.provisioner_jobs
           SET lease_expires_at = now() + make_interval(secs => $3::double precision / 1000)
         WHERE id = $1 AND worker_id = $2 AND started_at IS NOT NULL AND completed_at IS NULL
@@ -172,13 +166,12 @@ export class ProvisionerJobRepository {
    * it. Index: provisioner_jobs primary key.
    */
   async releaseLease(
-    manager: EntityManager,
     jobId: string,
     workerId: string,
     now: Date,
   ): Promise<{ outcome: 'requeued' | 'canceled'; templateId: string; presetId: string | null } | null> {
     const rows: { outcome: 'requeued' | 'canceled'; templateId: string; presetId: string | null }[] =
-      await manager.query(
+      await this.dataSource.query(
         `WITH released AS (
            UPDATE ${this.ns.schema}.provisioner_jobs
               SET started_at = CASE WHEN canceled_at IS NULL THEN NULL ELSE started_at END,
@@ -200,10 +193,9 @@ export class ProvisionerJobRepository {
 
   /** Who holds a job now, to explain a refused heartbeat. Index: provisioner_jobs primary key. */
   async findHolder(
-    manager: EntityManager,
     jobId: string,
   ): Promise<{ workerId: string | null; startedAt: Date | null; completedAt: Date | null } | null> {
-    const [row] = await manager.query(
+    const [row] = await this.dataSource.query(
       `SELECT worker_id AS "workerId", started_at AS "startedAt", completed_at AS "completedAt"
          FROM ${this.ns.schema}.provisioner_jobs WHERE id = $1`,
       [jobId],
@@ -216,9 +208,9 @@ export class ProvisionerJobRepository {
    * `provisioner_lost` after `maxAttempts`; a job canceled while it ran ends canceled. SKIP LOCKED: a job being
    * completed right now is left to its completion. Index: idx_jobs_lease.
    */
-  async sweepExpiredLeases(manager: EntityManager, maxAttempts: number, now: Date): Promise<SweptJob[]> {
+  async sweepExpiredLeases(maxAttempts: number, now: Date): Promise<SweptJob[]> {
     // A WITH … SELECT: TypeORM answers it with the rows themselves.
-    const rows: SweptJob[] = await manager.query(
+    const rows: SweptJob[] = await this.dataSource.query(
       `WITH expired AS (
          SELECT id, attempts, canceled_at FROM ${this.ns.schema}.provisioner_jobs
           WHERE started_at IS NOT NULL AND completed_at IS NULL AND lease_expires_at < now()
@@ -298,11 +290,10 @@ export class ProvisionerJobRepository {
    * idx_jobs_lease (running jobs).
    */
   async failStaleJobs(
-    manager: EntityManager,
     timeoutMs: number,
     now: Date,
   ): Promise<{ jobId: string; templateId: string; presetId: string | null }[]> {
-    const [rows] = await manager.query(
+    const [rows] = await this.dataSource.query(
       `UPDATE ${this.ns.schema}.provisioner_jobs j
           SET completed_at = $2, updated_at = $2, lease_expires_at = NULL, worker_id = NULL,
               failure_kind = CASE WHEN j.canceled_at IS NULL THEN 'timeout' ELSE 'canceled' END,
@@ -353,9 +344,14 @@ export class ProvisionerJobRepository {
     return count > 0;
   }
 
+  /** setAgentLifecycle by itself, outside any transaction (an agent's report). */
+  setAgentLifecycleAlone(agentId: string, state: AgentLifecycleReport, now: Date): Promise<boolean> {
+    return this.setAgentLifecycle(this.dataSource.manager, agentId, state, now);
+  }
+
   /** The agents a job brought up, oldest first. Index: idx_agents_job (job_id, lifecycle_state). */
-  async findAgentIdsOfJob(manager: EntityManager, jobId: string): Promise<string[]> {
-    const rows: { id: string }[] = await manager.query(
+  async findAgentIdsOfJob(jobId: string): Promise<string[]> {
+    const rows: { id: string }[] = await this.dataSource.query(
       `SELECT id FROM ${this.ns.schema}.workspace_agents WHERE job_id = $1 ORDER BY created_at, id`,
       [jobId],
     );

@@ -16,8 +16,8 @@ export interface PrebuildsSettings {
 @Injectable()
 export class PrebuildsSettingsRepository {
   constructor(
-    private readonly ns: PrebuildsNamespace,
     @InjectPrebuildsDataSource() private readonly dataSource: DataSource,
+    private readonly ns: PrebuildsNamespace,
   ) {}
 
   /**

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import type { ClusterTotals } from '../state/create-caps.js';
 import type {
   BackoffRow,
@@ -15,6 +15,7 @@ import { GlobalSnapshot } from '../state/global-snapshot.js';
 import { readsDemand } from '../state/target-expression.js';
 import { activePresetSql, agentsReadySql, freshSinceSql, runningPrebuildSql } from './eligibility.sql.js';
 import { atHardLimitSql } from './hard-limit.sql.js';
+import { InjectPrebuildsDataSource } from './prebuilds-data-source.js';
 import { PrebuildsNamespace } from './prebuilds-namespace.js';
 import { sessionSettingsSql, workMemSetting } from './snapshot-session.sql.js';
 
@@ -44,7 +45,10 @@ export class PrebuildsSnapshotRepository {
   /** The catalog as last read, with its version; shared by the cycles and the status reads of this process. */
   private catalog: CatalogCopy | null = null;
 
-  constructor(private readonly ns: PrebuildsNamespace) {}
+  constructor(
+    @InjectPrebuildsDataSource() private readonly dataSource: DataSource,
+    private readonly ns: PrebuildsNamespace,
+  ) {}
 
   async read(manager: EntityManager, query: SnapshotQuery): Promise<SnapshotInput> {
     // Sequential on purpose: one transaction is one connection, so parallel queries would only queue.
@@ -297,6 +301,11 @@ export class PrebuildsSnapshotRepository {
       claims: { '5m': row.c5m, '10m': row.c10m, '30m': row.c30m, '60m': row.c60m, '120m': row.c120m },
       misses: { '5m': row.m5m, '10m': row.m10m, '30m': row.m30m, '60m': row.m60m, '120m': row.m120m },
     }));
+  }
+
+  /** countDemand by itself, outside any transaction (the metrics' scrape). */
+  countDemandAlone(templateId: string | null, now: Date): Promise<DemandRow[]> {
+    return this.countDemand(this.dataSource.manager, templateId, now);
   }
 
   /**

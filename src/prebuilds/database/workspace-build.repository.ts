@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import type { Transition } from '../state/types.js';
+import { InjectPrebuildsDataSource } from './prebuilds-data-source.js';
 import { PrebuildsNamespace } from './prebuilds-namespace.js';
 
 /** A template version's parameter, as a build checks the values given against it (builder/parameter-validation). */
@@ -71,17 +72,20 @@ export interface CanceledPrebuild {
 /** Writes of workspaces, builds and their provisioner jobs, set-based so that a batch costs a fixed few statements. */
 @Injectable()
 export class WorkspaceBuildRepository {
-  constructor(private readonly ns: PrebuildsNamespace) {}
+  constructor(
+    @InjectPrebuildsDataSource() private readonly dataSource: DataSource,
+    private readonly ns: PrebuildsNamespace,
+  ) {}
 
   /**
    * What presets' builds need, for many presets in one statement: each preset's version, that version's parameter
    * definitions and the preset's values, and the template's active version. Presets that do not exist are absent.
    */
-  async findPresetsBuildInputs(manager: EntityManager, presetIds: string[]): Promise<BuildInputs[]> {
+  async findPresetsBuildInputs(presetIds: string[]): Promise<BuildInputs[]> {
     const s = this.ns.schema;
     // Definitions are aggregated once per version, not once per preset (a fill of 1,000 presets on 100 versions
     // built the same JSON ten times over).
-    return manager.query(
+    return this.dataSource.query(
       `WITH wanted AS (
          SELECT p.id, p.template_version_id FROM ${s}.template_version_presets p WHERE p.id = ANY($1::uuid[])
        ), definitions AS (
@@ -109,19 +113,6 @@ export class WorkspaceBuildRepository {
     );
   }
 
-  /** A template's organization, active version and deletion flag (primary key lookup); null when absent. */
-  async findTemplate(
-    manager: EntityManager,
-    templateId: string,
-  ): Promise<{ organizationId: string; activeVersionId: string | null; deleted: boolean } | null> {
-    const [row] = await manager.query(
-      `SELECT organization_id AS "organizationId", active_version_id AS "activeVersionId", deleted
-         FROM ${this.ns.schema}.templates WHERE id = $1`,
-      [templateId],
-    );
-    return row ?? null;
-  }
-
   async findVersionParameterDefinitions(
     manager: EntityManager,
     versionId: string,
@@ -139,13 +130,13 @@ export class WorkspaceBuildRepository {
    * when every row exists). The workspace carries its latest build's state as written (migration
    * 1765600000000-LatestBuildState); the job is tagged as insertBuilds tags a prebuild's.
    */
-  async insertPrebuilds(manager: EntityManager, prebuilds: NewPrebuild[]): Promise<void> {
+  async insertPrebuilds(prebuilds: NewPrebuild[]): Promise<void> {
     if (prebuilds.length === 0) return;
     const s = this.ns.schema;
     const parameters = prebuilds.flatMap((p) =>
       Object.entries(p.parameters).map(([name, value]) => ({ buildId: p.buildId, name, value })),
     );
-    await manager.query(
+    await this.dataSource.query(
       `WITH x AS (
          SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::uuid[], $7::uuid[],
                               $8::text[], $9::timestamptz[])

@@ -1,7 +1,5 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
-import type { DataSource } from 'typeorm';
 import { Clock } from '../clock/clock.js';
-import { InjectPrebuildsDataSource } from '../database/prebuilds-data-source.js';
 import { PrebuildsSnapshotRepository } from '../database/snapshot.repository.js';
 import { PrebuildsLogger } from '../logging/prebuilds-logger.js';
 import type { DemandRow } from '../state/demand.js';
@@ -20,7 +18,6 @@ export class DemandMetricsSource implements OnModuleInit {
   constructor(
     private readonly metrics: PrebuildsMetricsService,
     private readonly snapshots: PrebuildsSnapshotRepository,
-    @InjectPrebuildsDataSource() private readonly dataSource: DataSource,
     private readonly clock: Clock,
   ) {}
 
@@ -30,7 +27,7 @@ export class DemandMetricsSource implements OnModuleInit {
 
   private async read(): Promise<readonly DemandRow[]> {
     try {
-      const rows = await this.snapshots.countDemand(this.dataSource.manager, null, this.clock.now());
+      const rows = await this.snapshots.countDemandAlone(null, this.clock.now());
       this.failing = false;
       return rows;
     } catch (error) {

@@ -9,8 +9,6 @@ import { ProvisionerKeyRepository } from '../database/provisioner-key.repository
 import { PREBUILDS_OPTIONS, type ResolvedPrebuildsOptions } from '../prebuilds.options.js';
 import { PrebuildsChannel } from '../pubsub/channels.js';
 import { PrebuildsPubsub } from '../pubsub/prebuilds-pubsub.js';
-import { InjectPrebuildsDataSource } from '../database/prebuilds-data-source.js';
-import type { DataSource } from 'typeorm';
 import { ProvisionerJobError } from './provisioner-job.errors.js';
 import { type JobTagFilter, ProvisionerJobRepository } from '../database/provisioner-job.repository.js';
 import { ProvisionerJobService } from './provisioner-job.service.js';
@@ -60,7 +58,6 @@ export class ProvisionerApiService {
     private readonly logs: BuildLogRepository,
     private readonly keys: ProvisionerKeyRepository,
     private readonly pubsub: PrebuildsPubsub,
-    @InjectPrebuildsDataSource() private readonly dataSource: DataSource,
     @Inject(PREBUILDS_OPTIONS) private readonly options: ResolvedPrebuildsOptions,
   ) {}
 
@@ -181,7 +178,7 @@ export class ProvisionerApiService {
     agentId: string,
     state: AgentLifecycleReport,
   ): Promise<{ agentId: string; lifecycleState: AgentLifecycleReport }> {
-    const found = await this.jobRows.findAgentVisibility(this.dataSource.manager, agentId, filterOf(key));
+    const found = await this.jobRows.findAgentVisibility(agentId, filterOf(key));
     if (!found?.visible) throw agentNotFound(agentId);
     try {
       await this.jobs.reportAgentLifecycle(agentId, state);
@@ -193,7 +190,7 @@ export class ProvisionerApiService {
 
   /** A job the key's tags do not match answers exactly like a missing one. */
   private async assertJobVisible(key: AuthenticatedProvisionerKey, jobId: string): Promise<void> {
-    const found = await this.jobRows.findJobVisibility(this.dataSource.manager, jobId, filterOf(key));
+    const found = await this.jobRows.findJobVisibility(jobId, filterOf(key));
     if (!found?.visible) throw jobNotFound(jobId);
   }
 

@@ -61,7 +61,7 @@ export class ProvisionerJobService {
    * failure: reported, but counted for neither backoff nor the hard limit. Returns how many.
    */
   async failStaleJobs(timeoutMs: number): Promise<number> {
-    const failed = await this.jobs.failStaleJobs(this.dataSource.manager, timeoutMs, this.clock.now());
+    const failed = await this.jobs.failStaleJobs(timeoutMs, this.clock.now());
     for (const job of failed) {
       this.logger.warn({
         msg: 'stale job failed',
@@ -82,11 +82,7 @@ export class ProvisionerJobService {
    * `provisioner_lost` once `provisionerMaxAttempts` leases were lost. Safe on every replica at once. Returns how many.
    */
   async recoverExpiredLeases(): Promise<number> {
-    const swept = await this.jobs.sweepExpiredLeases(
-      this.dataSource.manager,
-      this.options.provisionerMaxAttempts,
-      this.clock.now(),
-    );
+    const swept = await this.jobs.sweepExpiredLeases(this.options.provisionerMaxAttempts, this.clock.now());
     for (const job of swept) {
       this.logger.warn({
         msg:
@@ -118,14 +114,9 @@ export class ProvisionerJobService {
    * ended), `job_not_found` for an unknown job. `canceled` says the job was canceled while it ran.
    */
   async heartbeat(jobId: string, workerId: string): Promise<LeaseRenewal> {
-    const renewed = await this.jobs.renewLease(
-      this.dataSource.manager,
-      jobId,
-      workerId,
-      this.options.provisionerLeaseMs,
-    );
+    const renewed = await this.jobs.renewLease(jobId, workerId, this.options.provisionerLeaseMs);
     if (renewed) return renewed;
-    const holder = await this.jobs.findHolder(this.dataSource.manager, jobId);
+    const holder = await this.jobs.findHolder(jobId);
     if (!holder) throw new ProvisionerJobError('job_not_found', `provisioner job ${jobId} does not exist`);
     throw new ProvisionerJobError(
       'lease_lost',
@@ -144,9 +135,9 @@ export class ProvisionerJobService {
    * `lease_lost` when `workerId` does not hold it, `job_not_found` for an unknown job.
    */
   async release(jobId: string, workerId: string): Promise<'requeued' | 'canceled'> {
-    const released = await this.jobs.releaseLease(this.dataSource.manager, jobId, workerId, this.clock.now());
+    const released = await this.jobs.releaseLease(jobId, workerId, this.clock.now());
     if (!released) {
-      const holder = await this.jobs.findHolder(this.dataSource.manager, jobId);
+      const holder = await this.jobs.findHolder(jobId);
       if (!holder) throw new ProvisionerJobError('job_not_found', `provisioner job ${jobId} does not exist`);
       throw new ProvisionerJobError(
         'lease_lost',
@@ -175,7 +166,6 @@ export class ProvisionerJobService {
    */
   async acquireNext(workerId: string, filter?: JobTagFilter): Promise<AcquiredJob | null> {
     const job = await this.jobs.acquireOldestPending(
-      this.dataSource.manager,
       workerId,
       this.clock.now(),
       this.options.provisionerLeaseMs,
@@ -308,17 +298,12 @@ export class ProvisionerJobService {
         `'${String(state)}' is not an agent lifecycle report`,
       );
     }
-    const found = await this.jobs.setAgentLifecycle(
-      this.dataSource.manager,
-      agentId,
-      state,
-      this.clock.now(),
-    );
+    const found = await this.jobs.setAgentLifecycleAlone(agentId, state, this.clock.now());
     if (!found) throw new ProvisionerJobError('agent_not_found', `workspace agent ${agentId} does not exist`);
   }
 
   /** The agents a job brought up (one per successful start). */
   async agentsOfJob(jobId: string): Promise<string[]> {
-    return this.jobs.findAgentIdsOfJob(this.dataSource.manager, jobId);
+    return this.jobs.findAgentIdsOfJob(jobId);
   }
 }

@@ -73,7 +73,7 @@ export class NotificationBatcher implements BeforeApplicationShutdown {
   private async send(messages: PubsubMessage[], events: PrebuildEvent[]): Promise<void> {
     try {
       await this.dataSource.transaction(async (manager) => {
-        await this.eventsRepository.insertMany(events, manager);
+        await this.eventsRepository.insertMany(manager, events);
         await this.pubsub.publishMany(messages, manager);
       });
       return;
@@ -95,7 +95,7 @@ export class NotificationBatcher implements BeforeApplicationShutdown {
         error: error.message,
       }),
     );
-    await this.eventsRepository.insertMany(events).catch((error: Error) =>
+    await this.eventsRepository.insertManyAlone(events).catch((error: Error) =>
       this.logger.warn({
         msg: 'claim events not recorded',
         event: 'claim_event_failed',

@@ -67,7 +67,7 @@ export class PostgresPubsub extends PrebuildsPubsub implements OnModuleInit, OnM
   /** One statement for any number of messages; inside `manager`'s transaction they leave at its commit. */
   override async publishMany(messages: PubsubMessage[], manager?: EntityManager): Promise<void> {
     if (messages.length === 0) return;
-    await (manager ?? this.dataSource.manager).query(
+    await (manager ?? this.dataSource).query(
       'SELECT pg_notify(m.channel, m.payload) FROM unnest($1::text[], $2::text[]) AS m(channel, payload)',
       [messages.map((m) => this.ns.channel(m.channel)), messages.map((m) => JSON.stringify(m.payload))],
     );

@@ -1,10 +1,12 @@
+import { Worker } from 'node:worker_threads';
+import { performance } from 'node:perf_hooks';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from '../../src/app.module.js';
 import { hashApiToken } from '../../src/host/auth/api-token.js';
 import { loadHostConfig } from '../../src/host/config/host-config.js';
 import { setupHostApp } from '../../src/host/http/setup-host-app.js';
-import { jsonPoster } from '../support/json-poster.js';
+import type { HttpClaimersInput } from '../support/http-claimers.worker.js';
 import { withClient } from '../support/pg.js';
 import { onFreshDatabase, type BenchContext, type ScenarioOutcome } from '../support/scenario.js';
 import { distribution, round } from '../support/stats.js';
@@ -16,8 +18,8 @@ import {
   claimRows,
   countDoubles,
   runBareClaimBaseline,
-  runClaimers,
   seed,
+  type ClaimRun,
 } from './claim.js';
 
 const TITLE = 'claim, 64 concurrent claimers, 5,000 eligible (through HTTP)';
@@ -25,9 +27,9 @@ const TITLE = 'claim, 64 concurrent claimers, 5,000 eligible (through HTTP)';
 /**
  * The same claim race as the service scenario, but as users make it: the whole host app listening on a port
  * (bearer auth, RBAC guard, validation, the claim, JSON), 64 HTTP clients on keep-alive connections, each with its
- * own token. The host uses its default pool of 20 database connections, as `npm start` does. The clients share the
- * server's process and its two cores, so they are node:http on keep-alive sockets, the cheapest client Node has
- * built in: `fetch` cost another ~0.5 ms of CPU per claim, which the server was then charged with.
+ * own token. The host uses its default pool of 20 database connections, as `npm start` does. The clients run on a
+ * worker thread, off the server's event loop, but on the same two cores as the server and PostgreSQL: node:http on
+ * keep-alive sockets, the cheapest client Node has built in (`fetch` cost another ~0.5 ms of CPU per claim).
  */
 export async function runClaimHttp(ctx: BenchContext): Promise<ScenarioOutcome> {
   const claims = ctx.quick ? QUICK_CLAIMS : FULL_CLAIMS;
@@ -58,24 +60,38 @@ export async function runClaimHttp(ctx: BenchContext): Promise<ScenarioOutcome> 
     await app.listen(0, '127.0.0.1');
     const base = (await app.getUrl()).replace('[::1]', '127.0.0.1');
     try {
-      const poster = jsonPoster(`${base}/api/v2/workspaces`, CONCURRENCY);
-      const claimOverHttp = async (claimer: number, name: string) => {
-        const { status, body } = await poster.post(
-          { authorization: `Bearer ${tokens[claimer]}` },
-          { templateId: preset.templateId, name, presetId: preset.presetId },
-        );
-        if (status !== 201) throw new Error(`POST /workspaces answered ${status}: ${JSON.stringify(body)}`);
-        return body as { id: string; claimed: boolean };
+      const input = {
+        tokens,
+        body: { templateId: preset.templateId, presetId: preset.presetId },
       };
-      await claimOverHttp(0, 'warmup');
-      const run = await runClaimers(claims, async (claimer, n) => {
-        const result = await claimOverHttp(claimer, `claim-${n}`);
-        return result.claimed ? result.id : null;
+      await postOnThread({
+        ...input,
+        url: `${base}/api/v2/workspaces`,
+        namePrefix: 'warmup-',
+        requests: 1,
+        expectStatus: 201,
       });
-      poster.close();
-      const floor = await measureHttpFloor(base, tokens, claims);
+      // The server's event loop alone: how busy it is while the clients claim from their thread.
+      const idle = performance.eventLoopUtilization();
+      const run = await postOnThread({
+        ...input,
+        url: `${base}/api/v2/workspaces`,
+        namePrefix: 'claim-',
+        requests: claims,
+        expectStatus: 201,
+      });
+      const loop = performance.eventLoopUtilization(idle);
+      // What the host's HTTP stack costs before any route: the same clients and request count, POSTing to a path
+      // that does not exist. Bearer auth (cached), the request log, the body parser, the error filter, a 404.
+      const floor = await postOnThread({
+        ...input,
+        url: `${base}/api/v2/bench-no-such-route`,
+        namePrefix: 'floor-',
+        requests: claims,
+        expectStatus: 404,
+      });
       const doubles = await withClient(db.url, (client) => countDoubles(client, preset, run, 1));
-      return { run, doubles, floor };
+      return { run, doubles, floor, loop };
     } finally {
       await app.close();
     }
@@ -98,6 +114,15 @@ export async function runClaimHttp(ctx: BenchContext): Promise<ScenarioOutcome> 
         3,
       )} ms of CPU per request`,
     },
+    {
+      scenario: TITLE,
+      metric: "server's event loop busy",
+      unit: '%',
+      ours: round(ours.loop.utilization * 100, 1),
+      baseline: null,
+      target: null,
+      note: `during the claims, clients on their own thread: ${round(ours.loop.active / claims, 3)} ms a claim`,
+    },
   ];
   return {
     key: 'claim_http',
@@ -115,6 +140,10 @@ export async function runClaimHttp(ctx: BenchContext): Promise<ScenarioOutcome> 
           nodeCpuMsPerRequest: round(ours.floor.nodeCpuMs / claims, 3),
         },
         nodeCpuMsPerClaim: round(ours.run.nodeCpuMs / claims, 3),
+        serverLoop: {
+          utilization: round(ours.loop.utilization, 3),
+          activeMsPerClaim: round(ours.loop.active / claims, 3),
+        },
       },
       baseline: {
         seconds: round(baseline.run.seconds, 3),
@@ -126,25 +155,16 @@ export async function runClaimHttp(ctx: BenchContext): Promise<ScenarioOutcome> 
   };
 }
 
-/**
- * What the host's HTTP stack costs before any route: the same clients, tokens and request count as the claim run,
- * POSTing to a path that does not exist. Each request still goes through bearer auth (cached), the request log, the
- * body parser and the error filter, then answers 404 without touching the database.
- */
-async function measureHttpFloor(
-  base: string,
-  tokens: string[],
-  requests: number,
-): Promise<{ seconds: number; nodeCpuMs: number }> {
-  const poster = jsonPoster(`${base}/api/v2/bench-no-such-route`, CONCURRENCY);
-  try {
-    const run = await runClaimers(requests, async (claimer) => {
-      const { status } = await poster.post({ authorization: `Bearer ${tokens[claimer]}` }, { n: claimer });
-      if (status !== 404) throw new Error(`the floor route answered ${status}, not 404`);
-      return null;
+/** Runs the clients on their own thread (bench/support/http-claimers.worker.ts) and answers their run. */
+function postOnThread(input: HttpClaimersInput): Promise<ClaimRun> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(new URL('../support/http-claimers.worker.js', import.meta.url), {
+      workerData: input,
     });
-    return { seconds: run.seconds, nodeCpuMs: run.nodeCpuMs };
-  } finally {
-    poster.close();
-  }
+    worker.once('message', (run: ClaimRun) => resolve(run));
+    worker.once('error', reject);
+    worker.once('exit', (code) => {
+      if (code !== 0) reject(new Error(`the HTTP claimers' thread exited with ${code}`));
+    });
+  });
 }

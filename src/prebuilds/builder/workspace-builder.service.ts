@@ -129,7 +129,7 @@ export class WorkspaceBuilderService {
     if (request.transition === 'start') {
       const template = await this.catalog.findTemplateState(manager, workspace.templateId);
       versionId = template?.activeVersionId ?? versionId;
-      const definitions = await this.builds.findVersionParameterDefinitions(manager, versionId);
+      const definitions = await this.catalog.findParameters(manager, versionId);
       // Values of the previous build that the new version no longer declares are dropped, not refused.
       const carried = Object.fromEntries(
         Object.entries(workspace.latestParameters).filter(([name]) =>

@@ -161,7 +161,7 @@ export class TemplateCatalogService {
     let activeVersion: TemplateView['activeVersion'] = null;
     if (template.versionId !== null) {
       const [parameters, presets] = await Promise.all([
-        this.catalog.findParameters(template.versionId),
+        this.catalog.findParametersAlone(template.versionId),
         this.catalog.findPresets(template.versionId),
       ]);
       activeVersion = {

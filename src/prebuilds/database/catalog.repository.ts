@@ -332,13 +332,18 @@ export class CatalogRepository {
     return row?.id ?? null;
   }
 
-  /** Served by the unique (template_version_id, name) index. */
-  async findParameters(versionId: string): Promise<ParameterRow[]> {
-    return this.dataSource.query(
+  /** A version's parameter definitions in declaration order. Served by the unique (template_version_id, name) index. */
+  async findParameters(manager: EntityManager, versionId: string): Promise<ParameterRow[]> {
+    return manager.query(
       `SELECT name, type, required, default_value AS "defaultValue"
          FROM ${this.ns.schema}.template_version_parameters WHERE template_version_id = $1 ORDER BY ordinal, name`,
       [versionId],
     );
+  }
+
+  /** findParameters by itself, outside any transaction (reading the catalog). */
+  findParametersAlone(versionId: string): Promise<ParameterRow[]> {
+    return this.findParameters(this.dataSource.manager, versionId);
   }
 
   /**

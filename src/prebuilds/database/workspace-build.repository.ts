@@ -113,17 +113,6 @@ export class WorkspaceBuildRepository {
     );
   }
 
-  async findVersionParameterDefinitions(
-    manager: EntityManager,
-    versionId: string,
-  ): Promise<ParameterDefinition[]> {
-    return manager.query(
-      `SELECT name, type, required, default_value AS "defaultValue"
-         FROM ${this.ns.schema}.template_version_parameters WHERE template_version_id = $1 ORDER BY ordinal, name`,
-      [versionId],
-    );
-  }
-
   /**
    * Writes prebuilds, each a workspace with its first build, that build's job and its parameters, in one statement
    * for any number (one round trip and one commit per batch; the foreign keys are checked at the statement's end,

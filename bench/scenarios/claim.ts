@@ -1,4 +1,4 @@
-import { performance } from 'node:perf_hooks';
+import { CONCURRENCY, runClaimers, type ClaimRun } from '../support/claimers.js';
 import pg from 'pg';
 import { ClaimService } from 'nest-prebuilds';
 import { DEFAULT_PREBUILDS_OWNER_ID as PREBUILDS_SYSTEM_USER_ID } from 'nest-prebuilds';
@@ -14,7 +14,6 @@ import type { CapturedStatement } from '../support/statement-log.js';
 import { distribution, round } from '../support/stats.js';
 import { sampleWaits } from '../support/wait-sampler.js';
 
-export const CONCURRENCY = 64;
 const ELIGIBLE = 5_000;
 /**
  * Fewer claims than eligible prebuilds by more than the number of claimers: with SKIP LOCKED a claimer misses only
@@ -24,6 +23,8 @@ const ELIGIBLE = 5_000;
 export const FULL_CLAIMS = ELIGIBLE - CONCURRENCY - 1;
 export const QUICK_CLAIMS = 2_000;
 const TITLE = 'claim, 64 concurrent claimers, 5,000 eligible (ClaimService)';
+
+export { CONCURRENCY, runClaimers, type ClaimRun };
 
 const ONE_BIG_POOL = (now: Date): PoolSeed => ({
   label: 'claim',
@@ -36,43 +37,6 @@ const ONE_BIG_POOL = (now: Date): PoolSeed => ({
   scheduleEvery: 0,
   now,
 });
-
-export interface ClaimRun {
-  seconds: number;
-  /** CPU this Node process spent during the run (ms): the module's own share of the work. */
-  nodeCpuMs: number;
-  latencies: number[];
-  workspaceIds: string[];
-  misses: number;
-}
-
-/** Claimers share one counter of claims still to make; each runs its claims one after another. */
-export async function runClaimers(
-  claims: number,
-  claim: (claimer: number, n: number) => Promise<string | null>,
-): Promise<ClaimRun> {
-  let next = 0;
-  const latencies: number[] = [];
-  const workspaceIds: string[] = [];
-  let misses = 0;
-  const cpu = process.cpuUsage();
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async (_, claimer) => {
-      while (next < claims) {
-        const n = next++;
-        const t = performance.now();
-        const id = await claim(claimer, n);
-        latencies.push(performance.now() - t);
-        if (id) workspaceIds.push(id);
-        else misses += 1;
-      }
-    }),
-  );
-  const used = process.cpuUsage(cpu);
-  const nodeCpuMs = (used.user + used.system) / 1000;
-  return { seconds: (performance.now() - started) / 1000, nodeCpuMs, latencies, workspaceIds, misses };
-}
 
 /**
  * The hottest case: every claimer wants the same preset, so each claim skips the rows the others hold. Our side is

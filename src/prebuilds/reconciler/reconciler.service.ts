@@ -3,7 +3,7 @@ import { PrebuildsLogger } from '../logging/prebuilds-logger.js';
 import { InjectPrebuildsDataSource } from '../database/prebuilds-data-source.js';
 import pLimit from 'p-limit';
 import { performance } from 'node:perf_hooks';
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import { Clock } from '../clock/clock.js';
 import { PrebuildEventRepository } from '../database/prebuild-event.repository.js';
 import { PresetHistoryRepository } from '../database/preset-history.repository.js';
@@ -147,7 +147,7 @@ export class ReconcilerService {
   }
 
   private async reconcileSnapshot(
-    manager: Parameters<PrebuildsSnapshotRepository['read']>[0],
+    manager: EntityManager,
     templateId: string | null,
     now: Date,
   ): Promise<CycleResult> {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { GlobalSnapshot } from './global-snapshot.js';
 import { HOUR, NOW, presetRow, runningRow, shift, snapshotInput } from './snapshot.fixture.js';
+import type { PresetRow } from './types.js';
 
 // The snapshot may read running prebuilds as counts (RunningCountRow); the engine must then say the same as from
 // rows, and refuse to choose deletes it cannot name.
@@ -31,7 +32,7 @@ describe('running prebuilds read as counts', () => {
 
   it('asks for rows exactly where a delete or a TTL needs them, and then acts as from rows', () => {
     const counts = [{ presetId: 'p1', running: 3, ready: 2, expired: 0 }];
-    const at = (overrides: Parameters<typeof presetRow>[0]) =>
+    const at = (overrides: Partial<PresetRow>) =>
       new GlobalSnapshot(
         snapshotInput({ presets: [presetRow(overrides)], running: [], runningCounts: counts }),
       );

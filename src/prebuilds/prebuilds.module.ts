@@ -26,6 +26,7 @@ import { ClaimService } from './claim/claim.service.js';
 import { ClaimRepository } from './database/claim.repository.js';
 import { ClaimPool } from './database/claim-pool.js';
 import { ClaimableTemplateCache } from './claim/claimable-template-cache.js';
+import { ClaimBatcher } from './claim/claim-batcher.js';
 import { NotificationBatcher } from './pubsub/notification-batcher.service.js';
 import { Clock, SystemClock } from './clock/clock.js';
 import { PrebuildEventRepository } from './database/prebuild-event.repository.js';
@@ -105,6 +106,7 @@ import { ReconcilerService } from './reconciler/reconciler.service.js';
       inject: [PREBUILDS_DATA_SOURCE, PREBUILDS_OPTIONS],
     },
     ClaimableTemplateCache,
+    ClaimBatcher,
     NotificationBatcher,
     PrebuildsMetricsService,
     DemandMetricsSource,

@@ -7,6 +7,7 @@ import { WorkspaceBuilderService } from '../builder/workspace-builder.service.js
 import { Clock } from '../clock/clock.js';
 import { CatalogRepository } from '../database/catalog.repository.js';
 import { ClaimPool } from '../database/claim-pool.js';
+import { ClaimBatcher } from './claim-batcher.js';
 import {
   type ClaimableTemplate,
   type ClaimInput,
@@ -59,6 +60,7 @@ export class ClaimService {
     private readonly catalog: CatalogRepository,
     private readonly claims: ClaimRepository,
     private readonly pool: ClaimPool,
+    private readonly batcher: ClaimBatcher,
     private readonly templates: ClaimableTemplateCache,
     private readonly builder: WorkspaceBuilderService,
     private readonly notifications: NotificationBatcher,
@@ -135,10 +137,12 @@ export class ClaimService {
   }
 
   /**
-   * The claim statement alone (it commits by itself), or after the owner's quota lock in one transaction; either
-   * way one round trip.
+   * A preset's claim without a quota through the batcher (alone, or with others of its preset queued for a
+   * connection); otherwise the claim statement alone (it commits by itself), or after the owner's quota lock in one
+   * transaction. Either way one round trip.
    */
   private async run(input: ClaimInput): Promise<ClaimOutcome> {
+    if (ClaimBatcher.accepts(input)) return this.batcher.claim(input);
     const claim = this.claims.claimStatement(input);
     const [outcome] =
       input.maxLiveWorkspaces === null

@@ -26,7 +26,8 @@ export class ClaimPool implements OnApplicationShutdown {
   /** `size`: the option claimPoolSize (the module's provider passes it). */
   constructor(
     private readonly dataSource: DataSource,
-    private readonly size: number,
+    /** How many connections, so how many claim statements at once (ClaimBatcher queues beyond them). */
+    readonly size: number,
   ) {}
 
   /** Runs one statement outside any transaction: it commits on its own. */

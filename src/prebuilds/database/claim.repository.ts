@@ -3,6 +3,7 @@ import type { ParameterDefinition } from './workspace-build.repository.js';
 import { PrebuildsLock } from './advisory-locks.js';
 import type { NamedStatement } from './claim-pool.js';
 import { eligiblePrebuildSql } from './eligibility.sql.js';
+import { jobTagsSql } from './job-tags.js';
 import { PrebuildsNamespace } from './prebuilds-namespace.js';
 
 /** A template as a claim needs it: its active version's parameter definitions and presets (immutable per version). */
@@ -52,10 +53,12 @@ export interface ClaimOutcome {
 @Injectable()
 export class ClaimRepository {
   private readonly claimSql: string;
+  private readonly claimBatchSql: string;
   private readonly templateSql: string;
 
   constructor(private readonly ns: PrebuildsNamespace) {
     this.claimSql = claimStatementSql(ns);
+    this.claimBatchSql = claimBatchStatementSql(ns);
     this.templateSql = claimableTemplateSql(ns);
   }
 
@@ -85,6 +88,37 @@ export class ClaimRepository {
         names,
         names.map((name) => input.parameters[name]),
         input.maxLiveWorkspaces,
+      ],
+    };
+  }
+
+  /**
+   * Several claims of one preset in one statement, one commit: what claimStatement does for each, with the same
+   * checks, for callers that queued while every claim connection was busy (ClaimBatcher). The inputs must share
+   * template, version, preset and parameter values, and have no quota. The oldest eligible prebuilds go to the
+   * inputs in their order (SKIP LOCKED, as many as there are inputs); inputs left without one are misses and get a
+   * new workspace. One outcome per input, in their order. A taken name fails the whole statement and writes
+   * nothing: the caller then runs the inputs one by one.
+   */
+  claimBatchStatement(inputs: ClaimInput[]): NamedStatement {
+    const [first] = inputs;
+    const names = Object.keys(first.parameters);
+    return {
+      name: 'prebuilds_claim_batch',
+      text: this.claimBatchSql,
+      values: [
+        first.templateId,
+        first.versionId,
+        first.presetId,
+        inputs.map((input) => input.ownerId),
+        inputs.map((input) => input.name),
+        inputs.map((input) => input.now),
+        inputs.map((input) => input.newWorkspaceId),
+        inputs.map((input) => input.buildId),
+        inputs.map((input) => input.jobId),
+        names,
+        names.map((name) => first.parameters[name]),
+        new Date(Math.max(...inputs.map((input) => input.now.getTime()))),
       ],
     };
   }
@@ -140,12 +174,7 @@ function claimableTemplateSql(ns: PrebuildsNamespace): string {
  */
 function claimStatementSql(ns: PrebuildsNamespace): string {
   const s = ns.schema;
-  const eligible = eligiblePrebuildSql(ns, {
-    workspace: 'c',
-    preset: 'p',
-    template: 't',
-    now: '$6',
-  });
+  const eligible = candidateEligibleSql(ns, '$6');
   return `WITH tpl AS (
       SELECT organization_id, active_version_id, deleted, provisioner_tags FROM ${s}.templates WHERE id = $1::text
     ), live AS (
@@ -191,8 +220,7 @@ function claimStatementSql(ns: PrebuildsNamespace): string {
       -- prebuilds owner's builds (never a claim's, but the rule is the same everywhere).
       INSERT INTO ${s}.provisioner_jobs (id, created_at, updated_at, tags)
       SELECT $9::uuid, $6::timestamptz, $6::timestamptz,
-             tpl.provisioner_tags
-               || CASE WHEN $4::text = ${ns.owner} THEN '{"is_prebuild": "true"}'::jsonb ELSE '{}'::jsonb END
+             ${jobTagsSql(ns, 'tpl.provisioner_tags', '$4::text')}
         FROM target, tpl
     ), build AS (
       INSERT INTO ${s}.workspace_builds (id, workspace_id, build_number, transition, template_version_id, preset_id,
@@ -209,4 +237,88 @@ function claimStatementSql(ns: PrebuildsNamespace): string {
            checks.within_quota AS "withinQuota", checks.live, target.id AS "workspaceId",
            COALESCE(target.claimed, false) AS claimed
       FROM checks LEFT JOIN target ON true`;
+}
+
+/**
+ * claimStatementSql for several inputs of one preset: $1 template, $2 validated version, $3 preset, $4 owners,
+ * $5 names, $6 nows, $7 new workspace ids, $8 build ids, $9 job ids (one element per input, in order), $10/$11
+ * parameter names/values (shared), $12 the latest of the nows, at which eligibility (TTL) is judged: a prebuild
+ * expired at any input's time is handed to none. Same gating as the single statement: every write waits on `go` or
+ * on `target`; the foreign keys are checked at the statement's end.
+ */
+function claimBatchStatementSql(ns: PrebuildsNamespace): string {
+  const s = ns.schema;
+  const eligible = candidateEligibleSql(ns, '$12');
+  return `WITH req AS (
+      SELECT * FROM unnest($4::text[], $5::text[], $6::timestamptz[], $7::uuid[], $8::uuid[], $9::uuid[])
+               WITH ORDINALITY AS r(owner_id, name, at, new_id, build_id, job_id, ord)
+    ), tpl AS (
+      SELECT organization_id, active_version_id, deleted, provisioner_tags FROM ${s}.templates WHERE id = $1::text
+    ), checks AS (
+      SELECT COALESCE(NOT tpl.deleted AND tpl.active_version_id IS NOT NULL, false) AS template_live,
+             COALESCE(tpl.active_version_id = $2::uuid, false) AS version_current
+        FROM (SELECT 1) AS one LEFT JOIN tpl ON true
+    ), go AS (
+      SELECT 1 FROM checks WHERE template_live AND version_current
+    ), locked AS (
+      SELECT c.id, c.latest_build_number AS build_number, c.created_at
+        FROM ${s}.workspaces c
+        JOIN ${s}.templates t ON t.id = c.template_id
+        JOIN ${s}.template_version_presets p ON p.id = c.preset_id
+       WHERE c.preset_id = $3::uuid AND EXISTS (SELECT 1 FROM go) AND ${eligible}
+       ORDER BY c.created_at, c.id
+       LIMIT cardinality($4::text[])
+         FOR UPDATE OF c SKIP LOCKED
+    ), candidate AS (
+      -- Oldest first to the first input (window functions cannot share a level with FOR UPDATE).
+      SELECT id, build_number, row_number() OVER (ORDER BY created_at, id) AS ord FROM locked
+    ), pairs AS (
+      SELECT req.*, candidate.id AS claimed_id, candidate.build_number AS claimed_build_number
+        FROM req LEFT JOIN candidate ON candidate.ord = req.ord
+    ), claimed AS (
+      UPDATE ${s}.workspaces w
+         SET owner_id = pairs.owner_id, name = pairs.name, updated_at = pairs.at, last_used_at = pairs.at,
+             latest_build_id = pairs.build_id, latest_transition = 'start',
+             latest_build_number = pairs.claimed_build_number + 1, latest_version_id = $2::uuid,
+             latest_job_status = 'pending', latest_agents_ready = false
+        FROM pairs WHERE w.id = pairs.claimed_id
+      RETURNING w.id, pairs.ord, pairs.claimed_build_number + 1 AS build_number, true AS claimed
+    ), created AS (
+      INSERT INTO ${s}.workspaces (id, organization_id, template_id, owner_id, name, preset_id, latest_build_id,
+                                   latest_transition, latest_build_number, latest_version_id, latest_job_status,
+                                   created_at, updated_at)
+      SELECT pairs.new_id, tpl.organization_id, $1::text, pairs.owner_id, pairs.name, $3::uuid, pairs.build_id,
+             'start', 1, $2::uuid, 'pending', pairs.at, pairs.at
+        FROM pairs, tpl WHERE EXISTS (SELECT 1 FROM go) AND pairs.claimed_id IS NULL
+      RETURNING id
+    ), target AS (
+      SELECT claimed.id, claimed.ord, claimed.build_number, claimed.claimed FROM claimed
+      UNION ALL
+      SELECT created.id, pairs.ord, 1, false FROM created JOIN pairs ON pairs.new_id = created.id
+    ), detail AS (
+      SELECT target.*, req.owner_id, req.at, req.build_id, req.job_id FROM target JOIN req ON req.ord = target.ord
+    ), job AS (
+      INSERT INTO ${s}.provisioner_jobs (id, created_at, updated_at, tags)
+      SELECT detail.job_id, detail.at, detail.at,
+             ${jobTagsSql(ns, 'tpl.provisioner_tags', 'detail.owner_id')}
+        FROM detail, tpl
+    ), build AS (
+      INSERT INTO ${s}.workspace_builds (id, workspace_id, build_number, transition, template_version_id, preset_id,
+                                         initiator_id, reason, job_id, created_at)
+      SELECT detail.build_id, detail.id, detail.build_number, 'start', $2::uuid, $3::uuid, detail.owner_id,
+             CASE WHEN detail.claimed THEN 'claim' ELSE 'initiator' END, detail.job_id, detail.at
+        FROM detail
+    ), parameters AS (
+      INSERT INTO ${s}.workspace_build_parameters (build_id, name, value)
+      SELECT detail.build_id, x.name, x.value FROM detail, unnest($10::text[], $11::text[]) AS x(name, value)
+    )
+    SELECT checks.template_live AS "templateLive", checks.version_current AS "versionCurrent",
+           true AS "withinQuota", 0 AS live, detail.id AS "workspaceId", COALESCE(detail.claimed, false) AS claimed
+      FROM req CROSS JOIN checks LEFT JOIN detail ON detail.ord = req.ord
+     ORDER BY req.ord`;
+}
+
+/** Eligibility (eligibility.sql.ts) of a claim's candidate `c`, joined to its preset `p` and template `t`. */
+function candidateEligibleSql(ns: PrebuildsNamespace, now: string): string {
+  return eligiblePrebuildSql(ns, { workspace: 'c', preset: 'p', template: 't', now });
 }

@@ -3,6 +3,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import type { Transition } from '../state/types.js';
 import { InjectPrebuildsDataSource } from './prebuilds-data-source.js';
 import { PrebuildsNamespace } from './prebuilds-namespace.js';
+import { jobTagsSql } from './job-tags.js';
 
 /** A template version's parameter, as a build checks the values given against it (builder/parameter-validation). */
 export interface ParameterDefinition {
@@ -178,8 +179,7 @@ export class WorkspaceBuildRepository {
     await manager.query(
       `INSERT INTO ${this.ns.schema}.provisioner_jobs (id, created_at, updated_at, started_at, completed_at, tags)
        SELECT x.id, x.at, x.at, x.done, x.done,
-              COALESCE(t.provisioner_tags, '{}'::jsonb)
-                || CASE WHEN x.initiator = ${this.ns.owner} THEN '{"is_prebuild": "true"}'::jsonb ELSE '{}'::jsonb END
+              ${jobTagsSql(this.ns, `COALESCE(t.provisioner_tags, '{}'::jsonb)`, 'x.initiator')}
          FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[], $4::uuid[], $5::text[])
                 AS x(id, at, done, version, initiator)
          LEFT JOIN ${this.ns.schema}.template_versions v ON v.id = x.version

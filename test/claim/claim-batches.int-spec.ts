@@ -126,4 +126,50 @@ describe('ClaimService: claims batched while the claim connections are busy', ()
     expect([...rows.values()].filter((row) => row.owner === owner).map((row) => row.name)).toEqual(['taken']);
     expect(await findLatestBuildDrift(ds)).toEqual([]);
   });
+
+  it('under a quota, batches one claim per owner after the owners locks: nobody passes the quota', async () => {
+    const ds = ctx.dataSource;
+    const { templateId, versionId } = await insertTemplate(ds, {});
+    const presetId = await insertPreset(ds, versionId, { desiredInstances: 20 });
+    for (let i = 0; i < 20; i++)
+      await insertPrebuild(ds, { templateId, versionId, presetId, createdAt: ago(i) });
+    // Owners of their own: the quota counts every live workspace, and the tests above gave the shared users theirs.
+    const owners: string[] = [];
+    for (let i = 0; i < 30; i++) owners.push(await insertUser(ds, { username: `quota-owner-${i}` }));
+    // Two owners are at the quota of 2 already; a third asks three times at once.
+    for (const owner of owners.slice(0, 2))
+      for (const name of ['old-1', 'old-2']) await insertWorkspace(ds, { templateId, ownerId: owner, name });
+    const requests = [
+      ...owners.map((ownerId, i) => ({ ownerId, name: `quota-${i}` })),
+      { ownerId: owners[2], name: 'quota-2b' },
+      { ownerId: owners[2], name: 'quota-2c' },
+    ];
+    const sent = ctx.sql.statements.length;
+
+    const outcomes = await Promise.allSettled(
+      requests.map(({ ownerId, name }) =>
+        claims.createWorkspace({ templateId, ownerId, name, presetId, maxLiveWorkspaces: 2 }),
+      ),
+    );
+
+    expect(ctx.sql.statements.slice(sent).filter((text) => text.includes(BATCH_MARK)).length).toBeGreaterThan(
+      0,
+    );
+    const refused = requests.filter((_, i) => outcomes[i].status === 'rejected');
+    for (const outcome of outcomes.filter((o) => o.status === 'rejected'))
+      expect(((outcome as PromiseRejectedResult).reason as PrebuildsException).code).toBe(
+        PrebuildsErrorCode.QuotaExceeded,
+      );
+    // owners[0] and owners[1] were full; owners[2] had room for two of its three.
+    expect(refused.map((r) => r.ownerId).sort()).toEqual([owners[0], owners[1], owners[2]].sort());
+    const live: { owner: string; n: number }[] = await ds.query(
+      `SELECT owner_id AS owner, count(*)::int AS n FROM prebuilds.workspaces
+        WHERE template_id = $1 AND NOT deleted GROUP BY owner_id`,
+      [templateId],
+    );
+    expect(Math.max(...live.filter((row) => owners.includes(row.owner)).map((row) => row.n))).toBe(2);
+    const claimedCount = outcomes.filter((o) => o.status === 'fulfilled' && o.value.claimed).length;
+    expect(claimedCount).toBe(20);
+    expect(await findLatestBuildDrift(ds)).toEqual([]);
+  });
 });

@@ -13,12 +13,14 @@ interface Pending {
 }
 
 /**
- * Group commit for claims without a quota. While a claim connection is free a claim runs at once, alone, as before.
- * When all of them are busy, callers queue here; each connection that frees takes the oldest queued claim and every
- * other queued claim of the same preset (same version and parameter values), up to MAX_BATCH, and runs them as one
- * statement (ClaimRepository.claimBatchStatement): one round trip and one commit for all, where the callers would
- * otherwise wait for one commit each. A batch that fails on a taken name wrote nothing; its claims then run one by
- * one, so that only the one whose name is taken gets the error.
+ * Runs every claim statement, with group commit for a preset's claims. While a claim connection is free, a claim
+ * runs at once and alone (after its owner's quota lock when it has a quota). When all connections are busy, callers
+ * queue here. Each connection that frees takes the oldest queued claim and every other queued claim of the same
+ * preset, version, parameter values and quota, up to MAX_BATCH, with one claim per owner under a quota, and runs
+ * them as one statement (ClaimRepository.claimBatchStatement, after lockOwnersStatement under a quota): one round
+ * trip and one commit for all, where the callers would otherwise wait for one commit each. A batch that fails on a
+ * taken name wrote nothing; its claims then run one by one, so that only the caller whose name is taken gets the
+ * error.
  */
 @Injectable()
 export class ClaimBatcher {
@@ -30,11 +32,7 @@ export class ClaimBatcher {
     private readonly claims: ClaimRepository,
   ) {}
 
-  /** Whether claim() takes this input: a preset's claim without a quota (a quota's lock is per owner). */
-  static accepts(input: ClaimInput): boolean {
-    return input.presetId !== null && input.maxLiveWorkspaces === null;
-  }
-
+  /** The claim's outcome once its statement (alone or in a batch) committed; the statement's error otherwise. */
   claim(input: ClaimInput): Promise<ClaimOutcome> {
     return new Promise<ClaimOutcome>((resolve, reject) => {
       this.queue.push({ input, resolve, reject });
@@ -53,24 +51,40 @@ export class ClaimBatcher {
     }
   }
 
-  /** The oldest queued claim and the queued claims that can share its statement, in their order. */
+  /**
+   * The oldest queued claim and the queued claims that can share its statement, in their order. Under a quota, one
+   * claim per owner: the statement reads each owner's count once.
+   */
   private takeBatch(): Pending[] {
     const first = this.queue.shift() as Pending;
+    // Without a preset there is no prebuild to share out: such a claim always runs alone.
+    if (first.input.presetId === null) return [first];
     const key = batchKey(first.input);
+    const quota = first.input.maxLiveWorkspaces !== null;
+    const owners = new Set([first.input.ownerId]);
     const batch = [first];
     for (let i = 0; i < this.queue.length && batch.length < MAX_BATCH;) {
-      if (batchKey(this.queue[i].input) === key) batch.push(...this.queue.splice(i, 1));
-      else i += 1;
+      const { input } = this.queue[i];
+      if (batchKey(input) === key && !(quota && owners.has(input.ownerId))) {
+        owners.add(input.ownerId);
+        batch.push(...this.queue.splice(i, 1));
+      } else i += 1;
     }
     return batch;
   }
 
   private async run(batch: Pending[]): Promise<void> {
     if (batch.length === 1) return this.runAlone(batch[0]);
+    const inputs = batch.map((pending) => pending.input);
+    const claim = this.claims.claimBatchStatement(inputs);
     try {
-      const outcomes = await this.pool.query<ClaimOutcome>(
-        this.claims.claimBatchStatement(batch.map((pending) => pending.input)),
-      );
+      const outcomes =
+        inputs[0].maxLiveWorkspaces === null
+          ? await this.pool.query<ClaimOutcome>(claim)
+          : await this.pool.queryInOneTransaction<ClaimOutcome>([
+              this.claims.lockOwnersStatement(inputs.map((input) => input.ownerId)),
+              claim,
+            ]);
       batch.forEach((pending, i) => pending.resolve(outcomes[i]));
     } catch (error) {
       if ((error as { code?: string }).code !== UNIQUE_VIOLATION) {
@@ -82,8 +96,16 @@ export class ClaimBatcher {
   }
 
   private async runAlone(pending: Pending): Promise<void> {
+    const { input } = pending;
+    const claim = this.claims.claimStatement(input);
     try {
-      const [outcome] = await this.pool.query<ClaimOutcome>(this.claims.claimStatement(pending.input));
+      const [outcome] =
+        input.maxLiveWorkspaces === null
+          ? await this.pool.query<ClaimOutcome>(claim)
+          : await this.pool.queryInOneTransaction<ClaimOutcome>([
+              this.claims.lockOwnerStatement(input.ownerId),
+              claim,
+            ]);
       pending.resolve(outcome);
     } catch (error) {
       pending.reject(error);

@@ -6,18 +6,12 @@ import { resolveBuildParameters } from '../builder/parameter-validation.js';
 import { WorkspaceBuilderService } from '../builder/workspace-builder.service.js';
 import { Clock } from '../clock/clock.js';
 import { CatalogRepository } from '../database/catalog.repository.js';
-import { ClaimPool } from '../database/claim-pool.js';
-import { ClaimBatcher } from './claim-batcher.js';
-import {
-  type ClaimableTemplate,
-  type ClaimInput,
-  type ClaimOutcome,
-  ClaimRepository,
-} from '../database/claim.repository.js';
+import { type ClaimableTemplate, type ClaimInput } from '../database/claim.repository.js';
 import { PrebuildsErrorCode, PrebuildsException } from '../errors/prebuilds.exception.js';
 import { PrebuildsChannel } from '../pubsub/channels.js';
 import { NotificationBatcher } from '../pubsub/notification-batcher.service.js';
 import { assertPlainInput } from '../validation/validate-shape.js';
+import { ClaimBatcher } from './claim-batcher.js';
 import { ClaimableTemplateCache } from './claimable-template-cache.js';
 import { ClaimObserver } from './claim-observer.js';
 
@@ -58,8 +52,6 @@ const STALE_VERSION_TRIES = 3;
 export class ClaimService {
   constructor(
     private readonly catalog: CatalogRepository,
-    private readonly claims: ClaimRepository,
-    private readonly pool: ClaimPool,
     private readonly batcher: ClaimBatcher,
     private readonly templates: ClaimableTemplateCache,
     private readonly builder: WorkspaceBuilderService,
@@ -103,7 +95,7 @@ export class ClaimService {
         parameters: checkedParameters(template, { ...(preset?.parameters ?? {}), ...given }),
         maxLiveWorkspaces: request.maxLiveWorkspaces ?? null,
       };
-      const outcome = await this.run(input).catch((error: unknown) => {
+      const outcome = await this.batcher.claim(input).catch((error: unknown) => {
         throw translate(error, request.name);
       });
       if (!outcome.templateLive) {
@@ -134,24 +126,6 @@ export class ClaimService {
         buildId: input.buildId,
       };
     }
-  }
-
-  /**
-   * A preset's claim without a quota through the batcher (alone, or with others of its preset queued for a
-   * connection); otherwise the claim statement alone (it commits by itself), or after the owner's quota lock in one
-   * transaction. Either way one round trip.
-   */
-  private async run(input: ClaimInput): Promise<ClaimOutcome> {
-    if (ClaimBatcher.accepts(input)) return this.batcher.claim(input);
-    const claim = this.claims.claimStatement(input);
-    const [outcome] =
-      input.maxLiveWorkspaces === null
-        ? await this.pool.query<ClaimOutcome>(claim)
-        : await this.pool.queryInOneTransaction<ClaimOutcome>([
-            this.claims.lockOwnerStatement(input.ownerId),
-            claim,
-          ]);
-    return outcome;
   }
 
   private afterCommit(

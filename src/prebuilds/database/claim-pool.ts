@@ -120,7 +120,17 @@ function literal(value: unknown): string {
   }
   if (typeof value === 'boolean') return value ? 'TRUE' : 'FALSE';
   if (value instanceof Date) return pg.escapeLiteral(value.toISOString());
-  if (Array.isArray(value)) return value.length === 0 ? "'{}'" : `ARRAY[${value.map(literal).join(', ')}]`;
+  // A quoted array literal has no type of its own, so EXECUTE casts it to the parameter's (uuid[], timestamptz[]…);
+  // an ARRAY[…] of quoted strings would be a text[], which does not cast to those.
+  if (Array.isArray(value)) return pg.escapeLiteral(`{${value.map(arrayElement).join(',')}}`);
   if (typeof value === 'string') return pg.escapeLiteral(value);
   throw new Error(`cannot send a ${typeof value} as a SQL literal`);
+}
+
+/** One element of a one-dimensional array literal: NULL, or the value's text double-quoted. */
+function arrayElement(value: unknown): string {
+  if (value === null || value === undefined) return 'NULL';
+  if (Array.isArray(value)) throw new Error('cannot send a nested array as a SQL literal');
+  const text = value instanceof Date ? value.toISOString() : String(value);
+  return `"${text.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }

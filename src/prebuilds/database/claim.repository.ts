@@ -95,10 +95,11 @@ export class ClaimRepository {
   /**
    * Several claims of one preset in one statement, one commit: what claimStatement does for each, with the same
    * checks, for callers that queued while every claim connection was busy (ClaimBatcher). The inputs must share
-   * template, version, preset and parameter values, and have no quota. The oldest eligible prebuilds go to the
-   * inputs in their order (SKIP LOCKED, as many as there are inputs); inputs left without one are misses and get a
-   * new workspace. One outcome per input, in their order. A taken name fails the whole statement and writes
-   * nothing: the caller then runs the inputs one by one.
+   * template, version, preset, parameter values and quota; under a quota their owners must differ, and the
+   * statement must follow lockOwnersStatement in one transaction. The oldest eligible prebuilds go to the inputs
+   * within their quota, in their order (SKIP LOCKED, as many as there are such inputs); those left without one are
+   * misses and get a new workspace. One outcome per input, in their order. A taken name fails the whole statement
+   * and writes nothing: the caller then runs the inputs one by one.
    */
   claimBatchStatement(inputs: ClaimInput[]): NamedStatement {
     const [first] = inputs;
@@ -119,7 +120,22 @@ export class ClaimRepository {
         names,
         names.map((name) => first.parameters[name]),
         new Date(Math.max(...inputs.map((input) => input.now.getTime()))),
+        first.maxLiveWorkspaces,
       ],
+    };
+  }
+
+  /**
+   * The quota locks of several owners, in one statement and in one order (the owners' text order), so that two
+   * batches locking overlapping owners cannot deadlock. Before claimBatchStatement in the same transaction, as
+   * lockOwnerStatement is before claimStatement.
+   */
+  lockOwnersStatement(ownerIds: string[]): NamedStatement {
+    return {
+      name: 'prebuilds_claim_quota_locks',
+      text: `SELECT pg_advisory_xact_lock($1::int, hashtext(owner_id))
+               FROM (SELECT DISTINCT unnest($2::text[]) AS owner_id ORDER BY 1) AS owners`,
+      values: [this.ns.lockNamespace ^ PrebuildsLock.WorkspaceQuota, ownerIds],
     };
   }
 
@@ -243,14 +259,17 @@ function claimStatementSql(ns: PrebuildsNamespace): string {
  * claimStatementSql for several inputs of one preset: $1 template, $2 validated version, $3 preset, $4 owners,
  * $5 names, $6 nows, $7 new workspace ids, $8 build ids, $9 job ids (one element per input, in order), $10/$11
  * parameter names/values (shared), $12 the latest of the nows, at which eligibility (TTL) is judged: a prebuild
- * expired at any input's time is handed to none. Same gating as the single statement: every write waits on `go` or
+ * expired at any input's time is handed to none; $13 the quota (or null), checked per owner. Same gating as the single statement: every write waits on `go` or
  * on `target`; the foreign keys are checked at the statement's end.
  */
 function claimBatchStatementSql(ns: PrebuildsNamespace): string {
   const s = ns.schema;
   const eligible = candidateEligibleSql(ns, '$12');
   return `WITH req AS (
-      SELECT * FROM unnest($4::text[], $5::text[], $6::timestamptz[], $7::uuid[], $8::uuid[], $9::uuid[])
+      -- Under a quota, each owner's live workspaces, counted after the owners' locks (an earlier statement).
+      SELECT r.*, CASE WHEN $13::int IS NULL THEN 0 ELSE
+               (SELECT count(*)::int FROM ${s}.workspaces o WHERE o.owner_id = r.owner_id AND NOT o.deleted) END AS live
+        FROM unnest($4::text[], $5::text[], $6::timestamptz[], $7::uuid[], $8::uuid[], $9::uuid[])
                WITH ORDINALITY AS r(owner_id, name, at, new_id, build_id, job_id, ord)
     ), tpl AS (
       SELECT organization_id, active_version_id, deleted, provisioner_tags FROM ${s}.templates WHERE id = $1::text
@@ -260,21 +279,25 @@ function claimBatchStatementSql(ns: PrebuildsNamespace): string {
         FROM (SELECT 1) AS one LEFT JOIN tpl ON true
     ), go AS (
       SELECT 1 FROM checks WHERE template_live AND version_current
+    ), served AS (
+      -- The inputs that get a workspace, numbered in order: every check passed and the owner is within the quota.
+      SELECT req.*, row_number() OVER (ORDER BY req.ord) AS slot
+        FROM req WHERE EXISTS (SELECT 1 FROM go) AND ($13::int IS NULL OR req.live < $13::int)
     ), locked AS (
       SELECT c.id, c.latest_build_number AS build_number, c.created_at
         FROM ${s}.workspaces c
         JOIN ${s}.templates t ON t.id = c.template_id
         JOIN ${s}.template_version_presets p ON p.id = c.preset_id
-       WHERE c.preset_id = $3::uuid AND EXISTS (SELECT 1 FROM go) AND ${eligible}
+       WHERE c.preset_id = $3::uuid AND ${eligible}
        ORDER BY c.created_at, c.id
-       LIMIT cardinality($4::text[])
+       LIMIT (SELECT count(*) FROM served)
          FOR UPDATE OF c SKIP LOCKED
     ), candidate AS (
-      -- Oldest first to the first input (window functions cannot share a level with FOR UPDATE).
-      SELECT id, build_number, row_number() OVER (ORDER BY created_at, id) AS ord FROM locked
+      -- Oldest first to the first served input (window functions cannot share a level with FOR UPDATE).
+      SELECT id, build_number, row_number() OVER (ORDER BY created_at, id) AS slot FROM locked
     ), pairs AS (
-      SELECT req.*, candidate.id AS claimed_id, candidate.build_number AS claimed_build_number
-        FROM req LEFT JOIN candidate ON candidate.ord = req.ord
+      SELECT served.*, candidate.id AS claimed_id, candidate.build_number AS claimed_build_number
+        FROM served LEFT JOIN candidate ON candidate.slot = served.slot
     ), claimed AS (
       UPDATE ${s}.workspaces w
          SET owner_id = pairs.owner_id, name = pairs.name, updated_at = pairs.at, last_used_at = pairs.at,
@@ -289,7 +312,7 @@ function claimBatchStatementSql(ns: PrebuildsNamespace): string {
                                    created_at, updated_at)
       SELECT pairs.new_id, tpl.organization_id, $1::text, pairs.owner_id, pairs.name, $3::uuid, pairs.build_id,
              'start', 1, $2::uuid, 'pending', pairs.at, pairs.at
-        FROM pairs, tpl WHERE EXISTS (SELECT 1 FROM go) AND pairs.claimed_id IS NULL
+        FROM pairs, tpl WHERE pairs.claimed_id IS NULL
       RETURNING id
     ), target AS (
       SELECT claimed.id, claimed.ord, claimed.build_number, claimed.claimed FROM claimed
@@ -313,7 +336,8 @@ function claimBatchStatementSql(ns: PrebuildsNamespace): string {
       SELECT detail.build_id, x.name, x.value FROM detail, unnest($10::text[], $11::text[]) AS x(name, value)
     )
     SELECT checks.template_live AS "templateLive", checks.version_current AS "versionCurrent",
-           true AS "withinQuota", 0 AS live, detail.id AS "workspaceId", COALESCE(detail.claimed, false) AS claimed
+           ($13::int IS NULL OR req.live < $13::int) AS "withinQuota", req.live, detail.id AS "workspaceId",
+           COALESCE(detail.claimed, false) AS claimed
       FROM req CROSS JOIN checks LEFT JOIN detail ON detail.ord = req.ord
      ORDER BY req.ord`;
 }

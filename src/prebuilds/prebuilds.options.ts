@@ -93,7 +93,8 @@ export interface PrebuildsModuleOptions {
   metricsToken?: string | null;
   /**
    * Connections of the claims' own pool (default 8), outside the DataSource's: concurrent claims queue in Node for
-   * one of them rather than crowd PostgreSQL with a backend each.
+   * one of them rather than crowd PostgreSQL with a backend each, and the queued claims of one preset then leave
+   * together, in one statement and one commit (ClaimBatcher).
    */
   claimPoolSize?: number;
   /**

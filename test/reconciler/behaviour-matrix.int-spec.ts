@@ -80,55 +80,29 @@ describe('reconciler behaviour matrix (8 consecutive cycles over every case)', (
     const presetId = await insertPreset(ds, versionId, { desiredInstances: 1 });
     const old = new Date(ctx.clock.now().getTime() - 2 * HOUR); // outside the backoff lookback
 
-    // The prebuild under test; build 1 is a start, so a stop/delete is build 2 after a succeeded start.
-    const existing = await insertWorkspace(ds, { templateId, presetId, createdAt: old });
-    if (c.transition !== 'start') {
-      await insertBuild(ds, {
-        workspaceId: existing,
-        transition: 'start',
-        jobStatus: 'succeeded',
+    // Every build of the case: on the preset's version, two hours ago.
+    const build = (workspaceId: string, transition: Transition, jobStatus: JobStatus, initiatorId?: string) =>
+      insertBuild(ds, {
+        workspaceId,
+        transition,
+        jobStatus,
         templateVersionId: versionId,
         presetId,
         createdAt: old,
+        ...(initiatorId ? { initiatorId } : {}),
       });
-    }
-    await insertBuild(ds, {
-      workspaceId: existing,
-      transition: c.transition,
-      jobStatus: c.status,
-      templateVersionId: versionId,
-      presetId,
-      createdAt: old,
-    });
+
+    // The prebuild under test; build 1 is a start, so a stop/delete is build 2 after a succeeded start.
+    const existing = await insertWorkspace(ds, { templateId, presetId, createdAt: old });
+    if (c.transition !== 'start') await build(existing, 'start', 'succeeded');
+    await build(existing, c.transition, c.status);
 
     // Bystanders that must never be touched: a stopped prebuild and a user's running workspace of the preset.
     const stopped = await insertWorkspace(ds, { templateId, presetId, createdAt: old });
-    await insertBuild(ds, {
-      workspaceId: stopped,
-      transition: 'start',
-      jobStatus: 'succeeded',
-      templateVersionId: versionId,
-      presetId,
-      createdAt: old,
-    });
-    await insertBuild(ds, {
-      workspaceId: stopped,
-      transition: 'stop',
-      jobStatus: 'succeeded',
-      templateVersionId: versionId,
-      presetId,
-      createdAt: old,
-    });
+    await build(stopped, 'start', 'succeeded');
+    await build(stopped, 'stop', 'succeeded');
     const users = await insertWorkspace(ds, { templateId, presetId, ownerId: userId, createdAt: old });
-    await insertBuild(ds, {
-      workspaceId: users,
-      transition: 'start',
-      jobStatus: 'succeeded',
-      templateVersionId: versionId,
-      presetId,
-      initiatorId: userId,
-      createdAt: old,
-    });
+    await build(users, 'start', 'succeeded', userId);
 
     if (!c.activeVersion) await setActiveVersion(ds, templateId, await insertVersion(ds, templateId, {}));
     if (c.templateDeleted)

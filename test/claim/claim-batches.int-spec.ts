@@ -172,4 +172,36 @@ describe('ClaimService: claims batched while the claim connections are busy', ()
     expect(claimedCount).toBe(20);
     expect(await findLatestBuildDrift(ds)).toEqual([]);
   });
+
+  it('never lets a claim under a quota share a statement with claims under another quota or none', async () => {
+    const ds = ctx.dataSource;
+    const { templateId, versionId } = await insertTemplate(ds, {});
+    const presetId = await insertPreset(ds, versionId, { desiredInstances: 10 });
+    for (let i = 0; i < 10; i++)
+      await insertPrebuild(ds, { templateId, versionId, presetId, createdAt: ago(i) });
+    const full: string[] = [];
+    for (let i = 0; i < 10; i++) {
+      const owner = await insertUser(ds, { username: `full-owner-${i}` });
+      await insertWorkspace(ds, { templateId, ownerId: owner, name: 'the-one' });
+      full.push(owner);
+    }
+    // Interleaved: a claim without a quota, then one of an owner at its quota of 1, and so on.
+    const requests = full.flatMap((owner, i) => [
+      { ownerId: users[i], name: `free-${i}` },
+      { ownerId: owner, name: `over-${i}`, maxLiveWorkspaces: 1 },
+    ]);
+
+    const outcomes = await Promise.allSettled(
+      requests.map((request) => claims.createWorkspace({ templateId, presetId, ...request })),
+    );
+
+    requests.forEach((request, i) => {
+      const outcome = outcomes[i];
+      if (request.maxLiveWorkspaces === undefined) expect(outcome.status).toBe('fulfilled');
+      else
+        expect(outcome.status === 'rejected' && (outcome.reason as PrebuildsException).code).toBe(
+          PrebuildsErrorCode.QuotaExceeded,
+        );
+    });
+  });
 });

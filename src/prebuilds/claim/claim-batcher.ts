@@ -113,12 +113,16 @@ export class ClaimBatcher {
   }
 }
 
-/** Claims with equal keys can share one statement: same template, version, preset and parameter values. */
+/**
+ * Claims with equal keys can share one statement: same template, version, preset, parameter values and quota (the
+ * statement applies one quota, or none, to all).
+ */
 function batchKey(input: ClaimInput): string {
   return JSON.stringify([
     input.templateId,
     input.versionId,
     input.presetId,
     Object.entries(input.parameters),
+    input.maxLiveWorkspaces,
   ]);
 }

@@ -259,8 +259,9 @@ function claimStatementSql(ns: PrebuildsNamespace): string {
  * claimStatementSql for several inputs of one preset: $1 template, $2 validated version, $3 preset, $4 owners,
  * $5 names, $6 nows, $7 new workspace ids, $8 build ids, $9 job ids (one element per input, in order), $10/$11
  * parameter names/values (shared), $12 the latest of the nows, at which eligibility (TTL) is judged: a prebuild
- * expired at any input's time is handed to none; $13 the quota (or null), checked per owner. Same gating as the single statement: every write waits on `go` or
- * on `target`; the foreign keys are checked at the statement's end.
+ * expired at any input's time is handed to none; $13 the quota (or null), checked per owner. Same gating as the
+ * single statement: every write waits on `go` (through `served`) or on `target`; the foreign keys are checked at the
+ * statement's end.
  */
 function claimBatchStatementSql(ns: PrebuildsNamespace): string {
   const s = ns.schema;

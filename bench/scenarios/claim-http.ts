@@ -28,8 +28,8 @@ const TITLE = 'claim, 64 concurrent claimers, 5,000 eligible (through HTTP)';
  * The same claim race as the service scenario, but as users make it: the whole host app listening on a port
  * (bearer auth, RBAC guard, validation, the claim, JSON), 64 HTTP clients on keep-alive connections, each with its
  * own token. The host uses its default pool of 20 database connections, as `npm start` does. The clients run on a
- * worker thread, off the server's event loop, but on the same two cores as the server and PostgreSQL: node:http on
- * keep-alive sockets, the cheapest client Node has built in (`fetch` cost another ~0.5 ms of CPU per claim).
+ * worker thread (bench/support/http-claimers.worker.ts), off the server's event loop but on the same two cores as
+ * the server and PostgreSQL.
  */
 export async function runClaimHttp(ctx: BenchContext): Promise<ScenarioOutcome> {
   const claims = ctx.quick ? QUICK_CLAIMS : FULL_CLAIMS;

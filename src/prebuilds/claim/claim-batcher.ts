@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { ClaimPool } from '../database/claim-pool.js';
+import { ClaimPool, type NamedStatement } from '../database/claim-pool.js';
 import { type ClaimInput, type ClaimOutcome, ClaimRepository } from '../database/claim.repository.js';
 
 /** At most this many claims in one statement: enough to empty a queue of 64 callers over 8 connections. */
@@ -76,15 +76,8 @@ export class ClaimBatcher {
   private async run(batch: Pending[]): Promise<void> {
     if (batch.length === 1) return this.runAlone(batch[0]);
     const inputs = batch.map((pending) => pending.input);
-    const claim = this.claims.claimBatchStatement(inputs);
     try {
-      const outcomes =
-        inputs[0].maxLiveWorkspaces === null
-          ? await this.pool.query<ClaimOutcome>(claim)
-          : await this.pool.queryInOneTransaction<ClaimOutcome>([
-              this.claims.lockOwnersStatement(inputs.map((input) => input.ownerId)),
-              claim,
-            ]);
+      const outcomes = await this.execute(this.claims.claimBatchStatement(inputs), inputs);
       batch.forEach((pending, i) => pending.resolve(outcomes[i]));
     } catch (error) {
       if ((error as { code?: string }).code !== UNIQUE_VIOLATION) {
@@ -96,20 +89,21 @@ export class ClaimBatcher {
   }
 
   private async runAlone(pending: Pending): Promise<void> {
-    const { input } = pending;
-    const claim = this.claims.claimStatement(input);
     try {
-      const [outcome] =
-        input.maxLiveWorkspaces === null
-          ? await this.pool.query<ClaimOutcome>(claim)
-          : await this.pool.queryInOneTransaction<ClaimOutcome>([
-              this.claims.lockOwnerStatement(input.ownerId),
-              claim,
-            ]);
+      const [outcome] = await this.execute(this.claims.claimStatement(pending.input), [pending.input]);
       pending.resolve(outcome);
     } catch (error) {
       pending.reject(error);
     }
+  }
+
+  /** The claim statement by itself, or under a quota after its owners' locks in one transaction: one round trip. */
+  private execute(claim: NamedStatement, inputs: ClaimInput[]): Promise<ClaimOutcome[]> {
+    if (inputs[0].maxLiveWorkspaces === null) return this.pool.query<ClaimOutcome>(claim);
+    return this.pool.queryInOneTransaction<ClaimOutcome>([
+      this.claims.lockOwnersStatement(inputs.map((input) => input.ownerId)),
+      claim,
+    ]);
   }
 }
 

@@ -30,7 +30,7 @@ export interface ClaimInput {
   buildId: string;
   jobId: string;
   parameters: Record<string, string>;
-  /** The owner's most live workspaces; null → no quota. Only under lockOwnerStatement's lock. */
+  /** The owner's most live workspaces; null → no quota. Only under lockOwnersStatement's lock. */
   maxLiveWorkspaces: number | null;
 }
 
@@ -126,9 +126,10 @@ export class ClaimRepository {
   }
 
   /**
-   * The quota locks of several owners, in one statement and in one order (the owners' text order), so that two
-   * batches locking overlapping owners cannot deadlock. Before claimBatchStatement in the same transaction, as
-   * lockOwnerStatement is before claimStatement.
+   * The owners' quota locks (transaction-scoped, see PrebuildsLock.WorkspaceQuota), taken in their own statement
+   * before the claim statement (claimStatement or claimBatchStatement, in one transaction) so that the claim's count
+   * is read after the locks: concurrent creates of one owner count their live workspaces one after another. Taken in
+   * one order (the owners' text order), so that two batches locking overlapping owners cannot deadlock.
    */
   lockOwnersStatement(ownerIds: string[]): NamedStatement {
     return {
@@ -136,19 +137,6 @@ export class ClaimRepository {
       text: `SELECT pg_advisory_xact_lock($1::int, hashtext(owner_id))
                FROM (SELECT DISTINCT unnest($2::text[]) AS owner_id ORDER BY 1) AS owners`,
       values: [this.ns.lockNamespace ^ PrebuildsLock.WorkspaceQuota, ownerIds],
-    };
-  }
-
-  /**
-   * The owner's quota lock (transaction-scoped, see PrebuildsLock.WorkspaceQuota), taken in its own statement before
-   * the claim statement so that the claim's count is read after the lock: concurrent creates of one owner count
-   * their live workspaces one after another.
-   */
-  lockOwnerStatement(ownerId: string): NamedStatement {
-    return {
-      name: 'prebuilds_claim_quota_lock',
-      text: 'SELECT pg_advisory_xact_lock($1::int, hashtext($2::text))',
-      values: [this.ns.lockNamespace ^ PrebuildsLock.WorkspaceQuota, ownerId],
     };
   }
 

@@ -30,6 +30,24 @@ describe('running prebuilds read as counts', () => {
     }
   });
 
+  it('adds up a preset counted in several rows (its prebuilds at two build versions)', () => {
+    const preset = presetRow({ desiredInstances: 5, lastInvalidatedAt: invalidated });
+    const fromRows = new GlobalSnapshot(snapshotInput({ presets: [preset], running: rows }));
+    const split = new GlobalSnapshot(
+      snapshotInput({
+        presets: [preset],
+        running: [],
+        runningCounts: [
+          { presetId: 'p1', running: 2, ready: 0, expired: 1 },
+          { presetId: 'p1', running: 1, ready: 1, expired: 0 },
+        ],
+      }),
+    );
+    expect(split.filterByPreset('p1').calculateState(NOW)).toEqual(
+      fromRows.filterByPreset('p1').calculateState(NOW),
+    );
+  });
+
   it('asks for rows exactly where a delete or a TTL needs them, and then acts as from rows', () => {
     const counts = [{ presetId: 'p1', running: 3, ready: 2, expired: 0 }];
     const at = (overrides: Partial<PresetRow>) =>

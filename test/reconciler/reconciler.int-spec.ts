@@ -367,8 +367,8 @@ describe('ReconcilerService', () => {
     const { templateId, versionId } = await insertTemplate(ds, {});
     await insertPreset(ds, versionId, { desiredInstances: 1 });
     const executor = ctx.app.get(PresetActionExecutor);
-    const original = executor.execute.bind(executor);
-    const slow = jest.spyOn(executor, 'execute').mockImplementation(async (...args) => {
+    const original = executor.finishCreates.bind(executor);
+    const slow = jest.spyOn(executor, 'finishCreates').mockImplementation(async (...args) => {
       await new Promise((resolve) => setTimeout(resolve, 100));
       return original(...args);
     });
@@ -512,13 +512,13 @@ describe('ReconcilerService across replicas', () => {
     const ds = replicas[0].dataSource;
     const { templateId, versionId } = await insertTemplate(ds, {});
     for (let i = 0; i < 3; i++) await insertPreset(ds, versionId, { name: `race${i}`, desiredInstances: 1 });
-    // Presets of one cycle run in parallel; what must never happen is two replicas' presets running together.
+    // A cycle writes its creates inside the lock; what must never happen is two replicas writing theirs together.
     const inside = new Map<number, number>();
     let maxReplicasInside = 0;
     replicas.forEach((replica, index) => {
       const executor = replica.app.get(PresetActionExecutor);
-      const original = executor.execute.bind(executor);
-      jest.spyOn(executor, 'execute').mockImplementation(async (...args) => {
+      const original = executor.finishCreates.bind(executor);
+      jest.spyOn(executor, 'finishCreates').mockImplementation(async (...args) => {
         inside.set(index, (inside.get(index) ?? 0) + 1);
         maxReplicasInside = Math.max(maxReplicasInside, [...inside.values()].filter((n) => n > 0).length);
         await new Promise((resolve) => setTimeout(resolve, 30));

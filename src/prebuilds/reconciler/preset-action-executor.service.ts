@@ -18,8 +18,13 @@ export interface PendingPresetResult {
   snapshot: PresetSnapshot;
   /** Prebuilds to create for this preset, written with every other preset's by finishCreates. */
   pendingCreate: number;
+  /** Its cancels, deletes and backoff, in plan order, for carryOut; empty for a preset with nothing to write. */
+  writes: WriteAction[];
   fields: Record<string, unknown>;
 }
+
+/** An action carryOut runs: everything but the create, which finishCreates writes across presets. */
+export type WriteAction = Exclude<ReconciliationAction, { type: 'create' }>;
 
 /**
  * What one cycle may create per preset, the caps of DESIGN.md rule 11 applied up front for all presets at once
@@ -74,10 +79,11 @@ export class PresetActionExecutor {
   }
 
   /**
-   * Runs the preset's cancels and deletes, and returns its create (clamped and budgeted) as `pendingCreate` instead
-   * of writing it: the cycle writes all presets' creates together (finishCreates).
+   * The preset's outcome as far as it is known without writing: its state, its create (clamped and budgeted) as
+   * `pendingCreate` for finishCreates, and the cancels, deletes and backoff left for carryOut in `writes`.
+   * Synchronous, so that a cycle over many quiet presets allocates no promise per preset.
    */
-  async execute(snapshot: PresetSnapshot, now: Date, budget: CreateBudget): Promise<PendingPresetResult> {
+  settle(snapshot: PresetSnapshot, now: Date, budget: CreateBudget): PendingPresetResult {
     const state = snapshot.calculateState(now);
     const planned = snapshot.calculateActions(now, this.options.backoffIntervalMs);
     const fields = {
@@ -88,8 +94,8 @@ export class PresetActionExecutor {
       actual: state.actual,
       eligible: state.eligible,
     };
-    const done: ReconciliationAction[] = [];
     const errors: string[] = [];
+    const writes: WriteAction[] = [];
     let pendingCreate = 0;
     const capped = budget.plan(snapshot.presetId);
     for (const cap of capped?.capsApplied ?? []) {
@@ -104,16 +110,39 @@ export class PresetActionExecutor {
       });
     }
     for (const action of planned) {
+      if (action.type !== 'create') writes.push(action);
+      else pendingCreate = this.createCount(snapshot.presetId, action.count, state.desired, budget, fields);
+    }
+    return {
+      result: {
+        presetId: snapshot.presetId,
+        state,
+        actions: [],
+        errors,
+        cappedBy: capped?.cappedBy ?? null,
+        uncappedDesired: capped?.uncappedDesired ?? state.desired,
+        desiredSource: snapshot.desiredSource(now),
+      },
+      snapshot,
+      pendingCreate,
+      writes,
+      fields,
+    };
+  }
+
+  /**
+   * Runs a settled preset's cancels and deletes and logs its backoff, in plan order, recording each outcome on its
+   * result. Every action runs even when an earlier one failed.
+   */
+  async carryOut(entry: PendingPresetResult, now: Date): Promise<void> {
+    const { result, snapshot, fields } = entry;
+    for (const action of entry.writes) {
       try {
-        if (action.type === 'create') {
-          pendingCreate = this.createCount(snapshot.presetId, action.count, state.desired, budget, fields);
-          continue;
-        }
         const outcome = await this.run(action, snapshot, now, fields);
-        if (outcome) done.push(outcome);
+        if (outcome) result.actions.push(outcome);
       } catch (error) {
         const message = `${action.type}: ${(error as Error).message}`;
-        errors.push(message);
+        result.errors.push(message);
         this.logger.error({
           msg: 'preset action failed',
           event: 'action_failed',
@@ -123,20 +152,6 @@ export class PresetActionExecutor {
         });
       }
     }
-    return {
-      result: {
-        presetId: snapshot.presetId,
-        state,
-        actions: done,
-        errors,
-        cappedBy: capped?.cappedBy ?? null,
-        uncappedDesired: capped?.uncappedDesired ?? state.desired,
-        desiredSource: snapshot.desiredSource(now),
-      },
-      snapshot,
-      pendingCreate,
-      fields,
-    };
   }
 
   /** Writes every preset's pending create in cross-preset batches and records each outcome on its preset. */
@@ -196,7 +211,7 @@ export class PresetActionExecutor {
   }
 
   private async run(
-    action: Exclude<ReconciliationAction, { type: 'create' }>,
+    action: WriteAction,
     snapshot: PresetSnapshot,
     now: Date,
     fields: Record<string, unknown>,

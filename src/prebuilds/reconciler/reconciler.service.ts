@@ -168,8 +168,12 @@ export class ReconcilerService {
     this.reportExpressionErrors(work, now);
     // The caps of DESIGN.md rule 11, applied to every preset's create before any runs (deletes are never capped).
     const budget = await this.executor.budget(manager, work, now);
-    const pending = await Promise.all(
-      work.map((preset) => limit(() => this.executor.execute(preset, now, budget))),
+    const pending = work.map((preset) => this.executor.settle(preset, now, budget));
+    // Only presets with something to cancel or delete wait for writes; a quiet preset costs no promise.
+    await Promise.all(
+      pending
+        .filter((entry) => entry.writes.length > 0)
+        .map((entry) => limit(() => this.executor.carryOut(entry, now))),
     );
     await this.executor.finishCreates(pending, now);
     const presets: PresetCycleResult[] = pending.map((entry) => entry.result);

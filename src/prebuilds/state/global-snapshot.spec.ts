@@ -22,6 +22,34 @@ describe('GlobalSnapshot', () => {
     expect(snapshot.presetSnapshots().map((s) => s.presetId)).toEqual(['b', 'a']);
   });
 
+  it('reads a preset list it has seen before afresh when the list changed in place', () => {
+    // A steady catalog hands every cycle the same list object, so the snapshot keeps its index of that list.
+    const list = [presetRow({ presetId: 'a' }), presetRow({ presetId: 'b' })];
+    const running = [runningRow('wa', { presetId: 'a' }), runningRow('wc', { presetId: 'c' })];
+    const first = new GlobalSnapshot(snapshotInput({ presets: list, running }));
+    expect(first.filterByPreset('a').running.map((r) => r.workspaceId)).toEqual(['wa']);
+    expect(new GlobalSnapshot(snapshotInput({ presets: list, running })).presetIds()).toEqual(['a', 'b']);
+
+    list[0] = presetRow({ presetId: 'c', desiredInstances: 4 });
+    const replaced = new GlobalSnapshot(snapshotInput({ presets: list, running }));
+    expect(replaced.presetIds()).toEqual(['c', 'b']);
+    expect(() => replaced.filterByPreset('a')).toThrow(UnknownPresetError);
+    expect(replaced.filterByPreset('c').running.map((r) => r.workspaceId)).toEqual(['wc']);
+    expect(replaced.filterByPreset('c').desiredInstances(NOW)).toBe(4);
+
+    list.push(presetRow({ presetId: 'a' }));
+    expect(new GlobalSnapshot(snapshotInput({ presets: list, running })).presetIds()).toEqual([
+      'c',
+      'b',
+      'a',
+    ]);
+    // A row edited in place keeps its slot and is read as it is now.
+    list[1].desiredInstances = 7;
+    expect(
+      new GlobalSnapshot(snapshotInput({ presets: list, running })).filterByPreset('b').desiredInstances(NOW),
+    ).toBe(7);
+  });
+
   it('gives each preset only its own rows', () => {
     const snapshot = new GlobalSnapshot(
       snapshotInput({

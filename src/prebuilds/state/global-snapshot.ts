@@ -1,4 +1,4 @@
-import { PresetSnapshot, type InProgressCounts, type RunningCounts } from './preset-snapshot.js';
+import { PresetSnapshot, type InProgressCounts } from './preset-snapshot.js';
 import { RunningIndex } from './running-prebuilds.js';
 import type { DemandRow } from './demand.js';
 import type {
@@ -18,30 +18,79 @@ export class UnknownPresetError extends Error {
 }
 
 const NO_SCHEDULES: readonly PrebuildScheduleRow[] = Object.freeze([]);
+const NOTHING_IN_PROGRESS: InProgressCounts = Object.freeze({ starting: 0, stopping: 0, deleting: 0 });
 
-/** Everything the snapshot holds for one preset, gathered while its rows are read once. */
-interface PresetBucket {
-  preset: PresetRow;
-  /** Its group in the RunningIndex. */
-  slot: number;
-  schedules: PrebuildScheduleRow[] | null;
-  inProgress: InProgressCounts;
-  counted: RunningCounts | undefined;
-  pendingCount: number;
-  backoff: BackoffRow | null;
-  demand: DemandRow | undefined;
-  slice: PresetSnapshot | null;
+/**
+ * The slot of every preset of one preset list (a listed id's later row replaces its earlier one, in the first one's
+ * slot). Kept per list object and reused while the list is unchanged: a steady catalog hands every cycle the same
+ * list, and at 100k presets building a Map of 100k string keys cost more than the rest of the snapshot (it grows
+ * faster than the presets, once the map no longer fits in the CPU's caches).
+ */
+class PresetSlots {
+  private static readonly cache = new WeakMap<readonly PresetRow[], PresetSlots>();
+
+  readonly slotOf = new Map<string, number>();
+  /** Each slot's row. */
+  readonly presets: PresetRow[] = [];
+  /** The list as indexed, row by row, with each row's id: what a reuse checks the list against. */
+  private readonly listed: PresetRow[];
+  private readonly listedIds: string[];
+
+  private constructor(list: readonly PresetRow[]) {
+    this.listed = list.slice();
+    this.listedIds = list.map((preset) => preset.presetId);
+    for (const preset of list) {
+      const slot = this.slotOf.get(preset.presetId);
+      if (slot === undefined) {
+        this.slotOf.set(preset.presetId, this.presets.length);
+        this.presets.push(preset);
+      } else this.presets[slot] = preset;
+    }
+  }
+
+  /** The slots of `list`, reused when this very list, holding the very same rows and ids, was indexed before. */
+  static of(list: readonly PresetRow[]): PresetSlots {
+    const known = PresetSlots.cache.get(list);
+    if (known?.indexes(list)) return known;
+    const slots = new PresetSlots(list);
+    PresetSlots.cache.set(list, slots);
+    return slots;
+  }
+
+  /** A sequential identity check, far cheaper than hashing every id again. */
+  private indexes(list: readonly PresetRow[]): boolean {
+    if (list.length !== this.listed.length) return false;
+    for (let i = 0; i < list.length; i++) {
+      if (list[i] !== this.listed[i] || list[i].presetId !== this.listedIds[i]) return false;
+    }
+    return true;
+  }
 }
 
 /**
  * Every row of one reconciliation snapshot, indexed by preset once so that a cycle over N presets costs
  * O(rows), not O(N × rows). Rows of presets the snapshot does not list (or with no preset) belong to no slice.
+ * What the snapshot holds per preset sits in arrays by slot (PresetSlots), so that a cycle allocates little per
+ * preset beyond its slice.
  */
 export class GlobalSnapshot {
-  private readonly buckets = new Map<string, PresetBucket>();
+  private readonly slots: PresetSlots;
   private readonly running: RunningIndex;
-  private readonly hardLimited: ReadonlySet<string>;
   private readonly maxInstancesPerPreset: number | undefined;
+  private readonly schedules: (PrebuildScheduleRow[] | undefined)[];
+  /** Running prebuilds known as counts, per slot; `counted[s]` says whether slot s has any such row. */
+  private readonly counted: Uint8Array;
+  private readonly countedRunning: Int32Array;
+  private readonly countedReady: Int32Array;
+  private readonly countedExpired: Int32Array;
+  private readonly starting: Int32Array;
+  private readonly stopping: Int32Array;
+  private readonly deleting: Int32Array;
+  private readonly pendingCount: Int32Array;
+  private readonly backoffs: (BackoffRow | undefined)[];
+  private readonly demand: (DemandRow | undefined)[];
+  private readonly hardLimited: ReadonlySet<string>;
+  private readonly slices: (PresetSnapshot | undefined)[];
 
   /** `caps.maxInstancesPerPreset` clamps every preset's desired count (DESIGN.md rule 11); absent = no cap. */
   constructor(
@@ -49,78 +98,85 @@ export class GlobalSnapshot {
     caps: { maxInstancesPerPreset?: number } = {},
   ) {
     this.maxInstancesPerPreset = caps.maxInstancesPerPreset;
+    const slots = PresetSlots.of(input.presets);
+    this.slots = slots;
+    const slotOf = slots.slotOf;
+    const n = slots.presets.length;
+    this.schedules = new Array<PrebuildScheduleRow[] | undefined>(n);
+    this.counted = new Uint8Array(n);
+    this.countedRunning = new Int32Array(n);
+    this.countedReady = new Int32Array(n);
+    this.countedExpired = new Int32Array(n);
+    this.starting = new Int32Array(n);
+    this.stopping = new Int32Array(n);
+    this.deleting = new Int32Array(n);
+    this.pendingCount = new Int32Array(n);
+    this.backoffs = new Array<BackoffRow | undefined>(n);
+    this.demand = new Array<DemandRow | undefined>(n);
+    this.slices = new Array<PresetSnapshot | undefined>(n);
 
-    const buckets = this.buckets;
-    for (const preset of input.presets) {
-      buckets.set(preset.presetId, {
-        preset,
-        slot: buckets.get(preset.presetId)?.slot ?? buckets.size,
-        schedules: null,
-        inProgress: { starting: 0, stopping: 0, deleting: 0 },
-        counted: undefined,
-        pendingCount: 0,
-        backoff: null,
-        demand: undefined,
-        slice: null,
-      });
+    for (const schedule of input.schedules) {
+      const slot = slotOf.get(schedule.presetId);
+      if (slot !== undefined) (this.schedules[slot] ??= []).push(schedule);
     }
-    for (const s of input.schedules) {
-      const b = buckets.get(s.presetId);
-      if (b) (b.schedules ??= []).push(s);
-    }
-    this.running = new RunningIndex(input.running, buckets.size, (r) =>
-      r.presetId === null ? -1 : (buckets.get(r.presetId)?.slot ?? -1),
+    this.running = new RunningIndex(input.running, n, (r) =>
+      r.presetId === null ? -1 : (slotOf.get(r.presetId) ?? -1),
     );
     for (const c of input.runningCounts ?? []) {
-      const b = buckets.get(c.presetId);
-      if (!b) continue;
-      b.counted ??= { running: 0, ready: 0, expired: 0 };
-      b.counted.running += c.running;
-      b.counted.ready += c.ready;
-      b.counted.expired += c.expired;
+      const slot = slotOf.get(c.presetId);
+      if (slot === undefined) continue;
+      this.counted[slot] = 1;
+      this.countedRunning[slot] += c.running;
+      this.countedReady[slot] += c.ready;
+      this.countedExpired[slot] += c.expired;
     }
     for (const r of input.inProgress) {
-      const b = buckets.get(r.presetId);
-      if (!b) continue;
-      if (r.transition === 'start') b.inProgress.starting += r.count;
-      else if (r.transition === 'stop') b.inProgress.stopping += r.count;
-      else b.inProgress.deleting += r.count;
+      const slot = slotOf.get(r.presetId);
+      if (slot === undefined) continue;
+      if (r.transition === 'start') this.starting[slot] += r.count;
+      else if (r.transition === 'stop') this.stopping[slot] += r.count;
+      else this.deleting[slot] += r.count;
     }
     for (const r of input.pendingNonActive) {
-      const b = buckets.get(r.presetId);
-      if (b) b.pendingCount += r.count;
+      const slot = slotOf.get(r.presetId);
+      if (slot !== undefined) this.pendingCount[slot] += r.count;
     }
     // The backoff query yields one row per preset; should two appear, the later failure decides.
     for (const r of input.backoffs) {
-      const b = buckets.get(r.presetId);
-      if (b && (b.backoff === null || b.backoff.lastFailedAt.getTime() <= r.lastFailedAt.getTime()))
-        b.backoff = r;
+      const slot = slotOf.get(r.presetId);
+      if (slot === undefined) continue;
+      const known = this.backoffs[slot];
+      if (known === undefined || known.lastFailedAt.getTime() <= r.lastFailedAt.getTime())
+        this.backoffs[slot] = r;
     }
     for (const d of input.demand ?? []) {
-      const b = buckets.get(d.presetId);
-      if (b) b.demand = d;
+      const slot = slotOf.get(d.presetId);
+      if (slot !== undefined) this.demand[slot] = d;
     }
     this.hardLimited = new Set(input.hardLimitedPresetIds);
   }
 
   /** Ids of every preset the snapshot read, in snapshot order. */
   presetIds(): string[] {
-    return [...this.buckets.keys()];
+    return this.slots.presets.map((preset) => preset.presetId);
   }
 
   get presets(): PresetRow[] {
-    return [...this.buckets.values()].map((b) => b.preset);
+    return this.slots.presets.slice();
   }
 
   hasPreset(presetId: string): boolean {
-    return this.buckets.has(presetId);
+    return this.slots.slotOf.has(presetId);
   }
 
   /** Presets whose actions at `now` need the running rows the snapshot only counted (PresetSnapshot.needsRunningRows). */
   presetsNeedingRows(now: Date): string[] {
-    return this.presetIds().filter(
-      (id) => this.buckets.get(id)?.counted !== undefined && this.filterByPreset(id).needsRunningRows(now),
-    );
+    const ids: string[] = [];
+    for (let slot = 0; slot < this.slots.presets.length; slot++) {
+      if (this.counted[slot] === 1 && this.sliceAt(slot).needsRunningRows(now))
+        ids.push(this.sliceAt(slot).presetId);
+    }
+    return ids;
   }
 
   /**
@@ -144,25 +200,48 @@ export class GlobalSnapshot {
 
   /** One preset's slice; the same object for repeated calls, so its per-`now` work is shared. */
   filterByPreset(presetId: string): PresetSnapshot {
-    const b = this.buckets.get(presetId);
-    if (!b) throw new UnknownPresetError(presetId);
-    b.slice ??= new PresetSnapshot({
-      preset: b.preset,
-      schedules: b.schedules ?? NO_SCHEDULES,
-      running: this.running.slice(b.slot),
-      inProgress: b.inProgress,
-      counted: b.counted,
-      pendingCount: b.pendingCount,
-      backoff: b.backoff,
-      demand: b.demand,
-      hardLimited: this.hardLimited.has(presetId),
-      maxInstancesPerPreset: this.maxInstancesPerPreset,
-    });
-    return b.slice;
+    const slot = this.slots.slotOf.get(presetId);
+    if (slot === undefined) throw new UnknownPresetError(presetId);
+    return this.sliceAt(slot);
   }
 
   /** Every preset's slice, in snapshot order. */
   presetSnapshots(): PresetSnapshot[] {
-    return this.presetIds().map((id) => this.filterByPreset(id));
+    const all = new Array<PresetSnapshot>(this.slots.presets.length);
+    for (let slot = 0; slot < all.length; slot++) all[slot] = this.sliceAt(slot);
+    return all;
+  }
+
+  private sliceAt(slot: number): PresetSnapshot {
+    const known = this.slices[slot];
+    if (known !== undefined) return known;
+    const preset = this.slots.presets[slot];
+    const starting = this.starting[slot];
+    const stopping = this.stopping[slot];
+    const deleting = this.deleting[slot];
+    const slice = new PresetSnapshot({
+      preset,
+      schedules: this.schedules[slot] ?? NO_SCHEDULES,
+      running: this.running.slice(slot),
+      inProgress:
+        starting === 0 && stopping === 0 && deleting === 0
+          ? NOTHING_IN_PROGRESS
+          : { starting, stopping, deleting },
+      counted:
+        this.counted[slot] === 1
+          ? {
+              running: this.countedRunning[slot],
+              ready: this.countedReady[slot],
+              expired: this.countedExpired[slot],
+            }
+          : undefined,
+      pendingCount: this.pendingCount[slot],
+      backoff: this.backoffs[slot] ?? null,
+      demand: this.demand[slot],
+      hardLimited: this.hardLimited.size > 0 && this.hardLimited.has(preset.presetId),
+      maxInstancesPerPreset: this.maxInstancesPerPreset,
+    });
+    this.slices[slot] = slice;
+    return slice;
   }
 }

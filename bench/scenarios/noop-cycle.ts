@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import type pg from 'pg';
 import { ClaimService } from 'nest-prebuilds';
 import { DEFAULT_PREBUILDS_OWNER_ID as PREBUILDS_SYSTEM_USER_ID } from 'nest-prebuilds';
 import { ReconcilerService } from 'nest-prebuilds';
@@ -30,7 +31,22 @@ export interface NoopScale {
   explain: boolean;
   /** Also time the cycle with claim events in its windows and a target expression on every preset (issue 15). */
   demand?: boolean;
+  /**
+   * A smaller pool, seeded alike in a database of its own, whose cycles run between this scale's timed ones: the
+   * growth row then divides two cycles measured in the same minutes, not minutes apart on a VM whose speed drifts.
+   */
+  growthAgainst?: PoolScale;
 }
+
+/** The shape of a seeded pool: templates × presets per template, each with this many running prebuilds. */
+export interface PoolScale {
+  templates: number;
+  presetsPerTemplate: number;
+  prebuildsPerPreset: number;
+}
+
+/** Cycles of the smaller pool after each timed cycle of the larger one (their p50 is the growth's baseline). */
+const GROWTH_SAMPLES_PER_CYCLE = 3;
 
 /**
  * The demand phase's targets, both equal to what the schedules say so that the cycle stays a no-op while every
@@ -51,22 +67,54 @@ const WARMUP_CYCLES = 2;
  * module runs under Nest with the loop off (the bench calls reconcileAll), a fixed clock and a silent pubsub.
  */
 export async function runNoopCycle(ctx: BenchContext, scale: NoopScale): Promise<ScenarioOutcome> {
+  if (!scale.growthAgainst) return runNoopCycleBeside(ctx, scale, null);
+  const smaller = scale.growthAgainst;
+  return onFreshDatabase(ctx, `${scale.key}_growth`, async (db) => {
+    ctx.log(`${scale.key}: seeding the growth baseline's pool`);
+    const presetCount = smaller.templates * smaller.presetsPerTemplate;
+    await withClient(db.url, (client) => seedNoopPool(client, smaller));
+    const app = await createPrebuildsApp({ url: db.url, clock: new FixedClock(BENCH_NOW), pubsub: 'silent' });
+    try {
+      const reconciler = app.get(ReconcilerService);
+      for (let i = 0; i < WARMUP_CYCLES; i++) assertNoop(await reconciler.reconcileAll(), presetCount);
+      return await runNoopCycleBeside(ctx, scale, async () => {
+        const started = performance.now();
+        assertNoop(await reconciler.reconcileAll(), presetCount);
+        return performance.now() - started;
+      });
+    } finally {
+      await app.close();
+    }
+  });
+}
+
+/** A no-op pool as every scale seeds it: full pools, two deleted prebuilds per preset, an old version, schedules. */
+function seedNoopPool(client: pg.Client, scale: PoolScale): Promise<SeededPreset[]> {
+  return seedPools(client, {
+    label: 'noop',
+    templates: scale.templates,
+    presetsPerTemplate: scale.presetsPerTemplate,
+    desired: scale.prebuildsPerPreset,
+    running: scale.prebuildsPerPreset,
+    deletedHistory: 2,
+    oldVersion: true,
+    scheduleEvery: 10,
+    now: BENCH_NOW,
+  });
+}
+
+/** The scenario, with `smallerCycle` (one cycle of the growth baseline's pool, timed) run after each timed cycle. */
+async function runNoopCycleBeside(
+  ctx: BenchContext,
+  scale: NoopScale,
+  smallerCycle: (() => Promise<number>) | null,
+): Promise<ScenarioOutcome> {
   return onFreshDatabase(ctx, scale.key, async (db) => {
     const presetCount = scale.templates * scale.presetsPerTemplate;
     ctx.log(`${scale.key}: seeding ${presetCount} presets × ${scale.prebuildsPerPreset} prebuilds`);
     const { presets, userId, seedMs } = await withClient(db.url, async (client) => {
       const started = performance.now();
-      const seeded = await seedPools(client, {
-        label: 'noop',
-        templates: scale.templates,
-        presetsPerTemplate: scale.presetsPerTemplate,
-        desired: scale.prebuildsPerPreset,
-        running: scale.prebuildsPerPreset,
-        deletedHistory: 2,
-        oldVersion: true,
-        scheduleEvery: 10,
-        now: BENCH_NOW,
-      });
+      const seeded = await seedNoopPool(client, scale);
       const [user] = await seedUsers(client, 'noop', 1);
       return { presets: seeded, userId: user, seedMs: performance.now() - started };
     });
@@ -86,6 +134,7 @@ export async function runNoopCycle(ctx: BenchContext, scale: NoopScale): Promise
       const wallMs: number[] = [];
       const lockedMs: number[] = [];
       const statements: number[] = [];
+      const growthBaselineMs: number[] = [];
       for (let i = 0; i < cycles; i++) {
         const sent = app.statements.count;
         const started = performance.now();
@@ -95,6 +144,8 @@ export async function runNoopCycle(ctx: BenchContext, scale: NoopScale): Promise
         statements.push(app.statements.count - sent);
         assertNoop(result, presetCount);
         rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
+        if (smallerCycle)
+          for (let k = 0; k < GROWTH_SAMPLES_PER_CYCLE; k++) growthBaselineMs.push(await smallerCycle());
       }
       const rssAfter = process.memoryUsage().rss;
 
@@ -180,6 +231,8 @@ export async function runNoopCycle(ctx: BenchContext, scale: NoopScale): Promise
           statements: recorded.map((s) => firstLine(s.query)),
           rssMb: { before: megabytes(rssBefore), after: megabytes(rssAfter), peak: megabytes(rssPeak) },
           baseline,
+          // The smaller pool's cycles between this scale's timed ones (growthAgainst), for the growth row.
+          growthBaselineMs: smallerCycle ? distribution(growthBaselineMs) : null,
           demand,
           planTimings: plans.map((p) => ({ title: p.title, executionMs: p.executionMs, plainMs: p.plainMs })),
         },

@@ -14,6 +14,18 @@ import { createPrebuildsTestContext, type PrebuildsTestContext } from '../suppor
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 
 const ago = (minutes: number) => new Date(Date.UTC(2026, 5, 1, 12) - minutes * 60_000);
+
+/** A fresh template whose preset wants `count` prebuilds and has exactly that many eligible ones, oldest first. */
+async function presetWithEligible(
+  ds: DataSource,
+  count: number,
+): Promise<{ templateId: string; presetId: string }> {
+  const { templateId, versionId } = await insertTemplate(ds, {});
+  const presetId = await insertPreset(ds, versionId, { desiredInstances: count });
+  for (let i = 0; i < count; i++)
+    await insertPrebuild(ds, { templateId, versionId, presetId, createdAt: ago(i) });
+  return { templateId, presetId };
+}
 /** A text only the batch statement (ClaimRepository.claimBatchStatement) sends. */
 const BATCH_MARK = 'WITH ORDINALITY AS r(owner_id';
 
@@ -99,10 +111,7 @@ describe('ClaimService: claims batched while the claim connections are busy', ()
 
   it('answers a taken name in a batch with NAME_TAKEN to that caller only; the others are served', async () => {
     const ds = ctx.dataSource;
-    const { templateId, versionId } = await insertTemplate(ds, {});
-    const presetId = await insertPreset(ds, versionId, { desiredInstances: 10 });
-    for (let i = 0; i < 10; i++)
-      await insertPrebuild(ds, { templateId, versionId, presetId, createdAt: ago(i) });
+    const { templateId, presetId } = await presetWithEligible(ds, 10);
     const [owner] = users;
     await insertWorkspace(ds, { templateId, ownerId: owner, name: 'taken' });
 
@@ -129,10 +138,7 @@ describe('ClaimService: claims batched while the claim connections are busy', ()
 
   it('under a quota, batches one claim per owner after the owners locks: nobody passes the quota', async () => {
     const ds = ctx.dataSource;
-    const { templateId, versionId } = await insertTemplate(ds, {});
-    const presetId = await insertPreset(ds, versionId, { desiredInstances: 20 });
-    for (let i = 0; i < 20; i++)
-      await insertPrebuild(ds, { templateId, versionId, presetId, createdAt: ago(i) });
+    const { templateId, presetId } = await presetWithEligible(ds, 20);
     // Owners of their own: the quota counts every live workspace, and the tests above gave the shared users theirs.
     const owners: string[] = [];
     for (let i = 0; i < 30; i++) owners.push(await insertUser(ds, { username: `quota-owner-${i}` }));
@@ -175,10 +181,7 @@ describe('ClaimService: claims batched while the claim connections are busy', ()
 
   it('never lets a claim under a quota share a statement with claims under another quota or none', async () => {
     const ds = ctx.dataSource;
-    const { templateId, versionId } = await insertTemplate(ds, {});
-    const presetId = await insertPreset(ds, versionId, { desiredInstances: 10 });
-    for (let i = 0; i < 10; i++)
-      await insertPrebuild(ds, { templateId, versionId, presetId, createdAt: ago(i) });
+    const { templateId, presetId } = await presetWithEligible(ds, 10);
     const full: string[] = [];
     for (let i = 0; i < 10; i++) {
       const owner = await insertUser(ds, { username: `full-owner-${i}` });

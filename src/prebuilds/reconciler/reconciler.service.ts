@@ -225,12 +225,10 @@ export class ReconcilerService {
 
   /** Stores the hard-limited status of presets that just reached the limit (the engine already blocks creates). */
   private async markHardLimited(snapshot: GlobalSnapshot): Promise<void> {
-    const reached = snapshot.presets
-      .filter(
-        (preset) =>
-          preset.prebuildStatus === 'healthy' && snapshot.filterByPreset(preset.presetId).hardLimited,
-      )
-      .map((preset) => preset.presetId);
+    const reached = snapshot
+      .presetSnapshots()
+      .filter((slice) => slice.preset.prebuildStatus === 'healthy' && slice.hardLimited)
+      .map((slice) => slice.presetId);
     const changed = await this.presets.setStatus(reached, 'hard_limited');
     for (const presetId of changed) {
       this.logger.warn({

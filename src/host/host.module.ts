@@ -2,6 +2,7 @@ import { type MiddlewareConsumer, Module, type NestModule } from '@nestjs/common
 import { BearerAuthMiddleware } from './auth/bearer-auth.middleware.js';
 import { DashboardModule } from './dashboard/dashboard.module.js';
 import { HostAuthModule } from './host-auth.module.js';
+import { RequestLogMiddleware } from './http/request-log.middleware.js';
 import { UnknownRouteFallback } from './http/unknown-route.fallback.js';
 import { SimulatedProvisionerService } from './provisioner/simulated-provisioner.service.js';
 import { DemoSeedRunner } from './seed/demo-seed.runner.js';
@@ -20,7 +21,8 @@ import { WorkspacesModule } from './workspaces/workspaces.module.js';
 })
 export class HostModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {
-    // Every route: it only attaches a subject when the token is valid; each route's guard decides what it needs.
-    consumer.apply(BearerAuthMiddleware).forRoutes('{*path}');
+    // Every path, unknown ones too. Bearer auth only attaches a subject when the token is valid; each route's
+    // guard decides what it needs.
+    consumer.apply(RequestLogMiddleware, BearerAuthMiddleware).forRoutes('{*path}');
   }
 }

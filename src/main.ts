@@ -1,13 +1,13 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
 import pg from 'pg';
 import { join } from 'node:path';
 import { AppModule } from './app.module.js';
 import { ConfigError } from './host/config/config-error.js';
 import { loadHostConfig } from './host/config/host-config.js';
-import { setupHostApp } from './host/http/setup-host-app.js';
+import { createHostHttpAdapter, setupHostApp } from './host/http/setup-host-app.js';
 import { type EmbeddedPostgres, startEmbeddedPostgres } from './host/database/embedded-postgres.js';
 import { runPrebuildsMigrations } from 'nest-prebuilds';
 import { runHostMigrations } from './host/database/host-data-source.js';
@@ -46,9 +46,11 @@ async function main(): Promise<void> {
   await runHostMigrations(databaseUrl);
   await runPrebuildsMigrations(databaseUrl);
 
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.register({ config, databaseUrl }), {
-    bufferLogs: true,
-  });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule.register({ config, databaseUrl }),
+    createHostHttpAdapter(),
+    { bufferLogs: true },
+  );
   app.useLogger(app.get(Logger));
   setupHostApp(app, config);
 

@@ -1,11 +1,11 @@
 import { Worker } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { NestFactory } from '@nestjs/core';
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from '../../src/app.module.js';
 import { hashApiToken } from '../../src/host/auth/api-token.js';
 import { loadHostConfig } from '../../src/host/config/host-config.js';
-import { setupHostApp } from '../../src/host/http/setup-host-app.js';
+import { createHostHttpAdapter, setupHostApp } from '../../src/host/http/setup-host-app.js';
 import type { HttpClaimersInput } from '../support/http-claimers.worker.js';
 import { withClient } from '../support/pg.js';
 import { onFreshDatabase, type BenchContext, type ScenarioOutcome } from '../support/scenario.js';
@@ -51,8 +51,9 @@ export async function runClaimHttp(ctx: BenchContext): Promise<ScenarioOutcome> 
       WORKSPACE_QUOTA: '100000',
       BOOTSTRAP_ADMIN_TOKEN: 'bench-admin-token-0123456789',
     });
-    const app = await NestFactory.create<NestExpressApplication>(
+    const app = await NestFactory.create<NestFastifyApplication>(
       AppModule.register({ config, databaseUrl: db.url }),
+      createHostHttpAdapter(),
       { logger: false },
     );
     // The headers, body limits and prefix that `npm start` serves.

@@ -3,7 +3,6 @@ import { BearerAuthMiddleware } from './auth/bearer-auth.middleware.js';
 import { DashboardModule } from './dashboard/dashboard.module.js';
 import { HostAuthModule } from './host-auth.module.js';
 import { RequestLogMiddleware } from './http/request-log.middleware.js';
-import { UnknownRouteFallback } from './http/unknown-route.fallback.js';
 import { SimulatedProvisionerService } from './provisioner/simulated-provisioner.service.js';
 import { DemoSeedRunner } from './seed/demo-seed.runner.js';
 import { DemoSeedService } from './seed/demo-seed.service.js';
@@ -17,7 +16,7 @@ import { WorkspacesModule } from './workspaces/workspaces.module.js';
  */
 @Module({
   imports: [HostAuthModule, UsersModule, TemplatesModule, WorkspacesModule, DashboardModule],
-  providers: [SimulatedProvisionerService, DemoSeedService, DemoSeedRunner, UnknownRouteFallback],
+  providers: [SimulatedProvisionerService, DemoSeedService, DemoSeedRunner],
 })
 export class HostModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {

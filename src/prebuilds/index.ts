@@ -118,6 +118,7 @@ export { PrebuildsExceptionFilter } from './http/prebuilds-exception.filter.js';
 export { PrebuildsBodyErrorFilter } from './http/prebuilds-body-error.filter.js';
 export {
   mapError,
+  bodyParserErrorOf,
   isDatabaseUnavailableError,
   type MappedError,
   type PrebuildsErrorBody,

@@ -1,5 +1,5 @@
 import type { INestApplication } from '@nestjs/common';
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import request from 'supertest';
@@ -7,7 +7,7 @@ import type { DataSource } from 'typeorm';
 import { NotificationBatcher } from '../../src/prebuilds/pubsub/notification-batcher.service.js';
 import { AppModule } from '../../src/app.module.js';
 import { type HostConfig, loadHostConfig } from '../../src/host/config/host-config.js';
-import { setupHostApp } from '../../src/host/http/setup-host-app.js';
+import { createHostHttpAdapter, setupHostApp } from '../../src/host/http/setup-host-app.js';
 import { Clock } from '../../src/prebuilds/clock/clock.js';
 import { FakeClock } from './fake-clock.js';
 
@@ -56,9 +56,13 @@ export async function createHostTestApp(
   let builder = Test.createTestingModule({ imports: [AppModule.register({ config, databaseUrl })] });
   if (clock) builder = builder.overrideProvider(Clock).useValue(clock);
   const moduleRef = await builder.compile();
-  const app = moduleRef.createNestApplication<NestExpressApplication>({ logger: false });
+  const app = moduleRef.createNestApplication<NestFastifyApplication>(createHostHttpAdapter(), {
+    logger: false,
+  });
   setupHostApp(app, config);
   await app.init();
+  // Fastify registers its routes once ready; supertest's requests go straight to the server.
+  await app.getHttpAdapter().getInstance().ready();
   const http = request(app.getHttpServer());
   const tokens = { owner: TEST_ADMIN_TOKEN } as HostTestApp['tokens'];
   const userIds = {} as HostTestApp['userIds'];

@@ -11,8 +11,9 @@ import {
   resolveDashboardVendorAsset,
 } from './dashboard-assets.js';
 
+/** The part of the platform's response the dashboard uses: Fastify's reply and Express's response both have it. */
 interface HeaderSink {
-  setHeader(name: string, value: string): void;
+  header(name: string, value: string): unknown;
 }
 
 /**
@@ -114,8 +115,8 @@ export class DashboardController {
       });
       throw new NotFoundException(`dashboard file ${asset} is not available`);
     }
-    response.setHeader('Content-Type', contentType);
-    response.setHeader('X-Content-Type-Options', 'nosniff');
+    response.header('Content-Type', contentType);
+    response.header('X-Content-Type-Options', 'nosniff');
     return body;
   }
 }

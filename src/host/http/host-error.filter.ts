@@ -1,7 +1,15 @@
-import { type ArgumentsHost, Catch, HttpStatus, Logger, NotFoundException } from '@nestjs/common';
+import {
+  type ArgumentsHost,
+  Catch,
+  HttpException,
+  HttpStatus,
+  Logger,
+  NotFoundException,
+} from '@nestjs/common';
 import { BaseExceptionFilter } from '@nestjs/core';
-import { mapError, PrebuildsErrorCode, type PrebuildsErrorBody } from 'nest-prebuilds';
+import { bodyParserErrorOf, mapError, PrebuildsErrorCode, type PrebuildsErrorBody } from 'nest-prebuilds';
 import { MAX_JSON_DEPTH, TOO_DEEP_TYPE } from './json-depth.js';
+import { JSON_BODY_LIMIT_BYTES } from './setup-host-app.js';
 
 /**
  * The host's global filter. Whatever happens before any route matched (body parsing, the bearer-auth middleware,
@@ -14,10 +22,10 @@ export class HostErrorFilter extends BaseExceptionFilter {
 
   override catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
-    const request = http.getRequest<{ route?: unknown; method?: string }>();
+    const request = http.getRequest<RoutedRequest>();
     const response = http.getResponse<unknown>();
     const adapter = this.applicationRef ?? this.httpAdapterHost?.httpAdapter;
-    if (!adapter || (request.route !== undefined && !isUnknownRoute(exception))) {
+    if (!adapter || (routeMatched(request) && isRouteHttpException(exception))) {
       return super.catch(exception, host);
     }
     if (adapter.isHeadersSent(response)) return;
@@ -31,6 +39,9 @@ export class HostErrorFilter extends BaseExceptionFilter {
     } else {
       const mapped = mapError(exception);
       body = mapped.body;
+      // Fastify's error does not say the limit; the host knows it.
+      if (body.code === PrebuildsErrorCode.PayloadTooLarge)
+        body = { ...body, message: `body: larger than the limit of ${JSON_BODY_LIMIT_BYTES} bytes` };
       if (mapped.internal) {
         this.logger.error({
           msg: 'request failed',
@@ -42,6 +53,31 @@ export class HostErrorFilter extends BaseExceptionFilter {
     }
     adapter.reply(response, body, body.statusCode);
   }
+}
+
+/** Express sets `route` once a route matched; Fastify matches before anything else runs and sets `routeOptions`. */
+interface RoutedRequest {
+  route?: unknown;
+  routeOptions?: { url?: string };
+  method?: string;
+}
+
+function routeMatched(request: RoutedRequest): boolean {
+  return request.route !== undefined || request.routeOptions?.url !== undefined;
+}
+
+/**
+ * An HttpException a matched route threw, which Nest's default renders (health checks' 503 bodies). Not what
+ * happens around a route, which answers in the API's shape: an unknown route, a bad body (Fastify parses it after
+ * matching, and Nest wraps its errors in HttpExceptions), or a plain error such as a middleware's database failure.
+ */
+function isRouteHttpException(exception: unknown): boolean {
+  return (
+    exception instanceof HttpException &&
+    !isUnknownRoute(exception) &&
+    !isTooDeep(exception) &&
+    bodyParserErrorOf(exception) === null
+  );
 }
 
 /** Nest's not-found handler: a catch-all route (so `request.route` is set) that throws `Cannot <METHOD> <url>`. */

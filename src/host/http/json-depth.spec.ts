@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { jsonDepthExceeds, MAX_JSON_DEPTH, verifyJsonDepth } from './json-depth.js';
+import { jsonDepthExceeds, MAX_JSON_DEPTH, parseJsonBody } from './json-depth.js';
 
 const raw = (text: string) => Buffer.from(text, 'utf8');
 const nested = (depth: number) => '{"a":'.repeat(depth) + '1' + '}'.repeat(depth);
@@ -23,10 +23,31 @@ describe('jsonDepthExceeds', () => {
     expect(jsonDepthExceeds(raw('['.repeat(1_000_000)))).toBe(true);
   });
 
-  it('verifyJsonDepth throws a 400 of its own type', () => {
-    expect(() => verifyJsonDepth(null, null, raw(nested(40)))).toThrow(
+  it('parseJsonBody throws a 400 of its own type for a deep body, before parsing', () => {
+    expect(() => parseJsonBody(raw(nested(40)), 'application/json')).toThrow(
       expect.objectContaining({ status: 400, type: 'entity.too.deep' }),
     );
-    expect(() => verifyJsonDepth(null, null, raw(nested(3)))).not.toThrow();
+    expect(parseJsonBody(raw(nested(3)), 'application/json')).toEqual({ a: { a: { a: 1 } } });
+  });
+});
+
+describe('parseJsonBody', () => {
+  it('takes an object or an array at the top, and an empty body as {}', () => {
+    expect(parseJsonBody(raw(' [1, 2]'), 'application/json; charset=utf-8')).toEqual([1, 2]);
+    expect(parseJsonBody(raw(''), 'application/json')).toEqual({});
+    for (const text of ['"a string"', '42', 'null', '{"a":', 'not json'])
+      expect(() => parseJsonBody(raw(text), 'application/json')).toThrow(
+        expect.objectContaining({
+          status: 400,
+          type: 'entity.parse.failed',
+          message: 'body: malformed JSON',
+        }),
+      );
+  });
+
+  it('refuses a charset other than UTF-8 with a 415', () => {
+    expect(() => parseJsonBody(raw('{}'), 'application/json; charset=latin1')).toThrow(
+      expect.objectContaining({ status: 415, type: 'charset.unsupported' }),
+    );
   });
 });

@@ -1,22 +1,13 @@
 import { Get, Headers, Param, Query, Res } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
 import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiProduces } from '@nestjs/swagger';
 import { PrebuildsErrorCode, PrebuildsException } from '../errors/prebuilds.exception.js';
 import { BuildLogService } from '../provisioner/build-log.service.js';
 import { CurrentSubject, type PrebuildsSubject } from '../rbac/subject.js';
 import { BuildLogsQueryDto } from './dto/build-logs-query.dto.js';
 import { UuidParam } from './id-param.decorators.js';
+import { takeOverResponse } from './node-response.js';
 import { PrebuildsController } from './prebuilds-controller.decorator.js';
-
-/** The parts of the HTTP response a streamed log uses (the platform's own type stays out of the module). */
-interface StreamResponse {
-  status(code: number): { json(body: unknown): void };
-  setHeader(name: string, value: string): void;
-  flushHeaders?(): void;
-  write(chunk: string): boolean;
-  end(): void;
-  on(event: 'close', listener: () => void): unknown;
-  writableFinished?: boolean;
-}
 
 /** Answers a comment line this often on a quiet stream, so proxies keep it open. */
 const KEEPALIVE_MS = 15_000;
@@ -44,7 +35,10 @@ function lineIdOf(value: string | undefined, field: string): number {
 
 @PrebuildsController('workspaces', 'workspaces')
 export class BuildLogsController {
-  constructor(private readonly logs: BuildLogService) {}
+  constructor(
+    private readonly logs: BuildLogService,
+    private readonly adapterHost: HttpAdapterHost,
+  ) {}
 
   @Get(':id/builds/:number/logs')
   @ApiOperation({
@@ -67,7 +61,8 @@ export class BuildLogsController {
     @Headers('accept') accept: string | undefined,
     @Headers('last-event-id') lastEventId: string | undefined,
     @CurrentSubject() subject: PrebuildsSubject,
-    @Res() response: StreamResponse,
+    // The platform's response (Express's or Fastify's); its own type stays out of the module.
+    @Res() platformResponse: object,
   ): Promise<void> {
     const buildNumber = buildNumberOf(number);
     const afterId = Math.max(lineIdOf(query.after, 'after'), lineIdOf(lastEventId, 'Last-Event-ID'));
@@ -75,16 +70,19 @@ export class BuildLogsController {
     const follow =
       query.follow === 'true' || (query.follow !== 'false' && /text\/event-stream/.test(accept ?? ''));
     if (!follow) {
-      response.status(200).json(await this.logs.read(build, afterId));
+      this.adapterHost.httpAdapter.reply(platformResponse, await this.logs.read(build, afterId), 200);
       return;
     }
+    const response = takeOverResponse(platformResponse);
     const gone = new AbortController();
     response.on('close', () => gone.abort());
-    response.status(200);
+    response.statusCode = 200;
     response.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
+    // Set here, since a taken-over response skips the host's hooks that add it to every other answer.
+    response.setHeader('X-Content-Type-Options', 'nosniff');
     response.setHeader('Cache-Control', 'no-store');
     response.setHeader('X-Accel-Buffering', 'no');
-    response.flushHeaders?.();
+    response.flushHeaders();
     response.write('retry: 1000\n\n');
     let lastWrite = performance.now();
     const keepalive = setInterval(() => {

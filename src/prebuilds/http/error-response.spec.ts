@@ -152,6 +152,30 @@ describe('mapError', () => {
     expect(mapError(raw).body).toMatchObject({ statusCode: 413, code: PrebuildsErrorCode.PayloadTooLarge });
   });
 
+  it("maps Fastify's body errors as their body-parser counterparts, wrapped by Nest or raw", () => {
+    const fastifyError = (code: string, statusCode: number) =>
+      Object.assign(new Error(code), { name: 'FastifyError', code, statusCode });
+    const wrapped = (error: Error & { statusCode: number }) =>
+      new HttpException(error.message, error.statusCode, { cause: error });
+    expect(mapError(wrapped(fastifyError('FST_ERR_CTP_BODY_TOO_LARGE', 413))).body).toEqual({
+      statusCode: 413,
+      code: PrebuildsErrorCode.PayloadTooLarge,
+      message: 'body: too large',
+    });
+    expect(mapError(fastifyError('FST_ERR_CTP_INVALID_JSON_BODY', 400)).body).toEqual({
+      statusCode: 400,
+      code: PrebuildsErrorCode.BadRequest,
+      message: 'body: malformed JSON',
+    });
+    expect(mapError(wrapped(fastifyError('FST_ERR_CTP_INVALID_MEDIA_TYPE', 415))).body).toEqual({
+      statusCode: 415,
+      code: PrebuildsErrorCode.UnsupportedMediaType,
+      message: 'body: unsupported content type (send application/json)',
+    });
+    // Another Fastify client error is not a body error: it keeps its own status through the HttpException.
+    expect(bodyParserErrorOf(wrapped(fastifyError('FST_ERR_NOT_FOUND', 404)))).toBeNull();
+  });
+
   it('maps anything else to a generic 500 INTERNAL', () => {
     expect(mapError(new TypeError("Cannot read properties of undefined (reading 'id')"))).toEqual({
       body: { statusCode: 500, code: PrebuildsErrorCode.Internal, message: 'internal error' },

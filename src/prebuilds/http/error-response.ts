@@ -200,18 +200,32 @@ export interface BodyParserError {
 }
 
 /**
+ * Fastify's body errors (its `FST_ERR_CTP_…` codes) as the body-parser types they correspond to, so that a host on
+ * either platform answers a bad body alike.
+ */
+const FASTIFY_BODY_ERROR_TYPES: Record<string, string> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'entity.too.large',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'request.size.invalid',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'entity.parse.failed',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'entity.parse.failed',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'media.unsupported',
+};
+
+/**
  * The body-parser error behind an exception, if any. Nest's Express adapter wraps it in an HttpException with the
- * original as `cause`; other adapters or versions may pass it raw, so both are recognised. Only client errors count:
- * a 5xx from the stream is a server fault and stays a 500.
+ * original as `cause`; other adapters or versions may pass it raw, so both are recognised, and so are Fastify's.
+ * Only client errors count: a 5xx from the stream is a server fault and stays a 500.
  */
 export function bodyParserErrorOf(exception: unknown): BodyParserError | null {
   for (const candidate of [exception, (exception as { cause?: unknown } | null)?.cause]) {
     if (typeof candidate !== 'object' || candidate === null) continue;
-    const { type, status, statusCode, limit } = candidate as Record<string, unknown>;
+    const { type, status, statusCode, limit, code: errorCode } = candidate as Record<string, unknown>;
     const code = typeof status === 'number' ? status : statusCode;
-    if (typeof type === 'string' && typeof code === 'number' && code >= 400 && code < 500) {
+    if (typeof code !== 'number' || code < 400 || code >= 500) continue;
+    if (typeof type === 'string')
       return { type, status: code, limit: typeof limit === 'number' ? limit : undefined };
-    }
+    const fastifyType = typeof errorCode === 'string' ? FASTIFY_BODY_ERROR_TYPES[errorCode] : undefined;
+    if (fastifyType) return { type: fastifyType, status: code };
   }
   return null;
 }
@@ -236,6 +250,12 @@ function mapBodyParserError(error: BodyParserError): PrebuildsErrorBody {
         statusCode: HttpStatus.UNSUPPORTED_MEDIA_TYPE,
         code: PrebuildsErrorCode.UnsupportedMediaType,
         message: 'body: unsupported content encoding or charset',
+      };
+    case 'media.unsupported':
+      return {
+        statusCode: HttpStatus.UNSUPPORTED_MEDIA_TYPE,
+        code: PrebuildsErrorCode.UnsupportedMediaType,
+        message: 'body: unsupported content type (send application/json)',
       };
     default:
       return {

@@ -3,8 +3,9 @@ import { BaseExceptionFilter } from '@nestjs/core';
 import { bodyParserErrorOf, isDatabaseUnavailableError, mapError } from './error-response.js';
 
 /**
- * The one piece the host installs globally. Body parsing runs as Express middleware before any route, so its errors
- * (oversized or malformed JSON) reach only global filters, never the filter scoped to our controllers. This filter
+ * The one piece the host installs globally. Body parsing runs before any route's handler (Express middleware, or
+ * Fastify's content-type parsers), so its errors (oversized or malformed JSON) reach only global filters, never the
+ * filter scoped to our controllers. This filter
  * answers those in our shape, and a database that is unavailable (from any route or middleware, the host's
  * authentication included) as 503 DATABASE_UNAVAILABLE with Retry-After; it hands everything else to Nest's default handling, unchanged, so the host's other
  * routes (health checks' 503 bodies, its own errors) behave as before.

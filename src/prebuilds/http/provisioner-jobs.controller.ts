@@ -1,4 +1,5 @@
 import { HttpCode, Post, Res, UseGuards } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
 import {
   ApiBody,
   ApiConflictResponse,
@@ -19,6 +20,7 @@ import {
   WorkerDto,
 } from './dto/provisioner-job.dto.js';
 import { UuidParam } from './id-param.decorators.js';
+import { nodeResponseOf } from './node-response.js';
 import {
   CurrentProvisionerKey,
   PROVISIONER_KEY_HEADER,
@@ -26,14 +28,6 @@ import {
 } from './provisioner-key.guard.js';
 import { PrebuildsController } from './prebuilds-controller.decorator.js';
 import { StrictBody } from './strict-body.decorator.js';
-
-/** The parts of the HTTP response the long poll uses (the platform's own type stays out of the module). */
-interface PollResponse {
-  status(code: number): { json(body: unknown): void; end(): void };
-  on(event: 'close', listener: () => void): unknown;
-  writableFinished?: boolean;
-  destroyed?: boolean;
-}
 
 const LEASE_LOST = 'the worker no longer holds the lease (code LEASE_LOST): drop the job';
 const NOT_FOUND = 'no such job, or one whose tags the key does not match (code JOB_NOT_FOUND)';
@@ -44,7 +38,10 @@ const NOT_FOUND = 'no such job, or one whose tags the key does not match (code J
 @ApiHeader({ name: PROVISIONER_KEY_HEADER, required: true, description: 'pbk_… (POST /provisioner-keys)' })
 @ApiUnauthorizedResponse({ description: 'missing, wrong or revoked key (code PROVISIONER_KEY_INVALID)' })
 export class ProvisionerJobsController {
-  constructor(private readonly api: ProvisionerApiService) {}
+  constructor(
+    private readonly api: ProvisionerApiService,
+    private readonly adapterHost: HttpAdapterHost,
+  ) {}
 
   @Post('jobs/acquire')
   @ApiOperation({
@@ -57,16 +54,18 @@ export class ProvisionerJobsController {
   async acquire(
     @StrictBody(AcquireJobDto) dto: AcquireJobDto,
     @CurrentProvisionerKey() key: AuthenticatedProvisionerKey,
-    @Res() response: PollResponse,
+    // The platform's response (Express's or Fastify's); its own type stays out of the module.
+    @Res() platformResponse: object,
   ): Promise<void> {
     const gone = new AbortController();
+    const response = nodeResponseOf(platformResponse);
     response.on('close', () => {
       if (!response.writableFinished) gone.abort();
     });
     const job = await this.api.acquire(key, dto.workerId, dto.waitMs ?? 0, gone.signal);
     // A job taken for a daemon that left is not lost: its lease expires and the sweep puts it back in the queue.
-    if (job) response.status(200).json(job);
-    else response.status(204).end();
+    if (job) this.adapterHost.httpAdapter.reply(platformResponse, job, 200);
+    else this.adapterHost.httpAdapter.reply(platformResponse, undefined, 204);
   }
 
   @Post('jobs/:id/heartbeat')

@@ -1,7 +1,10 @@
 interface RouteRequest {
   method?: string;
   url?: string;
+  /** Express's matched route. */
   route?: { path?: unknown };
+  /** Fastify's. */
+  routeOptions?: { url?: unknown };
 }
 
 /**
@@ -9,7 +12,8 @@ interface RouteRequest {
  * route and carry no ids or query strings.
  */
 export function routeOf(request: object): string {
-  const { method, url, route } = request as RouteRequest;
-  const path = typeof route?.path === 'string' ? route.path : url?.split('?')[0];
+  const { method, url, route, routeOptions } = request as RouteRequest;
+  const pattern = route?.path ?? routeOptions?.url;
+  const path = typeof pattern === 'string' ? pattern : url?.split('?')[0];
   return `${method ?? '?'} ${path ?? '?'}`;
 }

@@ -21,10 +21,14 @@ type RequestLike = Record<string, unknown>;
 
 /**
  * The subject on a request, or undefined. The shape is checked because a host could put something else on the same
- * property; a malformed subject must read as "not authenticated", never as a crash or a partial grant.
+ * property; a malformed subject must read as "not authenticated", never as a crash or a partial grant. Under Fastify,
+ * Nest middleware gets Node's request, which guards and handlers see as the Fastify request's `raw`: a subject a
+ * middleware attached is found there.
  */
 export function subjectOf(request: object): PrebuildsSubject | undefined {
-  const value = (request as RequestLike)[PREBUILDS_SUBJECT_PROPERTY];
+  const value =
+    (request as RequestLike)[PREBUILDS_SUBJECT_PROPERTY] ??
+    ((request as RequestLike).raw as RequestLike | undefined)?.[PREBUILDS_SUBJECT_PROPERTY];
   if (typeof value !== 'object' || value === null) return undefined;
   const { id, username = id, roles = [] } = value as Partial<PrebuildsSubjectInput>;
   if (typeof id !== 'string' || id === '' || typeof username !== 'string') return undefined;

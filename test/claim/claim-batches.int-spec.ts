@@ -208,3 +208,47 @@ describe('ClaimService: claims batched while the claim connections are busy', ()
     });
   });
 });
+
+/** Claims made in one turn of the event loop share a statement even with every claim connection free. */
+describe('ClaimService: claims of one turn, connections free', () => {
+  let db: TestDatabase;
+  let ctx: PrebuildsTestContext;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    ctx = await createPrebuildsTestContext(db.url, { claimPoolSize: 8 });
+  });
+  afterAll(async () => {
+    await ctx.close();
+    await db.drop();
+  });
+
+  it('go out as one statement that hands each its own prebuild', async () => {
+    const ds = ctx.dataSource;
+    const claims = ctx.app.get(ClaimService);
+    const { templateId, presetId } = await presetWithEligible(ds, 7);
+    const owners: string[] = [];
+    for (let i = 0; i < 7; i++) owners.push(await insertUser(ds, { username: `turn-${i}` }));
+    // The first claim reads the template into the cache; the others then reach the batcher in the same turn.
+    await claims.createWorkspace({
+      templateId,
+      ownerId: owners.pop() as string,
+      name: 'turn-first',
+      presetId,
+    });
+    const sent = ctx.sql.statements.length;
+
+    const results = await Promise.all(
+      owners.map((ownerId, i) =>
+        claims.createWorkspace({ templateId, ownerId, name: `turn-${i}`, presetId }),
+      ),
+    );
+
+    const claimStatements = ctx.sql.statements
+      .slice(sent)
+      .filter((text) => text.includes(BATCH_MARK) || text.startsWith('WITH tpl AS ('));
+    expect(claimStatements.map((text) => text.includes(BATCH_MARK))).toEqual([true]);
+    expect(results.every((result) => result.claimed)).toBe(true);
+    expect(new Set(results.map((result) => result.id)).size).toBe(6);
+  });
+});

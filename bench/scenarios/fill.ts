@@ -35,46 +35,18 @@ const EMPTY_POOLS = (now: Date): PoolSeed => ({
  * cycle returns, by which point every write has committed.
  */
 export async function runFill(ctx: BenchContext): Promise<ScenarioOutcome> {
-  const ours = await onFreshDatabase(ctx, 'fill', async (db) => {
-    await withClient(db.url, (client) => seedPools(client, EMPTY_POOLS(BENCH_NOW)));
-    const app = await createPrebuildsApp({
-      url: db.url,
-      clock: new FixedClock(BENCH_NOW),
-      pubsub: 'postgres',
-      // The cluster caps (DESIGN.md rule 11) would spread 5,000 creates over many cycles; this measures the writes.
-      module: { maxCreatesPerCycle: EXPECTED, maxInFlightCreates: EXPECTED, maxPrebuilds: EXPECTED },
-    });
-    try {
-      const sent = app.statements.count;
-      const started = performance.now();
-      const result = await app.get(ReconcilerService).reconcileAll();
-      const ms = performance.now() - started;
-      const errors = result.presets.flatMap((p) => p.errors);
-      if (errors.length > 0) throw new Error(`fill cycle failed: ${errors[0]}`);
-      const written = await withClient(db.url, countWritten);
-      return { ms, insideLockMs: result.elapsedMs, statements: app.statements.count - sent, written };
-    } finally {
-      await app.close();
-    }
-  });
-
-  // The one-statement baseline passes the JIT threshold, and compiling costs it ~40 %: it runs with the server's
-  // setting and with jit off, and the faster of the two is the baseline (ours keeps under the threshold).
-  const baselines = [];
-  for (const jit of ['default', 'off'] as const) {
-    baselines.push(
-      await onFreshDatabase(ctx, `fill_base_jit_${jit}`, async (db) =>
-        withClient(db.url, async (client) => {
-          await seedPools(client, EMPTY_POOLS(BENCH_NOW));
-          if (jit === 'off') await client.query('SET jit = off');
-          const started = performance.now();
-          await client.query(BASELINE_FILL, [PREBUILDS_SYSTEM_USER_ID, DEFAULT_ORGANIZATION_ID, BENCH_NOW]);
-          const ms = performance.now() - started;
-          return { ms, jit, written: await countWritten(client) };
-        }),
-      ),
-    );
+  // Rounds alternate ours and the baselines, so that neither runs alone in a slow minute (after the million-prebuild
+  // scenario the server is still writing its dropped database out); each side is its fastest round.
+  const rounds = ctx.quick ? 1 : 3;
+  const oursRuns: Awaited<ReturnType<typeof fillOurs>>[] = [];
+  const baselines: Awaited<ReturnType<typeof fillBaseline>>[] = [];
+  for (let i = 0; i < rounds; i++) {
+    oursRuns.push(await fillOurs(ctx));
+    // The one-statement baseline passes the JIT threshold, and compiling costs it ~40 %: it runs with the server's
+    // setting and with jit off, and the faster of the two is the baseline (ours keeps under the threshold).
+    for (const jit of ['default', 'off'] as const) baselines.push(await fillBaseline(ctx, jit));
   }
+  const ours = oursRuns.reduce((best, run) => (run.ms < best.ms ? run : best));
   const baseline = baselines.reduce((best, run) => (run.ms < best.ms ? run : best));
 
   for (const [who, run] of [
@@ -115,10 +87,51 @@ export async function runFill(ctx: BenchContext): Promise<ScenarioOutcome> {
         insideLockMs: round(ours.insideLockMs),
         perSecond: perSecond(ours.ms),
       },
+      oursRounds: oursRuns.map((run) => round(run.ms)),
       baseline: { ...baseline, ms: round(baseline.ms), perSecond: perSecond(baseline.ms) },
       baselines: baselines.map((run) => ({ jit: run.jit, ms: round(run.ms) })),
     },
   };
+}
+
+/** One fill by the module, on a fresh database. */
+function fillOurs(ctx: BenchContext) {
+  return onFreshDatabase(ctx, 'fill', async (db) => {
+    await withClient(db.url, (client) => seedPools(client, EMPTY_POOLS(BENCH_NOW)));
+    const app = await createPrebuildsApp({
+      url: db.url,
+      clock: new FixedClock(BENCH_NOW),
+      pubsub: 'postgres',
+      // The cluster caps (DESIGN.md rule 11) would spread 5,000 creates over many cycles; this measures the writes.
+      module: { maxCreatesPerCycle: EXPECTED, maxInFlightCreates: EXPECTED, maxPrebuilds: EXPECTED },
+    });
+    try {
+      const sent = app.statements.count;
+      const started = performance.now();
+      const result = await app.get(ReconcilerService).reconcileAll();
+      const ms = performance.now() - started;
+      const errors = result.presets.flatMap((p) => p.errors);
+      if (errors.length > 0) throw new Error(`fill cycle failed: ${errors[0]}`);
+      const written = await withClient(db.url, countWritten);
+      return { ms, insideLockMs: result.elapsedMs, statements: app.statements.count - sent, written };
+    } finally {
+      await app.close();
+    }
+  });
+}
+
+/** One fill by the baseline's single statement, on a fresh database. */
+function fillBaseline(ctx: BenchContext, jit: 'default' | 'off') {
+  return onFreshDatabase(ctx, `fill_base_jit_${jit}`, async (db) =>
+    withClient(db.url, async (client) => {
+      await seedPools(client, EMPTY_POOLS(BENCH_NOW));
+      if (jit === 'off') await client.query('SET jit = off');
+      const started = performance.now();
+      await client.query(BASELINE_FILL, [PREBUILDS_SYSTEM_USER_ID, DEFAULT_ORGANIZATION_ID, BENCH_NOW]);
+      const ms = performance.now() - started;
+      return { ms, jit, written: await countWritten(client) };
+    }),
+  );
 }
 
 async function countWritten(client: pg.Client): Promise<Record<string, number>> {

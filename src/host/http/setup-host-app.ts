@@ -32,12 +32,14 @@ export function setupHostApp(app: NestFastifyApplication, config: HostConfig): v
     void reply.header('X-Content-Type-Options', 'nosniff');
     // A path with `.` or `..` segments names no route; without this, one under /docs reached the docs' file server
     // (which refuses it with a 403 of its own) instead of the 404 every other unknown path gets.
+    // Answered here, the request goes no further: a hook that sends does not call `done`.
     if (DOT_SEGMENT.test(request.url.split('?', 1)[0])) {
       void reply.code(404).send({
         statusCode: 404,
         code: PrebuildsErrorCode.NotFound,
         message: `Cannot ${request.method} ${request.url}`,
       });
+      return;
     }
     done();
   });

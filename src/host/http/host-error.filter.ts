@@ -72,11 +72,9 @@ function routeMatched(request: RoutedRequest): boolean {
  * matching, and Nest wraps its errors in HttpExceptions), or a plain error such as a middleware's database failure.
  */
 function isRouteHttpException(exception: unknown): boolean {
+  // A too deep body is a body error too (its error has body-parser's `type` and `status`).
   return (
-    exception instanceof HttpException &&
-    !isUnknownRoute(exception) &&
-    !isTooDeep(exception) &&
-    bodyParserErrorOf(exception) === null
+    exception instanceof HttpException && !isUnknownRoute(exception) && bodyParserErrorOf(exception) === null
   );
 }
 
